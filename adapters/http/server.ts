@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { AppContext } from '../../src/app.js';
+import type { HttpMount } from '../../src/bot/platform.js';
+import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
+import { readJson } from './body.js';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HttpServerOptions {
+  ctx: AppContext;
+  /** Largest accepted JSON body. */
+  bodyLimit?: number;
+}
+
+export interface HttpServer extends HttpMount {
+  readonly server: Server;
+  route(method: string, path: string, handler: Handler): void;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+const restyleBody = z
+  .object({
+    text: z.string({ error: 'required (a string)' }),
+    style: z.string().min(1).optional(),
+    channel: z.string().min(1).optional(),
+    params: z.record(z.string(), z.string()).optional(),
+    from: z.string().min(1).optional(),
+    onError: z.enum(['original', 'error']).optional(),
+  })
+  .strict();
+
+/** HTTP status for each error code the API can return. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  usage: 400,
+  input_invalid: 400,
+  style_unknown: 400,
+  param_missing: 400,
+  text_too_long: 413,
+  permission_denied: 403,
+  not_found: 404,
+  llm_timeout: 504,
+  deadline_exceeded: 504,
+  llm_rate_limited: 503,
+  llm_unavailable: 502,
+  model_not_found: 502,
+  llm_auth: 502,
+  store_unavailable: 503,
+  env_missing: 500,
+};
+
+/**
+ * restyle's HTTP API (`POST /v1/restyle`, `GET /healthz`) on plain node:http, with room for platforms to
+ * mount their own endpoints (Slack's `/slack/events`) on the same port.
+ */
+export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOptions): HttpServer {
+  const routes = new Map<string, Handler>();
+  const mounts: Array<{ prefix: string; handler: Handler }> = [];
+  const token = ctx.settings.http.apiToken;
+
+  const authorized = (req: IncomingMessage): boolean => {
+    if (!token) return true;
+    const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+
+  routes.set('GET /healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+  routes.set('POST /v1/restyle', async (req, res) => {
+    if (!authorized(req)) throw new RestyleError('permission_denied', 'missing or wrong bearer token (RESTYLE_API_TOKEN)', { details: { status: 401 } });
+    const parsed = restyleBody.safeParse(await readJson(req, bodyLimit));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RestyleError('input_invalid', `${issue.path.join('.') || 'body'}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`, {
+        details: { status: 400 },
+      });
+    }
+    const { text, ...options } = parsed.data;
+    sendJson(res, 200, await ctx.restyler.restyle(text, options));
+  });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const handler = routes.get(`${req.method} ${path}`) ?? mounts.find((m) => path.startsWith(m.prefix))?.handler;
+    if (!handler) {
+      const known = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
+      sendError(res, known ? 405 : 404, known ? 'method_not_allowed' : 'not_found', known ? `${req.method} is not allowed on ${path}` : `no route ${req.method} ${path}`);
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((error: unknown) => {
+        const e = toRestyleError(error);
+        const status = Number(e.details.status) || STATUS[e.code] || 500;
+        if (status >= 500) ctx.logger.error({ code: e.code, path }, e.message);
+        if (!res.headersSent) sendError(res, status, e.code, e.message);
+        else res.end();
+      });
+  });
+  server.requestTimeout = 120_000;
+
+  return {
+    server,
+    route(method, path, handler) {
+      routes.set(`${method.toUpperCase()} ${path}`, handler);
+    },
+    mount(prefix, handler) {
+      mounts.push({ prefix, handler });
+    },
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new RestyleError('config_invalid', `PORT ${port} is already in use: stop the other process or set PORT`, { cause: error })
+              : error,
+          ),
+        );
+        server.listen(port, host, () => {
+          const address = server.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}

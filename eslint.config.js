@@ -1,0 +1,31 @@
+// Flat config: typescript-eslint's recommended rules, plus the architecture rules the design asks for.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'dist/', 'out/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // src/ is platform-free: platform SDKs live in adapters/<platform>/ only.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['@slack/bolt', 'discord.js'], patterns: ['../../adapters/*', '../adapters/*'] }],
+    },
+  },
+  {
+    // Only src/config reads the environment.
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings from src/config and pass them in.' }],
+    },
+  },
+);

@@ -1,0 +1,48 @@
+import type { Settings } from './config/load.js';
+import { createLogger, type Logger } from './log.js';
+import { LlmPool } from './llm/pool.js';
+import { Restyler, type RestyleObserver } from './restyle/filter.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+/**
+ * Everything a command, a use case or an adapter needs, built once from the settings: the composition
+ * root. Collaborators can be injected (tests pass their own store or logger).
+ */
+export interface AppContext {
+  settings: Settings;
+  logger: Logger;
+  store: Store;
+  llm: LlmPool;
+  restyler: Restyler;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  logger?: Logger;
+  store?: Store;
+  llm?: LlmPool;
+  observer?: RestyleObserver;
+}
+
+export async function createContext(settings: Settings, options: ContextOptions = {}): Promise<AppContext> {
+  const logger =
+    options.logger ??
+    createLogger({
+      level: settings.logLevel,
+      secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
+    });
+  const store = options.store ?? (await openStore(settings.store));
+  const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle });
+  const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer });
+  return {
+    settings,
+    logger,
+    store,
+    llm,
+    restyler,
+    async close() {
+      if (!options.store) await store.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The neutral interface between chat platforms and restyle's use cases. An adapter (adapters/slack,
+ * adapters/discord) turns a platform event into one of these inputs, calls the use case, and renders the
+ * neutral `Reply` it gets back with the platform's own widgets (Block Kit, Discord components). Use cases
+ * reach the platform only through `ChatActions`. Nothing here knows which platform it serves.
+ */
+
+/** Who did something. `key` is platform-qualified (`slack:U123`, `discord:998877`). */
+export interface Actor {
+  key: string;
+  platform: string;
+  id: string;
+  name?: string;
+  /** Workspace admin/owner (Slack) or Manage Server (Discord), as the platform reports it. */
+  isPlatformAdmin?: boolean;
+  /** Discord role ids, for role-based permissions. */
+  roles?: readonly string[];
+}
+
+/** Where it happened. `key` is platform-qualified (`slack:C0123`, `discord:1122…`). */
+export interface Place {
+  key: string;
+  platform: string;
+  channelId: string;
+  /** Thread parent (Slack thread_ts / Discord thread) to reply in, if any. */
+  thread?: string;
+  isDirect?: boolean;
+}
+
+/** A message already in the channel (for reactions, shortcuts, context menus). */
+export interface MessageRef {
+  place: Place;
+  messageId: string;
+  text: string;
+  author?: string;
+  /** Set when the bot posted it (its origin: style, model, neutral text hash). */
+  fromBot?: boolean;
+}
+
+/** What the adapter renders. Buttons carry `action` + `id`; the adapter routes presses back. */
+export type Reply =
+  | { kind: 'text'; text: string; ephemeral: boolean }
+  | {
+      kind: 'preview';
+      id: string;
+      style: string;
+      neutral: string;
+      styled: string;
+      styledOk: boolean;
+      note?: string;
+      actions: readonly PreviewAction[];
+    }
+  | { kind: 'review'; id: string; style: string; channel: string; styled: string; neutral?: string; savedBy: string; remaining: number }
+  | { kind: 'done'; text: string; ephemeral: boolean; /** replace the message the button was on */ replace: boolean };
+
+export type PreviewAction = 'post' | 'edit' | 'save' | 'discard';
+export type ReviewAction = 'approve' | 'reject';
+
+export interface PostOptions {
+  thread?: string;
+  /** Origin of a restyled post, stored so 👍/👎 can find the neutral text later. */
+  origin?: { style: string | null; model: string | null; neutral: string };
+  /** Posted on behalf of this user ("… — posted by @ana"). */
+  onBehalfOf?: Actor;
+}
+
+/** The few things use cases ask a platform to do. */
+export interface ChatActions {
+  /** Post text (already styled) to a channel; the adapter splits it within the platform's limits and
+   * blocks mass mentions the original did not have. Returns the id of every message posted. */
+  post(place: Place, text: string, options?: PostOptions): Promise<string[]>;
+  /** Acknowledge with a reaction (or the platform's equivalent). Best effort. */
+  react?(place: Place, messageId: string, emoji: string): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/**
+ * Every default restyle uses, in one place (like discord.js's Options.js): change a default here and
+ * the schema, the CLI help and the docs follow.
+ */
+export const DEFAULT_STYLE_PROMPT = 'Please, rewrite the provided text in your style:';
+
+export const DEFAULT_DESTYLE_PROMPT = 'Please, rewrite the provided text in a neutral style:';
+
+/** The seed's editor prompt, in our words: strip the style, keep every detail. */
+export const DEFAULT_EDITOR_PROMPT =
+  'You are a highly professional editor with 25 years of experience in linguistics. ' +
+  'Rewrite the given excerpt of text to remove all stylistic particularities and make it as neutral as possible, ' +
+  'preserving all the details, facts and nuances present in the text. Keep every number, name, URL and code span exactly. ' +
+  'Reply with the rewritten text only.';
+
+export const DEFAULTS = {
+  configPath: 'config/restyle.yaml',
+  dataDir: 'data',
+  sqliteFile: 'restyle.sqlite',
+  port: 3000,
+  openaiBaseUrl: 'https://api.openai.com/v1',
+  slackApiUrl: 'https://slack.com/api/',
+  discordApiUrl: 'https://discord.com/api',
+  logLevel: 'info',
+  restyle: {
+    /** Texts longer than this are refused with `text_too_long`. */
+    maxChars: 40_000,
+    /** Blocks of one answer styled at once. */
+    blockConcurrency: 16,
+    /** Budget for a whole answer, all blocks and retries included. */
+    deadlineMs: 30_000,
+    /** Budget for one model request. */
+    requestTimeoutMs: 20_000,
+    /** Retries of one model request on 429, 5xx, timeouts and dropped connections. */
+    maxRetries: 2,
+    /** `original`: on failure return the input flagged unstyled; `error`: throw. */
+    onError: 'original' as 'original' | 'error',
+    cacheTtlSeconds: 7 * 24 * 3600,
+    /** A block is at most this many paragraphs and (unless one paragraph is longer) characters. */
+    maxBlockParagraphs: 3,
+    maxBlockChars: 1_500,
+    temperature: 0.7,
+  },
+  llm: {
+    /** Requests in flight per endpoint, across all callers of the process. */
+    concurrency: 16,
+    /** 0 = unlimited. */
+    rpm: 0,
+    tpm: 0,
+  },
+  store: {
+    /** Redis connect timeout: a down Redis must fail within this, never hang. */
+    connectTimeoutMs: 3_000,
+  },
+  bot: {
+    reactions: { sample: 'star', approve: '+1', reject: '-1' },
+  },
+} as const;

@@ -1,0 +1,210 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { RestyleError } from '../errors.js';
+import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
+import type { Env } from './env.js';
+import { fileConfigSchema, type FileConfig, type StyleConfig } from './schema.js';
+
+/** An OpenAI-compatible endpoint and the key for it (resolved from the environment, never from YAML). */
+export interface Endpoint {
+  baseUrl: string;
+  apiKey: string | undefined;
+  /** The variable the key comes from, for error messages ("set OPENAI_API_KEY"). */
+  apiKeyEnv: string;
+}
+
+export interface Style extends Omit<StyleConfig, 'prompt' | 'params' | 'destylerPrompt'> {
+  name: string;
+  prompt: string;
+  params: Record<string, string>;
+  destylerPrompt: string;
+  endpoint: Endpoint;
+  destylerEndpoint: Endpoint;
+}
+
+export interface Settings {
+  /** The config file as given or defaulted, relative to cwd when inside it (for messages). */
+  configPath: string;
+  configFound: boolean;
+  styles: Record<string, Style>;
+  /** Channel mappings from the file; mappings made in chat live in the store and win. */
+  channels: Record<string, string>;
+  restyle: FileConfig['restyle'];
+  llm: FileConfig['llm'];
+  bot: FileConfig['bot'];
+  corpus: FileConfig['corpus'] & { endpoint: Endpoint };
+  /** The default endpoint (OPENAI_BASE_URL / OPENAI_API_KEY). */
+  openai: Endpoint;
+  store: { redisUrl: string | undefined; dataDir: string; sqlitePath: string; connectTimeoutMs: number };
+  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
+  discord: { botToken?: string; clientId?: string; apiUrl: string };
+  http: { port: number; apiToken?: string };
+  logLevel: string;
+}
+
+export interface LoadOptions {
+  env: Env;
+  /** `--config`; else RESTYLE_CONFIG; else config/restyle.yaml (which may be absent). */
+  path?: string;
+  cwd?: string;
+}
+
+/**
+ * Read, validate and resolve the configuration. Every failure is a `RestyleError` whose message names
+ * the file and the field (`config/restyle.yaml: styles.pirate.model: required`) or the line:column of
+ * broken YAML.
+ */
+export function loadConfig({ env, path, cwd = process.cwd() }: LoadOptions): Settings {
+  const explicit = path ?? env.RESTYLE_CONFIG;
+  const file = resolve(cwd, explicit ?? DEFAULTS.configPath);
+  const shown = displayPath(file, cwd);
+  let raw: unknown = {};
+  let configFound = false;
+  if (existsSync(file)) {
+    configFound = true;
+    raw = parseYaml(readFileSync(file, 'utf8'), shown);
+  } else if (explicit) {
+    throw new RestyleError('config_not_found', `${shown}: config file not found`, { details: { file: shown } });
+  }
+  return resolveSettings(validate(raw, shown), env, { configPath: shown, configFound, cwd });
+}
+
+/** Settings from a config object instead of a file (tests, embedding restyle as a library). */
+export function settingsFrom(raw: unknown, env: Env, cwd: string = process.cwd(), source = 'config'): Settings {
+  return resolveSettings(validate(raw, source), env, { configPath: source, configFound: true, cwd });
+}
+
+/** Validate an already-parsed config object (used by tests and by `loadConfig`). */
+export function validate(raw: unknown, source = 'config'): FileConfig {
+  const result = fileConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = formatPath(issue.path);
+  const message = issueMessage(issue);
+  throw new RestyleError('config_invalid', `${source}: ${field ? `${field}: ` : ''}${message}`, {
+    details: { file: source, field, issues: result.error.issues.map((i) => `${formatPath(i.path)}: ${issueMessage(i)}`) },
+  });
+}
+
+function parseYaml(text: string, shown: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
+    const first = error.message.split('\n')[0];
+    throw new RestyleError('config_invalid', `${shown}:${pos.line}:${pos.col}: ${first}`, {
+      details: { file: shown, line: pos.line, column: pos.col },
+    });
+  }
+  return doc.toJS() ?? {};
+}
+
+function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; configFound: boolean; cwd: string }): Settings {
+  const openai: Endpoint = {
+    baseUrl: trimSlash(env.OPENAI_BASE_URL || DEFAULTS.openaiBaseUrl),
+    apiKey: env.OPENAI_API_KEY || undefined,
+    apiKeyEnv: 'OPENAI_API_KEY',
+  };
+  const endpointFor = (baseUrl: string | undefined, apiKeyEnv: string | undefined): Endpoint => {
+    if (!baseUrl && !apiKeyEnv) return openai;
+    const keyName = apiKeyEnv ?? 'OPENAI_API_KEY';
+    return { baseUrl: trimSlash(baseUrl ?? openai.baseUrl), apiKey: env[keyName] || undefined, apiKeyEnv: keyName };
+  };
+  const styles: Record<string, Style> = {};
+  for (const [name, s] of Object.entries(cfg.styles)) {
+    const endpoint = endpointFor(s.baseUrl, s.apiKeyEnv);
+    styles[name] = {
+      ...s,
+      name,
+      prompt: s.prompt ?? DEFAULT_STYLE_PROMPT,
+      params: s.params ?? {},
+      destylerPrompt: s.destylerPrompt ?? DEFAULT_DESTYLE_PROMPT,
+      endpoint,
+      destylerEndpoint: s.destylerBaseUrl ? endpointFor(s.destylerBaseUrl, s.apiKeyEnv) : endpoint,
+    };
+  }
+  const dataDir = resolve(meta.cwd, env.RESTYLE_DATA_DIR || DEFAULTS.dataDir);
+  const port = env.PORT ? Number(env.PORT) : DEFAULTS.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RestyleError('config_invalid', `PORT: must be a port number 0-65535, got "${env.PORT}"`, { details: { field: 'PORT' } });
+  }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new RestyleError('config_invalid', 'REDIS_URL: must start with redis:// or rediss://', { details: { field: 'REDIS_URL' } });
+  }
+  return {
+    configPath: meta.configPath,
+    configFound: meta.configFound,
+    styles,
+    channels: cfg.channels,
+    restyle: cfg.restyle,
+    llm: cfg.llm,
+    bot: cfg.bot,
+    corpus: { ...cfg.corpus, endpoint: endpointFor(cfg.corpus.editorBaseUrl, undefined) },
+    openai,
+    store: {
+      redisUrl,
+      dataDir,
+      sqlitePath: join(dataDir, DEFAULTS.sqliteFile),
+      connectTimeoutMs: DEFAULTS.store.connectTimeoutMs,
+    },
+    slack: {
+      botToken: env.SLACK_BOT_TOKEN || undefined,
+      signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+      appToken: env.SLACK_APP_TOKEN || undefined,
+      apiUrl: env.SLACK_API_URL || DEFAULTS.slackApiUrl,
+    },
+    discord: {
+      botToken: env.DISCORD_BOT_TOKEN || undefined,
+      clientId: env.DISCORD_CLIENT_ID || undefined,
+      apiUrl: trimSlash(env.DISCORD_API_URL || DEFAULTS.discordApiUrl),
+    },
+    http: { port, apiToken: env.RESTYLE_API_TOKEN || undefined },
+    logLevel: env.LOG_LEVEL || DEFAULTS.logLevel,
+  };
+}
+
+/** The endpoint's key, or a clear error naming the variable to set. */
+export function requireApiKey(endpoint: Endpoint): string {
+  if (endpoint.apiKey) return endpoint.apiKey;
+  throw new RestyleError('env_missing', `${endpoint.apiKeyEnv} is not set: export it or put it in .env (needed for ${endpoint.baseUrl})`, {
+    details: { variable: endpoint.apiKeyEnv },
+  });
+}
+
+export function styleNames(settings: Pick<Settings, 'styles'>): string[] {
+  return Object.keys(settings.styles).sort();
+}
+
+/** The named style, or `style_unknown` listing the known ones. */
+export function getStyle(settings: Pick<Settings, 'styles'>, name: string): Style {
+  const style = settings.styles[name];
+  if (style) return style;
+  const known = styleNames(settings);
+  throw new RestyleError('style_unknown', `unknown style "${name}"; known styles: ${known.length ? known.join(', ') : '(none — add one under styles: in the config)'}`, {
+    details: { style: name, known },
+  });
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message;
+}
+
+function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function trimSlash(u: string): string {
+  return u.replace(/\/+$/, '');
+}

@@ -1,0 +1,90 @@
+import type { AppContext } from './app.js';
+import type { Endpoint } from './config/load.js';
+import { toRestyleError } from './errors.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  status: CheckStatus;
+  name: string;
+  detail: string;
+}
+
+/** A doctor check; features add their own (the training registry adds prompt-hash checks). */
+export type DoctorCheck = (ctx: AppContext) => Promise<CheckResult[]>;
+
+const configCheck: DoctorCheck = async (ctx) => {
+  const { settings } = ctx;
+  const styles = Object.keys(settings.styles);
+  return [
+    settings.configFound
+      ? { status: 'ok', name: 'config', detail: `${settings.configPath}: ${styles.length} style(s), ${Object.keys(settings.channels).length} channel mapping(s)` }
+      : { status: 'warn', name: 'config', detail: `${settings.configPath} not found: no styles configured, text passes through unchanged` },
+  ];
+};
+
+const storeCheck: DoctorCheck = async (ctx) => {
+  try {
+    await ctx.store.ping();
+    return [{ status: 'ok', name: 'store', detail: `${ctx.store.kind} at ${ctx.store.location}` }];
+  } catch (error) {
+    return [{ status: 'fail', name: 'store', detail: toRestyleError(error).message }];
+  }
+};
+
+/** Keys set, endpoints reachable, and every style's model (and destyler) listed by its endpoint. */
+const modelsCheck: DoctorCheck = async (ctx) => {
+  const results: CheckResult[] = [];
+  const byEndpoint = new Map<string, { endpoint: Endpoint; models: Array<{ style: string; model: string; role: string }> }>();
+  for (const style of Object.values(ctx.settings.styles)) {
+    const add = (endpoint: Endpoint, model: string, role: string): void => {
+      const key = `${endpoint.baseUrl}\u0000${endpoint.apiKeyEnv}`;
+      const entry = byEndpoint.get(key) ?? { endpoint, models: [] };
+      entry.models.push({ style: style.name, model, role });
+      byEndpoint.set(key, entry);
+    };
+    add(style.endpoint, style.model, 'model');
+    if (style.destyler) add(style.destylerEndpoint, style.destyler, 'destyler');
+  }
+  for (const { endpoint, models } of byEndpoint.values()) {
+    if (!endpoint.apiKey) {
+      results.push({ status: 'fail', name: 'api key', detail: `${endpoint.apiKeyEnv} is not set (needed for ${endpoint.baseUrl})` });
+      continue;
+    }
+    let listed: Set<string>;
+    try {
+      listed = new Set(await ctx.llm.get(endpoint).listModels());
+      results.push({ status: 'ok', name: 'endpoint', detail: `${endpoint.baseUrl} reachable (${listed.size} models)` });
+    } catch (error) {
+      results.push({ status: 'fail', name: 'endpoint', detail: `${endpoint.baseUrl}: ${toRestyleError(error).message}` });
+      continue;
+    }
+    for (const m of models) {
+      results.push(
+        listed.has(m.model)
+          ? { status: 'ok', name: `style ${m.style}`, detail: `${m.role} ${m.model} exists` }
+          : { status: 'fail', name: `style ${m.style}`, detail: `${m.role} ${m.model} not found at ${endpoint.baseUrl}` },
+      );
+    }
+  }
+  return results;
+};
+
+export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, modelsCheck];
+
+export async function runDoctor(ctx: AppContext, checks: readonly DoctorCheck[] = CORE_CHECKS): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const check of checks) {
+    try {
+      out.push(...(await check(ctx)));
+    } catch (error) {
+      out.push({ status: 'fail', name: 'doctor', detail: toRestyleError(error).message });
+    }
+  }
+  return out;
+}
+
+export function formatCheck(r: CheckResult): string {
+  const mark = r.status === 'ok' ? '✓' : r.status === 'warn' ? '!' : '✗';
+  return `${mark} ${r.name}: ${r.detail}`;
+}

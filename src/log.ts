@@ -1,0 +1,70 @@
+import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+
+/** The logger every module receives (pino's, so child loggers and levels work the usual way). */
+export type Logger = PinoLogger;
+
+/**
+ * Paths pino blanks out wherever they appear in a log object: tokens must never reach a log line,
+ * even when someone logs a whole request or config object.
+ */
+export const REDACT_PATHS = [
+  'apiKey',
+  '*.apiKey',
+  '*.*.apiKey',
+  'token',
+  '*.token',
+  'botToken',
+  '*.botToken',
+  'appToken',
+  '*.appToken',
+  'signingSecret',
+  '*.signingSecret',
+  'apiToken',
+  '*.apiToken',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'headers["x-slack-signature"]',
+  '*.headers["x-slack-signature"]',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go; stderr by default so stdout stays clean for command output. */
+  destination?: DestinationStream;
+  /** Secret values to scrub from messages too (belt and braces for strings pino can't see as paths). */
+  secrets?: ReadonlyArray<string | undefined>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 6);
+  return pino(
+    {
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: undefined,
+      hooks:
+        secrets.length > 0
+          ? {
+              logMethod(args, method) {
+                method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a)) as Parameters<typeof method>);
+              },
+            }
+          : undefined,
+    },
+    options.destination ?? pino.destination({ fd: 2, sync: true }),
+  );
+}
+
+/** A logger that drops everything (tests, library use without logging). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+export function scrub(text: string, secrets: ReadonlyArray<string>): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('[redacted]');
+  return out;
+}

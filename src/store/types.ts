@@ -1,0 +1,43 @@
+/**
+ * One storage interface for all of restyle (grammY's StorageAdapter idea): Redis when REDIS_URL is set,
+ * else a SQLite file. Every write resolves only once the value is persisted, and every failure is a
+ * `RestyleError` (`store_unavailable` when the backend cannot be reached), so callers can tell the
+ * user "saved" truthfully.
+ */
+export type NamespaceName =
+  | 'cache' // styled-text cache (TTL)
+  | 'channels' // channel -> style mappings made in chat
+  | 'samples' // training samples saved from chat
+  | 'dedupe' // claims (set-if-absent) for retries and double reactions
+  | 'feedback' // 👍/👎 on restyled replies
+  | 'replies' // what the bot posted: platform message -> origin (style, neutral text)
+  | 'jobs' // training jobs being watched
+  | 'models' // model registry
+  | 'meta';
+
+export interface Namespace<T> {
+  get(key: string): Promise<T | undefined>;
+  /** Resolves only after the value is durably written; `ttlMs` expires it. */
+  set(key: string, value: T, ttlMs?: number): Promise<void>;
+  /** True when something was deleted. */
+  delete(key: string): Promise<boolean>;
+  /** Every live entry of the namespace, in no particular order. */
+  entries(): AsyncIterable<[key: string, value: T]>;
+}
+
+export interface Store {
+  readonly kind: 'redis' | 'sqlite';
+  /** Where the data lives, safe to print (Redis password redacted). */
+  readonly location: string;
+  ns<T>(name: NamespaceName): Namespace<T>;
+  /**
+   * Atomic set-if-absent with a TTL: true for the first caller only, across processes
+   * (Redis `SET NX PX`, SQLite unique insert). Used to dedupe Slack retries and double reactions.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Give a claim back (e.g. the work it guarded failed and may be retried). */
+  release(key: string): Promise<void>;
+  /** Throws `store_unavailable` when the backend cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,85 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createContext, type AppContext } from '../../../src/app.js';
+import { settingsFrom } from '../../../src/config/load.js';
+import { silentLogger } from '../../../src/log.js';
+import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
+import { tmpDir } from '../../support/tmp.js';
+
+let fake: FakeOpenAI;
+let ctx: AppContext;
+let http: HttpServer;
+let base: string;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  fake.setResponder((body) => `~${body.messages[1].content}~`);
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+async function start(env: Record<string, string> = {}): Promise<void> {
+  const dir = tmpDir('http');
+  const settings = settingsFrom(
+    { styles: { wavy: { model: 'wavy-1' } }, channels: { 'slack:C1': 'wavy' } },
+    { OPENAI_API_KEY: 'sk-http', OPENAI_BASE_URL: fake.url, RESTYLE_DATA_DIR: dir, ...env },
+  );
+  ctx = await createContext(settings, { logger: silentLogger() });
+  http = createHttpServer({ ctx, bodyLimit: 4096 });
+  base = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}`;
+}
+beforeEach(async () => start());
+afterEach(async () => {
+  await http.close();
+  await ctx.close();
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('HTTP API', () => {
+  it('GET /healthz', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('POST /v1/restyle by style and by channel', async () => {
+    const a = await post('/v1/restyle', { text: 'hello', style: 'wavy' });
+    expect(a.status).toBe(200);
+    expect(await a.json()).toMatchObject({ text: '~hello~', styled: true, style: 'wavy', model: 'wavy-1' });
+    const b = await (await post('/v1/restyle', { text: 'hello', channel: 'slack:C1' })).json();
+    expect(b).toMatchObject({ text: '~hello~', style: 'wavy' });
+  });
+
+  it('bad input gets a JSON error naming what was wrong', async () => {
+    const cases: Array<[unknown, number, string, RegExp]> = [
+      ['{not json', 400, 'input_invalid', /not valid JSON/],
+      [{ style: 'wavy' }, 400, 'input_invalid', /^text: required/],
+      [{ text: 'x', style: 'nope' }, 400, 'style_unknown', /known styles: wavy/],
+      [{ text: 'x', bogus: 1 }, 400, 'input_invalid', /unknown key\(s\) bogus/],
+      [{ text: 'x'.repeat(5000) }, 413, 'input_invalid', /larger than 4096 bytes/],
+    ];
+    for (const [body, status, code, message] of cases) {
+      const res = await post('/v1/restyle', body);
+      expect(res.status, JSON.stringify(body).slice(0, 40)).toBe(status);
+      const json = (await res.json()) as { error: { code: string; message: string } };
+      expect(json.error.code).toBe(code);
+      expect(json.error.message).toMatch(message);
+    }
+    const wrongType = await fetch(`${base}/v1/restyle`, { method: 'POST', body: 'text' });
+    expect(wrongType.status).toBe(415);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/restyle`)).status).toBe(405);
+  });
+
+  it('requires the bearer token when RESTYLE_API_TOKEN is set', async () => {
+    await http.close();
+    await ctx.close();
+    await start({ RESTYLE_API_TOKEN: 'tok-123456' });
+    expect((await post('/v1/restyle', { text: 'x', style: 'wavy' })).status).toBe(401);
+    expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer tok-123456' })).status).toBe(200);
+  });
+});

@@ -1,0 +1,125 @@
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
+import { RestyleError } from '../../src/errors.js';
+
+const dirs: string[] = [];
+function project(yaml?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'restyle-config-'));
+  dirs.push(dir);
+  if (yaml !== undefined) {
+    writeFileSync(join(dir, 'restyle.yaml'), yaml);
+  }
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function errorOf(fn: () => unknown): RestyleError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(RestyleError);
+    return error as RestyleError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('loadConfig', () => {
+  it('works with no config file at the default path: no styles, defaults filled', () => {
+    const cwd = project();
+    const s = loadConfig({ env: {}, cwd });
+    expect(s.configFound).toBe(false);
+    expect(s.styles).toEqual({});
+    expect(s.restyle.maxChars).toBe(40_000);
+    expect(s.store.sqlitePath).toBe(join(cwd, 'data', 'restyle.sqlite'));
+    expect(s.store.redisUrl).toBeUndefined();
+    expect(s.http.port).toBe(3000);
+  });
+
+  it('resolves a style with defaults and per-style endpoints and keys from the environment', () => {
+    const cwd = project(`
+styles:
+  pirate:
+    model: ft:pirate
+    params: {tone: playful}
+  local:
+    model: llama3
+    baseUrl: http://localhost:11434/v1/
+    apiKeyEnv: OLLAMA_KEY
+channels:
+  "slack:C0123ABC": pirate
+`);
+    const s = loadConfig({ env: { OPENAI_API_KEY: 'sk-main', OLLAMA_KEY: 'ollama', RESTYLE_CONFIG: 'restyle.yaml' }, cwd });
+    expect(s.styles.pirate!.prompt).toBe(DEFAULT_STYLE_PROMPT);
+    expect(s.styles.pirate!.params).toEqual({ tone: 'playful' });
+    expect(s.styles.pirate!.endpoint).toEqual({ baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-main', apiKeyEnv: 'OPENAI_API_KEY' });
+    expect(s.styles.local!.endpoint).toEqual({ baseUrl: 'http://localhost:11434/v1', apiKey: 'ollama', apiKeyEnv: 'OLLAMA_KEY' });
+    expect(s.channels).toEqual({ 'slack:C0123ABC': 'pirate' });
+  });
+
+  it('names the file and the field for a missing model', () => {
+    const cwd = project('styles:\n  pirate:\n    prompt: hi\n');
+    const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
+    expect(e.code).toBe('config_invalid');
+    expect(e.message).toBe('restyle.yaml: styles.pirate.model: required');
+    expect(e.exitCode).toBe(2);
+  });
+
+  it('names line and column for broken YAML', () => {
+    const cwd = project('styles:\n  pirate:\n    model: [unclosed\n');
+    const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
+    expect(e.code).toBe('config_invalid');
+    expect(e.message).toMatch(/^restyle\.yaml:\d+:\d+: /);
+  });
+
+  it('rejects unknown keys (typos) by name', () => {
+    const cwd = project('styles:\n  pirate:\n    modle: x\n    model: y\n');
+    const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
+    expect(e.message).toBe('restyle.yaml: styles.pirate: unknown key "modle"');
+  });
+
+  it('rejects a channel mapped to an unknown style, listing the known ones', () => {
+    const cwd = project('styles:\n  pirate: {model: x}\nchannels:\n  "slack:C1": ninja\n');
+    const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
+    expect(e.message).toBe('restyle.yaml: channels.slack:C1: unknown style "ninja" (known: pirate)');
+  });
+
+  it('rejects malformed channel keys and bad URLs', () => {
+    const cwd = project('styles:\n  p: {model: x, baseUrl: "not a url"}\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toMatch(/styles\.p\.baseUrl: must be a URL/);
+    const cwd2 = project('styles:\n  p: {model: x}\nchannels:\n  C123: p\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: cwd2 })).message).toMatch(/channels\.C123: channel keys look like/);
+  });
+
+  it('an explicitly named config file that does not exist is an error naming it', () => {
+    const cwd = project();
+    const e = errorOf(() => loadConfig({ env: {}, path: 'nope.yaml', cwd }));
+    expect(e.code).toBe('config_not_found');
+    expect(e.message).toBe('nope.yaml: config file not found');
+  });
+
+  it('validates environment values: PORT and REDIS_URL', () => {
+    const cwd = project();
+    expect(errorOf(() => loadConfig({ env: { PORT: 'abc' }, cwd })).message).toMatch(/^PORT: /);
+    expect(errorOf(() => loadConfig({ env: { REDIS_URL: 'localhost:6379' }, cwd })).message).toMatch(/^REDIS_URL: /);
+    expect(loadConfig({ env: { REDIS_URL: 'redis://127.0.0.1:1', RESTYLE_DATA_DIR: '/tmp/x' }, cwd }).store).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:1',
+      dataDir: '/tmp/x',
+    });
+  });
+
+  it('getStyle lists known styles; requireApiKey names the variable, not a value', () => {
+    const cwd = project('styles:\n  b: {model: x}\n  a: {model: y}\n');
+    const s = loadConfig({ env: {}, path: 'restyle.yaml', cwd });
+    const e = errorOf(() => getStyle(s, 'zzz'));
+    expect(e.code).toBe('style_unknown');
+    expect(e.message).toBe('unknown style "zzz"; known styles: a, b');
+    const k = errorOf(() => requireApiKey(s.styles.a!.endpoint));
+    expect(k.code).toBe('env_missing');
+    expect(k.message).toMatch(/^OPENAI_API_KEY is not set/);
+  });
+});

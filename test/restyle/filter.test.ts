@@ -1,0 +1,189 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { settingsFrom, type Settings } from '../../src/config/load.js';
+import { LlmPool } from '../../src/llm/pool.js';
+import { Restyler } from '../../src/restyle/filter.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { RestyleError } from '../../src/errors.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { tmpDir } from '../support/tmp.js';
+
+let fake: FakeOpenAI;
+let store: Store;
+let dir: string;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(async () => {
+  dir = tmpDir('filter');
+  store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });
+  fake.requests.length = 0;
+  // A deterministic "style": upper-case the user message, keep placeholders as they are.
+  fake.setResponder((body) => {
+    const user = body.messages.find((m: { role: string }) => m.role === 'user')!.content as string;
+    const system = body.messages[0].content as string;
+    if (system.startsWith('DESTYLE')) return user.toLowerCase();
+    return user.toUpperCase();
+  });
+});
+afterEach(async () => {
+  await store.close();
+});
+
+function make(extra: Record<string, unknown> = {}, restyle: Record<string, unknown> = {}): { restyler: Restyler; settings: Settings } {
+  const settings = settingsFrom(
+    {
+      styles: {
+        loud: { model: 'loud-1' },
+        quiet: { model: 'quiet-1', destyler: 'quiet-de', destylerPrompt: 'DESTYLE it:' },
+        toned: { model: 'toned-1', prompt: 'Write in a {{tone}} tone:' },
+      },
+      channels: { 'slack:C1': 'loud' },
+      restyle: { maxRetries: 0, requestTimeoutMs: 2000, ...restyle },
+      ...extra,
+    },
+    { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url },
+  );
+  return { restyler: new Restyler({ settings, store, llm: new LlmPool({ llm: settings.llm, restyle: settings.restyle }) }), settings };
+}
+
+const chatRequests = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+
+describe('Restyler', () => {
+  it('styles text with an explicit style and reports model, blocks and usage', async () => {
+    const { restyler } = make();
+    const r = await restyler.restyle('Your order shipped.', { style: 'loud' });
+    expect(r).toMatchObject({ text: 'YOUR ORDER SHIPPED.', styled: true, style: 'loud', model: 'loud-1', blocks: 1, fallbacks: 0, cached: 0 });
+    expect(r.usage.totalTokens).toBeGreaterThan(0);
+    const body = chatRequests()[0]!.body;
+    expect(body.model).toBe('loud-1');
+    expect(body.messages).toEqual([
+      { role: 'system', content: 'Please, rewrite the provided text in your style:' },
+      { role: 'user', content: 'Your order shipped.' },
+    ]);
+  });
+
+  it('resolves the channel mapping; the store wins over the file; unmapped passes through', async () => {
+    const { restyler } = make();
+    expect((await restyler.restyle('hi', { channel: 'slack:C1' })).style).toBe('loud');
+    await restyler.channels.set('slack:C1', 'quiet', 'slack:U1');
+    expect((await restyler.restyle('hi', { channel: 'slack:C1' })).model).toBe('quiet-1');
+    await restyler.channels.unset('slack:C1');
+    const r = await restyler.restyle('hi', { channel: 'slack:C1' });
+    expect(r).toMatchObject({ text: 'hi', styled: false, reason: 'no_style' });
+    expect((await restyler.restyle('hi', { channel: 'slack:C2' })).reason).toBe('no_style');
+  });
+
+  it('uses channels.default, then a style named default', async () => {
+    const { restyler } = make({ channels: { default: 'loud' } });
+    expect((await restyler.restyle('hi', { channel: 'discord:42' })).style).toBe('loud');
+    const only = make({ styles: { default: { model: 'd-1' } }, channels: {} });
+    expect((await only.restyler.restyle('hi')).model).toBe('d-1');
+  });
+
+  it('empty text comes back unchanged with no model call', async () => {
+    const { restyler } = make();
+    const r = await restyler.restyle('  \n ', { style: 'loud' });
+    expect(r).toMatchObject({ text: '  \n ', styled: false, reason: 'empty' });
+    expect(chatRequests()).toHaveLength(0);
+  });
+
+  it('refuses text over maxChars, names the limit', async () => {
+    const { restyler } = make({}, { maxChars: 100 });
+    await expect(restyler.restyle('x'.repeat(101), { style: 'loud' })).rejects.toMatchObject({ code: 'text_too_long' });
+  });
+
+  it('unknown explicit style is an error listing the known styles', async () => {
+    const { restyler } = make();
+    const e = await restyler.restyle('hi', { style: 'nope' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RestyleError);
+    expect((e as RestyleError).message).toContain('known styles: loud, quiet, toned');
+  });
+
+  it('fills prompt parameters and names a missing one', async () => {
+    const { restyler } = make();
+    await expect(restyler.restyle('hi', { style: 'toned' })).rejects.toMatchObject({ code: 'param_missing' });
+    await restyler.restyle('hi', { style: 'toned', params: { tone: 'wry' } });
+    expect(chatRequests().at(-1)!.body.messages[0].content).toBe('Write in a wry tone:');
+  });
+
+  it('splits long text into blocks, styles them concurrently, keeps code and separators', async () => {
+    const { restyler } = make();
+    fake.setLatency(100);
+    const paras = Array.from({ length: 9 }, (_, i) => `Paragraph number ${i}.`);
+    const text = `${paras.slice(0, 3).join('\n\n')}\n\n\`\`\`\nkeep me\n\`\`\`\n\n${paras.slice(3).join('\n\n')}\n`;
+    const r = await restyler.restyle(text, { style: 'loud' });
+    fake.setLatency(0);
+    expect(r.blocks).toBe(3);
+    expect(r.text).toBe(text.replace(/Paragraph number/g, 'PARAGRAPH NUMBER'));
+    expect(r.text).toContain('```\nkeep me\n```');
+    expect(chatRequests()).toHaveLength(3);
+    expect(chatRequests().every((q) => !JSON.stringify(q.body).includes('keep me'))).toBe(true);
+  });
+
+  it('protects URLs, code and mentions; a reply that breaks a placeholder falls back for that block', async () => {
+    const { restyler } = make();
+    const text = 'See https://example.com/Docs and `npm ci`, <@U123>.\n\nSecond block.';
+    const r = await restyler.restyle(text, { style: 'loud', cache: false });
+    expect(r.text).toBe('SEE https://example.com/Docs AND `npm ci`, <@U123>.\n\nSECOND BLOCK.');
+    // The model sees placeholders, not the spans.
+    expect(JSON.stringify(chatRequests()[0]!.body)).not.toContain('example.com');
+    fake.setResponder((body) => (body.messages[1].content as string).replace(/[⟦⟧]/g, '').toUpperCase());
+    const broken = await restyler.restyle(text, { style: 'loud', cache: false });
+    expect(broken.fallbacks).toBe(1);
+    expect(broken.text).toBe('See https://example.com/Docs and `npm ci`, <@U123>.\n\nSECOND BLOCK.');
+    expect(broken.styled).toBe(true);
+  });
+
+  it('never adds a mention the original lacked', async () => {
+    const { restyler } = make();
+    fake.setResponder(() => 'Hear ye <!channel>!');
+    const r = await restyler.restyle('Deploy done.', { style: 'loud', cache: false });
+    expect(r).toMatchObject({ text: 'Deploy done.', fallbacks: 1, styled: false });
+  });
+
+  it('caches by (endpoint, model, messages): the second call makes no request', async () => {
+    const { restyler } = make();
+    const first = await restyler.restyle('Cache me.', { style: 'loud' });
+    const second = await restyler.restyle('Cache me.', { style: 'loud' });
+    expect(second.text).toBe(first.text);
+    expect(second.cached).toBe(1);
+    expect(chatRequests()).toHaveLength(1);
+    await restyler.restyle('Cache me.', { style: 'loud', cache: false });
+    expect(chatRequests()).toHaveLength(2);
+  });
+
+  it('converts: the source style de-styler first, then the target styler', async () => {
+    const { restyler } = make();
+    const r = await restyler.restyle('MiXeD CaSe', { style: 'loud', from: 'quiet' });
+    expect(r.text).toBe('MIXED CASE');
+    const models = chatRequests().map((q) => q.body.model);
+    expect(models).toEqual(['quiet-de', 'loud-1']);
+    expect(chatRequests()[0]!.body.messages[0].content).toBe('DESTYLE it:');
+    await expect(restyler.restyle('x', { style: 'quiet', from: 'loud' })).rejects.toMatchObject({ code: 'input_invalid' });
+  });
+
+  it('fails open on model errors by default, and throws with onError: error', async () => {
+    const { restyler } = make();
+    fake.failNext(1, { status: 500 });
+    const r = await restyler.restyle('Hello.', { style: 'loud', cache: false });
+    expect(r).toMatchObject({ text: 'Hello.', styled: false, style: 'loud' });
+    expect(r.error?.code).toBe('llm_unavailable');
+    fake.failNext(1, { status: 500 });
+    await expect(restyler.restyle('Hello.', { style: 'loud', cache: false, onError: 'error' })).rejects.toMatchObject({ code: 'llm_unavailable' });
+  });
+
+  it('a hanging model is cut off by the per-answer deadline', async () => {
+    const { restyler } = make({}, { requestTimeoutMs: 10_000 });
+    fake.hangNext(1);
+    const t0 = performance.now();
+    const r = await restyler.restyle('Hello.', { style: 'loud', cache: false, deadlineMs: 300 });
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(r).toMatchObject({ text: 'Hello.', styled: false });
+    expect(r.error?.code).toBe('deadline_exceeded');
+  });
+});
