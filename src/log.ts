@@ -45,14 +45,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: undefined,
-      hooks:
-        secrets.length > 0
-          ? {
+      ...(secrets.length > 0
+        ? {
+            hooks: {
               logMethod(args, method) {
                 method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a)) as Parameters<typeof method>);
               },
-            }
-          : undefined,
+            },
+          }
+        : {}),
     },
     options.destination ?? pino.destination({ fd: 2, sync: true }),
   );

@@ -13,6 +13,7 @@ export type NamespaceName =
   | 'replies' // what the bot posted: platform message -> origin (style, neutral text)
   | 'jobs' // training jobs being watched
   | 'models' // model registry
+  | 'previews' // /restyle previews waiting for a button press (TTL)
   | 'meta';
 
 export interface Namespace<T> {

@@ -21,7 +21,7 @@ beforeEach(() => {
     join(cwd, 'config/restyle.yaml'),
     'styles:\n  pirate:\n    model: ft:pirate\n  toned:\n    model: ft:toned\n    prompt: "Say it {{tone}}:"\n',
   );
-  fake.requests.length = 0;
+  fake.reset();
   fake.setResponder((body) => `Arr! ${body.messages[1].content}`);
 });
 
@@ -103,7 +103,7 @@ describe('the restyle executable', () => {
   it('styles text end to end as a user would, reading .env', async () => {
     writeFileSync(join(cwd, '.env'), `OPENAI_API_KEY=sk-from-dotenv\nOPENAI_BASE_URL=${fake.url}\n`);
     const r = await runBin(['text', '--style', 'pirate', 'Hello there.'], { cwd });
-    expect(r).toMatchObject({ code: 0, stdout: 'Arr! Hello there.\n' });
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'Arr! Hello there.\n' });
     expect(fake.requests.at(-1)!.headers.authorization).toBe('Bearer sk-from-dotenv');
   });
 });

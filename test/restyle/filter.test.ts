@@ -21,7 +21,7 @@ afterAll(async () => {
 beforeEach(async () => {
   dir = tmpDir('filter');
   store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });
-  fake.requests.length = 0;
+  fake.reset();
   // A deterministic "style": upper-case the user message, keep placeholders as they are.
   fake.setResponder((body) => {
     const user = body.messages.find((m: { role: string }) => m.role === 'user')!.content as string;
@@ -126,7 +126,7 @@ describe('Restyler', () => {
   });
 
   it('protects URLs, code and mentions; a reply that breaks a placeholder falls back for that block', async () => {
-    const { restyler } = make();
+    const { restyler } = make({}, { maxBlockParagraphs: 1 });
     const text = 'See https://example.com/Docs and `npm ci`, <@U123>.\n\nSecond block.';
     const r = await restyler.restyle(text, { style: 'loud', cache: false });
     expect(r.text).toBe('SEE https://example.com/Docs AND `npm ci`, <@U123>.\n\nSECOND BLOCK.');
