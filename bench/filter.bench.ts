@@ -19,7 +19,7 @@ const ROUNDS = 15;
 export default async function filterBench(): Promise<BenchResult[]> {
   const fake = await startFakeOpenAI();
   fake.setLatency(LATENCY);
-  fake.setResponder((body) => `Styled: ${body.messages[1].content}`);
+  fake.setResponder((body) => `Styled: ${body.messages.at(-1).content}`);
   const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-'));
   const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: join(dir, 'restyle.sqlite'), connectTimeoutMs: 1000 });
   const settings = settingsFrom({ styles: { house: { model: 'house-1' } } }, { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.url });
