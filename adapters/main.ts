@@ -3,6 +3,7 @@ import type { RunningPlatform } from '../src/bot/platform.js';
 import type { Services } from '../src/cli/commands/bot.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runCli, type CliDeps } from '../src/cli/main.js';
+import { registerCorpus } from '../src/cli/commands/corpus.js';
 import { processEnv } from '../src/config/env.js';
 import { createHttpServer } from './http/server.js';
 import { PLATFORMS } from './platforms.js';
@@ -30,7 +31,7 @@ export async function serve(ctx: AppContext, options: { port: number }): Promise
   };
 }
 
-export const cliDeps: CliDeps = { serve };
+export const cliDeps: CliDeps = { serve, commands: [registerCorpus] };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: processEnv(), cwd: process.cwd() };

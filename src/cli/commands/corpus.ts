@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { DEFAULT_EDITOR_PROMPT } from '../../config/defaults.js';
+import { getStyle } from '../../config/load.js';
+import { buildCorpus, type BuildReport } from '../../corpus/build.js';
+import { write, type CliIO } from '../io.js';
+import { withContext } from '../context.js';
+import { fractionOption, intOption } from '../params.js';
+
+interface BuildFlags {
+  in: string[];
+  out: string;
+  style: string;
+  validFraction: number;
+  seed: number;
+  concurrency: number;
+  editorModel?: string;
+  json?: boolean;
+}
+
+export function registerCorpus(program: Command, io: CliIO): void {
+  const corpus = program.command('corpus').description('build fine-tuning data from text written in a style');
+  corpus
+    .command('build')
+    .description('chunk styled text, strip the style with an editor model, write styler and de-styler JSONL')
+    .requiredOption('--in <path...>', '.txt/.md files or directories (recursive), .jsonl with a "text" field')
+    .requiredOption('--out <dir>', 'output directory')
+    .requiredOption('--style <name>', 'the style the text is written in')
+    .option('--valid-fraction <f>', 'share of source documents held out for validation', fractionOption('--valid-fraction'), 0.1)
+    .option('--seed <n>', 'seed for the train/valid split', intOption('--seed', 0), 1)
+    .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 8)
+    .option('--editor-model <model>', 'the model that strips the style (default: corpus.editorModel)')
+    .option('--json', 'print report.json to stdout')
+    .action(async function (this: Command, flags: BuildFlags) {
+      await withContext(this, io, async (ctx) => {
+        const style = getStyle(ctx.settings, flags.style);
+        const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
+        const bar = tty ? new cliProgress.SingleBar({ format: 'de-styling [{bar}] {value}/{total} blocks · {eta_formatted} left', stream: io.stderr }, cliProgress.Presets.shades_classic) : null;
+        let lastLogged = 0;
+        const report = await buildCorpus({
+          inputs: flags.in,
+          outDir: flags.out,
+          style,
+          editor: {
+            model: flags.editorModel ?? ctx.settings.corpus.editorModel,
+            prompt: ctx.settings.corpus.editorPrompt ?? DEFAULT_EDITOR_PROMPT,
+            endpoint: ctx.settings.corpus.endpoint,
+          },
+          validFraction: flags.validFraction,
+          seed: flags.seed,
+          concurrency: flags.concurrency,
+          pricePerMTok: ctx.settings.corpus.trainingPricePerMTok,
+          cwd: io.cwd,
+          chat: (endpoint, req) => ctx.llm.get(endpoint).chat(req),
+          log: (line) => write(io.stderr, line),
+          progress: (done, total) => {
+            if (bar) {
+              if (done === 1) bar.start(total, 0);
+              bar.update(done);
+              if (done === total) bar.stop();
+            } else if (done === total || done - lastLogged >= Math.max(1, Math.floor(total / 10))) {
+              lastLogged = done;
+              write(io.stderr, `de-styling: ${done}/${total} blocks`);
+            }
+          },
+        }).catch((error: unknown) => {
+          bar?.stop();
+          throw error;
+        });
+        if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
+        for (const line of summary(report, flags.out)) write(io.stderr, line);
+      });
+    });
+}
+
+function summary(r: BuildReport, out: string): string[] {
+  const lines = [
+    `corpus: ${r.documents} document(s), ${r.blocks} block(s) → ${r.examples.train} train + ${r.examples.valid} valid examples (split by ${r.split}) in ${out}`,
+    `editor: ${r.requests} request(s), ${r.cachedBlocks} block(s) already cached, ${r.editorUsage.promptTokens + r.editorUsage.completionTokens} tokens`,
+    `tokens per example: p50 ${r.tokensPerExample.p50}, p95 ${r.tokensPerExample.p95}, max ${r.tokensPerExample.max} (limit ${r.tokensPerExample.limit})`,
+    `training: ${r.trainingTokensPerEpoch} tokens per epoch, about $${r.estimatedCostPerEpochUsd.toFixed(2)} per epoch`,
+  ];
+  for (const x of r.rejected) lines.push(`rejected: ${x.doc} block ${x.index}: ${x.reason}`);
+  for (const x of r.failed) lines.push(`failed: ${x.doc} block ${x.index}: ${x.error}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}

@@ -1,0 +1,184 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Endpoint, Style } from '../config/load.js';
+import { RestyleError, toRestyleError } from '../errors.js';
+import type { ChatRequest, ChatResult } from '../llm/types.js';
+import { countMessageTokens } from '../llm/tokens.js';
+import { buildExample, promptHash } from '../restyle/messages.js';
+import { sha256 } from '../util/hash.js';
+import { mapLimit } from '../util/map-limit.js';
+import { EditorCache } from './cache.js';
+import { checkNeutral } from './check.js';
+import { chunk } from './chunk.js';
+import { Deduper } from './dedupe.js';
+import { ingest } from './ingest.js';
+import { assignValid } from './split.js';
+import { AtomicJsonl, writeFileAtomic } from './write.js';
+
+export const MAX_EXAMPLE_TOKENS = 65_536;
+
+export interface BuildOptions {
+  inputs: string[];
+  outDir: string;
+  style: Style;
+  editor: { model: string; prompt: string; endpoint: Endpoint };
+  validFraction: number;
+  seed: number;
+  concurrency: number;
+  pricePerMTok: number;
+  cwd: string;
+  chat: (endpoint: Endpoint, req: ChatRequest) => Promise<ChatResult>;
+  log: (line: string) => void;
+  progress?: (done: number, total: number) => void;
+}
+
+interface Block {
+  doc: string;
+  index: number;
+  styled: string;
+}
+
+export interface BuildReport {
+  style: string;
+  documents: number;
+  blocks: number;
+  duplicates: { exact: number; near: number };
+  examples: { train: number; valid: number };
+  rejected: Array<{ doc: string; index: number; reason: string }>;
+  failed: Array<{ doc: string; index: number; error: string }>;
+  split: 'document' | 'block';
+  requests: number;
+  cachedBlocks: number;
+  editorUsage: { promptTokens: number; completionTokens: number };
+  tokensPerExample: { p50: number; p95: number; max: number; limit: number; overLimit: number };
+  trainingTokensPerEpoch: number;
+  estimatedCostPerEpochUsd: number;
+  warnings: string[];
+  promptHash: string;
+}
+
+/**
+ * The corpus builder: styled text in, fine-tuning data for both directions out (DESIGN §2). Every example
+ * is built by the same message builder inference uses, so the trained prompt and the live prompt match.
+ */
+export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
+  const warnings: string[] = [];
+  const blocks: Block[] = [];
+  const dedupe = new Deduper();
+  const docs: string[] = [];
+  for await (const doc of ingest(o.inputs, o.cwd, { warn: (m) => (warnings.push(m), o.log(`warning: ${m}`)) })) {
+    docs.push(doc.id);
+    chunk(doc.text).forEach((styled, index) => {
+      if (dedupe.keep(styled)) blocks.push({ doc: doc.id, index, styled });
+    });
+  }
+  if (blocks.length === 0) throw new RestyleError('input_invalid', `no text blocks found in ${o.inputs.join(', ')}`);
+  mkdirSync(o.outDir, { recursive: true });
+
+  const cache = new EditorCache(join(o.outDir, '.cache', 'editor.jsonl'));
+  const cachedBefore = cache.size;
+  const neutral = new Map<Block, string>();
+  const rejected: BuildReport['rejected'] = [];
+  const failed: BuildReport['failed'] = [];
+  let requests = 0;
+  let done = 0;
+  const usage = { promptTokens: 0, completionTokens: 0 };
+  await mapLimit(blocks, o.concurrency, async (b) => {
+    const key = EditorCache.key(o.editor.model, o.editor.prompt, b.styled);
+    let hit = cache.get(key);
+    if (!hit) {
+      try {
+        requests += 1;
+        const r = await o.chat(o.editor.endpoint, {
+          model: o.editor.model,
+          temperature: 0,
+          messages: [
+            { role: 'system', content: o.editor.prompt },
+            { role: 'user', content: b.styled },
+          ],
+        });
+        hit = { neutral: r.text.trim(), promptTokens: r.usage.promptTokens, completionTokens: r.usage.completionTokens };
+        usage.promptTokens += hit.promptTokens;
+        usage.completionTokens += hit.completionTokens;
+        cache.put(key, hit);
+      } catch (error) {
+        const e = toRestyleError(error);
+        // Auth, quota and missing-model errors fail the whole run: every other block would fail the same way.
+        if (['llm_auth', 'quota_exceeded', 'model_not_found', 'env_missing'].includes(e.code)) throw e;
+        failed.push({ doc: b.doc, index: b.index, error: `${e.code}: ${e.message}` });
+        return;
+      } finally {
+        done += 1;
+        o.progress?.(done, blocks.length);
+      }
+    } else {
+      done += 1;
+      o.progress?.(done, blocks.length);
+    }
+    const reason = checkNeutral(b.styled, hit.neutral);
+    if (reason) rejected.push({ doc: b.doc, index: b.index, reason });
+    else neutral.set(b, hit.neutral);
+  });
+
+  const kept = blocks.filter((b) => neutral.has(b));
+  const uniqueDocs = [...new Set(kept.map((b) => b.doc))];
+  const split: 'document' | 'block' = uniqueDocs.length > 1 ? 'document' : 'block';
+  const validDocs = split === 'document' ? assignValid(uniqueDocs, o.validFraction, o.seed) : new Set<string>();
+  const validBlocks = split === 'block' ? assignValid(kept.map((b) => `${b.doc}#${b.index}`), o.validFraction, o.seed) : new Set<string>();
+  if (split === 'block') warnings.push('only one source document: split train/valid by block instead of by document (validation loss will read optimistic)');
+  const isValid = (b: Block): boolean => (split === 'document' ? validDocs.has(b.doc) : validBlocks.has(`${b.doc}#${b.index}`));
+
+  const files = {
+    train: new AtomicJsonl(join(o.outDir, 'train.jsonl')),
+    valid: new AtomicJsonl(join(o.outDir, 'valid.jsonl')),
+    dtrain: new AtomicJsonl(join(o.outDir, 'destyle.train.jsonl')),
+    dvalid: new AtomicJsonl(join(o.outDir, 'destyle.valid.jsonl')),
+    pairs: new AtomicJsonl(join(o.outDir, 'pairs.jsonl')),
+  };
+  const destyler = { name: `${o.style.name} (destyler)`, prompt: o.style.destylerPrompt, params: {} };
+  const tokens: number[] = [];
+  for (const b of kept) {
+    const n = neutral.get(b)!;
+    const styler = buildExample(o.style, n, b.styled);
+    const reverse = buildExample(destyler, b.styled, n);
+    const valid = isValid(b);
+    (valid ? files.valid : files.train).write(styler);
+    (valid ? files.dvalid : files.dtrain).write(reverse);
+    files.pairs.write({ doc: b.doc, block: b.index, split: valid ? 'valid' : 'train', styled: b.styled, neutral: n, hash: sha256(b.styled).slice(0, 16) });
+    tokens.push(countMessageTokens(styler.messages));
+  }
+  const trainCount = files.train.count;
+  const validCount = files.valid.count;
+  if (trainCount + validCount < 10) {
+    for (const f of Object.values(files)) f.abort();
+    throw new RestyleError('input_invalid', `only ${trainCount + validCount} usable examples; fine-tuning needs at least 10 (see ${join(o.outDir, 'pairs.jsonl')} and the rejections above)`);
+  }
+  for (const f of Object.values(files)) f.commit();
+  if (trainCount + validCount < 2000) warnings.push(`${trainCount + validCount} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
+  if (dedupe.exact + dedupe.near > 0) warnings.push(`${dedupe.exact} exact and ${dedupe.near} near-duplicate blocks dropped`);
+  if (failed.length > 0) warnings.push(`${failed.length} block(s) failed at the provider; re-run the same command to retry only those`);
+
+  const sorted = [...tokens].sort((a, b) => a - b);
+  const pick = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  const trainTokens = tokens.reduce((a, b) => a + b, 0);
+  const report: BuildReport = {
+    style: o.style.name,
+    documents: docs.length,
+    blocks: blocks.length,
+    duplicates: { exact: dedupe.exact, near: dedupe.near },
+    examples: { train: trainCount, valid: validCount },
+    rejected,
+    failed,
+    split,
+    requests,
+    cachedBlocks: cachedBefore,
+    editorUsage: usage,
+    tokensPerExample: { p50: pick(50), p95: pick(95), max: pick(100), limit: MAX_EXAMPLE_TOKENS, overLimit: tokens.filter((t) => t > MAX_EXAMPLE_TOKENS).length },
+    trainingTokensPerEpoch: trainTokens,
+    estimatedCostPerEpochUsd: Math.round((trainTokens / 1e6) * o.pricePerMTok * 100) / 100,
+    warnings,
+    promptHash: promptHash(o.style.prompt),
+  };
+  writeFileAtomic(join(o.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}

@@ -1,0 +1,177 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { tmpDir } from '../support/tmp.js';
+import { BIN, runInProcess } from '../support/cli.js';
+import { chunk } from '../../src/corpus/chunk.js';
+import { checkNeutral } from '../../src/corpus/check.js';
+import { assignValid } from '../../src/corpus/split.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../fixtures/corpus/federalist');
+let fake: FakeOpenAI;
+let cwd: string;
+
+// The fake editor "strips the style": semicolons become full stops. Every fact survives.
+const editor = (body: { messages: Array<{ role: string; content: string }> }) => body.messages.at(-1)!.content.replace(/;/g, '.');
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.reset();
+  fake.setResponder(editor);
+  cwd = tmpDir('corpus');
+  mkdirSync(join(cwd, 'config'));
+  writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  publius:\n    model: ft:publius\n    destyler: ft:publius-de\ncorpus:\n  editorModel: editor-1\n');
+});
+
+const env = () => ({ OPENAI_API_KEY: 'sk-corpus', OPENAI_BASE_URL: fake.url });
+const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const chats = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+
+describe('corpus units', () => {
+  it('chunks into 1-3 paragraph blocks, headings lead, long paragraphs split at sentences', () => {
+    const long = Array.from({ length: 40 }, (_, i) => `Sentence number ${i} is here.`).join(' ');
+    const blocks = chunk(`# Title\n\nFirst idea, short.\n\n${long}\n\nLast paragraph of the text, long enough to stand on its own two feet here.`);
+    expect(blocks[0]).toMatch(/^# Title\n\nFirst idea, short\./);
+    expect(blocks.every((b) => b.length <= 1200)).toBe(true);
+    expect(blocks.join(' ')).toContain('Sentence number 39 is here.');
+  });
+
+  it('rejects rewrites that lose facts', () => {
+    expect(checkNeutral('Pay $40 at https://x.io now, Alice said.', 'Pay 40 at https://x.io now, Alice said.')).toBeNull();
+    expect(checkNeutral('It cost 40 dollars in total, sir.', 'It cost dollars in total, sir.')).toMatch(/lost number "40"/);
+    expect(checkNeutral('See https://a.io/x for it all.', 'See the docs for it all, really.')).toMatch(/lost URL/);
+    expect(checkNeutral('A long sentence with many words in it.', '')).toBe('empty output');
+    expect(checkNeutral('A long sentence with many words in it.', 'Short.')).toMatch(/% of the source length/);
+  });
+
+  it('splits by document, seeded and deterministic', () => {
+    const docs = Array.from({ length: 20 }, (_, i) => `doc${i}`);
+    const a = assignValid(docs, 0.2, 7);
+    expect(a.size).toBe(4);
+    expect([...assignValid(docs, 0.2, 7)]).toEqual([...a]);
+    expect([...assignValid(docs, 0.2, 8)]).not.toEqual([...a]);
+  });
+});
+
+describe('restyle corpus build', () => {
+  it('writes styler and de-styler data from the Federalist fixtures, split by document', async () => {
+    const out = join(cwd, 'out');
+    const r = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--valid-fraction', '0.2'], { env: env(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const train = lines(join(out, 'train.jsonl'));
+    const valid = lines(join(out, 'valid.jsonl'));
+    const dtrain = lines(join(out, 'destyle.train.jsonl'));
+    const pairs = lines(join(out, 'pairs.jsonl'));
+    expect(train.length).toBeGreaterThan(20);
+    expect(valid.length).toBeGreaterThan(0);
+    expect(dtrain).toHaveLength(train.length);
+    // Styler: system = the style prompt, user = neutral, assistant = the original block verbatim.
+    const ex = train[0];
+    expect(ex.messages[0]).toEqual({ role: 'system', content: 'Please, rewrite the provided text in your style:' });
+    const pair = pairs.find((p: { neutral: string }) => p.neutral === ex.messages[1].content);
+    expect(ex.messages[2].content).toBe(pair.styled);
+    expect(dtrain[0].messages[0].content).toBe('Please, rewrite the provided text in a neutral style:');
+    // No document on both sides.
+    const trainDocs = new Set(pairs.filter((p: { split: string }) => p.split === 'train').map((p: { doc: string }) => p.doc));
+    const validDocs = new Set(pairs.filter((p: { split: string }) => p.split === 'valid').map((p: { doc: string }) => p.doc));
+    expect([...validDocs].filter((d) => trainDocs.has(d))).toEqual([]);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ style: 'publius', documents: 5, split: 'document', requests: chats().length });
+    expect(report.tokensPerExample.max).toBeGreaterThan(report.tokensPerExample.p50);
+    expect(r.stderr).toMatch(/start evaluating a style at 2,000/);
+    expect(chats()[0]!.body.model).toBe('editor-1');
+  });
+
+  it('a re-run pays nothing and writes byte-identical files; a changed editor prompt re-pays', async () => {
+    const out = join(cwd, 'out');
+    const args = ['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--seed', '3'];
+    expect((await runInProcess(args, { env: env(), cwd })).code).toBe(0);
+    const first = chats().length;
+    const before = ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl'].map((f) => readFileSync(join(out, f), 'utf8'));
+    expect((await runInProcess(args, { env: env(), cwd })).code).toBe(0);
+    expect(chats().length).toBe(first);
+    const after = ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl'].map((f) => readFileSync(join(out, f), 'utf8'));
+    expect(after).toEqual(before);
+    writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  publius:\n    model: ft:publius\ncorpus:\n  editorModel: editor-1\n  editorPrompt: Neutralise it.\n');
+    expect((await runInProcess(args, { env: env(), cwd })).code).toBe(0);
+    expect(chats().length).toBe(first * 2);
+  });
+
+  it('killed mid-run, a re-run asks only for the missing blocks and matches an uninterrupted run', async () => {
+    const out = join(cwd, 'killed');
+    fake.setLatency(150);
+    const child = spawn(process.execPath, [BIN, 'corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--concurrency', '2'], {
+      cwd,
+      env: { PATH: process.env.PATH, ...env() },
+      stdio: 'ignore',
+    });
+    await vi.waitFor(() => expect(chats().length).toBeGreaterThan(10), { timeout: 15_000, interval: 50 });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    fake.setLatency(0);
+    expect(existsSync(join(out, 'train.jsonl'))).toBe(false);
+    const paid = chats().length;
+    const resumed = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const report = JSON.parse(resumed.stdout);
+    expect(report.cachedBlocks).toBeGreaterThan(0);
+    expect(report.cachedBlocks + report.requests).toBe(report.blocks);
+    expect(chats().length - paid).toBe(report.requests);
+    const fresh = join(cwd, 'fresh');
+    expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', fresh, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
+    expect(readFileSync(join(out, 'train.jsonl'), 'utf8')).toBe(readFileSync(join(fresh, 'train.jsonl'), 'utf8'));
+  });
+
+  it('a provider error on one block is reported, the rest kept, and retried on the next run', async () => {
+    const out = join(cwd, 'flaky');
+    // 1 attempt + 2 retries: the first block fails for good; the others go through.
+    fake.failNext(3, { status: 500 });
+    const first = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json', '--concurrency', '1'], { env: env(), cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const r1 = JSON.parse(first.stdout);
+    expect(r1.failed).toHaveLength(1);
+    expect(r1.failed[0].error).toMatch(/^llm_unavailable/);
+    expect(first.stderr).toMatch(/failed: .*block \d+/);
+    const second = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
+    const r2 = JSON.parse(second.stdout);
+    expect(r2.failed).toEqual([]);
+    expect(r2.requests).toBe(r1.failed.length);
+  });
+
+  it('bad input: a missing path is named and nothing is written; empty/binary files are skipped with a warning; bad JSONL names file:line', async () => {
+    const out = join(cwd, 'none');
+    const missing = await runInProcess(['corpus', 'build', '--in', 'nope/', '--out', out, '--style', 'publius'], { env: env(), cwd });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('restyle: nope/: no such file or directory\n');
+    expect(existsSync(out)).toBe(false);
+
+    const dir = join(cwd, 'mixed');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'empty.txt'), '  \n');
+    writeFileSync(join(dir, 'bin.txt'), Buffer.from([0x50, 0x00, 0x01]));
+    writeFileSync(join(dir, 'rows.jsonl'), '{"text":"fine"}\n{oops\n');
+    const r = await runInProcess(['corpus', 'build', '--in', dir, '--out', out, '--style', 'publius'], { env: env(), cwd });
+    expect(r.stderr).toContain('warning: mixed/empty.txt: skipped (empty)');
+    expect(r.stderr).toContain('warning: mixed/bin.txt: skipped (binary file)');
+    expect(r.stderr).toMatch(/restyle: mixed\/rows\.jsonl:2: not valid JSON/);
+    expect(r.code).toBe(2);
+  });
+
+  it('fewer than 10 examples is an error and writes no training file', async () => {
+    const dir = join(cwd, 'small');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.md'), 'One small idea, told in a single paragraph of our house voice.\n');
+    const out = join(cwd, 'small-out');
+    const r = await runInProcess(['corpus', 'build', '--in', dir, '--out', out, '--style', 'publius'], { env: env(), cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/only 1 usable examples; fine-tuning needs at least 10/);
+    expect(existsSync(join(out, 'train.jsonl'))).toBe(false);
+  });
+});
