@@ -4,7 +4,7 @@ import type { Endpoint, Style } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
 import type { ChatRequest, ChatResult } from '../llm/types.js';
 import { countMessageTokens } from '../llm/tokens.js';
-import { buildExample, promptHash } from '../restyle/messages.js';
+import { buildExample, promptHash, promptParams } from '../restyle/messages.js';
 import { sha256 } from '../util/hash.js';
 import { mapLimit } from '../util/map-limit.js';
 import { EditorCache } from './cache.js';
@@ -28,6 +28,8 @@ export interface BuildOptions {
   pricePerMTok: number;
   cwd: string;
   chat: (endpoint: Endpoint, req: ChatRequest) => Promise<ChatResult>;
+  /** Style parameters to extract before de-styling (they fill {{name}} in the style prompt). */
+  params?: string[];
   log: (line: string) => void;
   progress?: (done: number, total: number) => void;
 }
@@ -37,6 +39,9 @@ interface Block {
   index: number;
   styled: string;
 }
+
+const PARAMS_PROMPT = (names: string[]): string =>
+  `You analyse the style of a text excerpt. For each of these parameters give a short value (one or two words) that describes the excerpt: ${names.join(', ')}. Answer in JSON.`;
 
 export interface BuildReport {
   style: string;
@@ -48,7 +53,8 @@ export interface BuildReport {
   failed: Array<{ doc: string; index: number; error: string }>;
   split: 'document' | 'block';
   requests: number;
-  cachedBlocks: number;
+  /** Editor answers reused from an earlier run instead of paid for again. */
+  cachedResults: number;
   editorUsage: { promptTokens: number; completionTokens: number };
   tokensPerExample: { p50: number; p95: number; max: number; limit: number; overLimit: number };
   trainingTokensPerEpoch: number;
@@ -63,6 +69,12 @@ export interface BuildReport {
  */
 export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   const warnings: string[] = [];
+  const params = o.params ?? [];
+  const used = promptParams(o.style.prompt);
+  const unused = params.filter((p) => !used.includes(p));
+  if (unused.length > 0) {
+    throw new RestyleError('usage', `--params ${unused.join(',')}: the prompt of style "${o.style.name}" has no {{${unused[0]}}}; add it to styles.${o.style.name}.prompt so the parameters reach the model`);
+  }
   const blocks: Block[] = [];
   const dedupe = new Deduper();
   const docs: string[] = [];
@@ -76,49 +88,73 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   mkdirSync(o.outDir, { recursive: true });
 
   const cache = new EditorCache(join(o.outDir, '.cache', 'editor.jsonl'));
-  const cachedBefore = cache.size;
+  let cacheHits = 0;
   const neutral = new Map<Block, string>();
+  const extracted = new Map<Block, Record<string, string>>();
   const rejected: BuildReport['rejected'] = [];
   const failed: BuildReport['failed'] = [];
   let requests = 0;
   let done = 0;
   const usage = { promptTokens: 0, completionTokens: 0 };
+  // One cached, counted editor call: a fresh request on a miss, the saved answer on a hit.
+  const ask = async (key: string, req: ChatRequest): Promise<string> => {
+    const hit = cache.get(key);
+    if (hit) {
+      cacheHits += 1;
+      return hit.neutral;
+    }
+    requests += 1;
+    const r = await o.chat(o.editor.endpoint, req);
+    usage.promptTokens += r.usage.promptTokens;
+    usage.completionTokens += r.usage.completionTokens;
+    cache.put(key, { neutral: r.text.trim(), promptTokens: r.usage.promptTokens, completionTokens: r.usage.completionTokens });
+    return r.text.trim();
+  };
   await mapLimit(blocks, o.concurrency, async (b) => {
-    const key = EditorCache.key(o.editor.model, o.editor.prompt, b.styled);
-    let hit = cache.get(key);
-    if (!hit) {
-      try {
-        requests += 1;
-        const r = await o.chat(o.editor.endpoint, {
+    try {
+      if (params.length > 0) {
+        const schema = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params, additionalProperties: false };
+        const raw = await ask(EditorCache.key(o.editor.model, `params:${params.join(',')}`, b.styled), {
           model: o.editor.model,
           temperature: 0,
+          jsonSchema: { name: 'style_parameters', schema },
           messages: [
-            { role: 'system', content: o.editor.prompt },
+            { role: 'system', content: PARAMS_PROMPT(params) },
             { role: 'user', content: b.styled },
           ],
         });
-        hit = { neutral: r.text.trim(), promptTokens: r.usage.promptTokens, completionTokens: r.usage.completionTokens };
-        usage.promptTokens += hit.promptTokens;
-        usage.completionTokens += hit.completionTokens;
-        cache.put(key, hit);
-      } catch (error) {
-        const e = toRestyleError(error);
-        // Auth, quota and missing-model errors fail the whole run: every other block would fail the same way.
-        if (['llm_auth', 'quota_exceeded', 'model_not_found', 'env_missing'].includes(e.code)) throw e;
-        failed.push({ doc: b.doc, index: b.index, error: `${e.code}: ${e.message}` });
-        return;
-      } finally {
-        done += 1;
-        o.progress?.(done, blocks.length);
+        const values = parseParams(raw, params);
+        if (!values) {
+          rejected.push({ doc: b.doc, index: b.index, reason: `style parameters not returned as JSON with ${params.join(', ')}` });
+          return;
+        }
+        extracted.set(b, values);
       }
-    } else {
+      const text = await ask(EditorCache.key(o.editor.model, o.editor.prompt, b.styled), {
+        model: o.editor.model,
+        temperature: 0,
+        messages: [
+          { role: 'system', content: o.editor.prompt },
+          { role: 'user', content: b.styled },
+        ],
+      });
+      const reason = checkNeutral(b.styled, text);
+      if (reason) rejected.push({ doc: b.doc, index: b.index, reason });
+      else neutral.set(b, text);
+    } catch (error) {
+      const e = toRestyleError(error);
+      // Auth, quota and missing-model errors fail the whole run: every other block would fail the same way.
+      if (['llm_auth', 'quota_exceeded', 'model_not_found', 'env_missing'].includes(e.code)) throw e;
+      failed.push({ doc: b.doc, index: b.index, error: `${e.code}: ${e.message}` });
+    } finally {
       done += 1;
       o.progress?.(done, blocks.length);
     }
-    const reason = checkNeutral(b.styled, hit.neutral);
-    if (reason) rejected.push({ doc: b.doc, index: b.index, reason });
-    else neutral.set(b, hit.neutral);
   });
+  // Reports list problems in document order, whatever order the requests finished in.
+  const order = (a: { doc: string; index: number }, b: { doc: string; index: number }): number => (a.doc === b.doc ? a.index - b.index : a.doc < b.doc ? -1 : 1);
+  rejected.sort(order);
+  failed.sort(order);
 
   const kept = blocks.filter((b) => neutral.has(b));
   const uniqueDocs = [...new Set(kept.map((b) => b.doc))];
@@ -139,12 +175,13 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   const tokens: number[] = [];
   for (const b of kept) {
     const n = neutral.get(b)!;
-    const styler = buildExample(o.style, n, b.styled);
+    const p = extracted.get(b) ?? {};
+    const styler = buildExample(o.style, n, b.styled, p);
     const reverse = buildExample(destyler, b.styled, n);
     const valid = isValid(b);
     (valid ? files.valid : files.train).write(styler);
     (valid ? files.dvalid : files.dtrain).write(reverse);
-    files.pairs.write({ doc: b.doc, block: b.index, split: valid ? 'valid' : 'train', styled: b.styled, neutral: n, hash: sha256(b.styled).slice(0, 16) });
+    files.pairs.write({ doc: b.doc, block: b.index, split: valid ? 'valid' : 'train', styled: b.styled, neutral: n, ...(params.length ? { params: p } : {}), hash: sha256(b.styled).slice(0, 16) });
     tokens.push(countMessageTokens(styler.messages));
   }
   const trainCount = files.train.count;
@@ -171,7 +208,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
     failed,
     split,
     requests,
-    cachedBlocks: cachedBefore,
+    cachedResults: cacheHits,
     editorUsage: usage,
     tokensPerExample: { p50: pick(50), p95: pick(95), max: pick(100), limit: MAX_EXAMPLE_TOKENS, overLimit: tokens.filter((t) => t > MAX_EXAMPLE_TOKENS).length },
     trainingTokensPerEpoch: trainTokens,
@@ -181,4 +218,18 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   };
   writeFileAtomic(join(o.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+function parseParams(raw: string, names: readonly string[]): Record<string, string> | null {
+  try {
+    const obj = JSON.parse(raw) as Record<string, unknown>;
+    const out: Record<string, string> = {};
+    for (const n of names) {
+      if (typeof obj[n] !== 'string' || (obj[n] as string).trim() === '') return null;
+      out[n] = (obj[n] as string).trim();
+    }
+    return out;
+  } catch {
+    return null;
+  }
 }

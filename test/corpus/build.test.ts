@@ -121,8 +121,8 @@ describe('restyle corpus build', () => {
     const resumed = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     const report = JSON.parse(resumed.stdout);
-    expect(report.cachedBlocks).toBeGreaterThan(0);
-    expect(report.cachedBlocks + report.requests).toBe(report.blocks);
+    expect(report.cachedResults).toBeGreaterThan(0);
+    expect(report.cachedResults + report.requests).toBe(report.blocks);
     expect(chats().length - paid).toBe(report.requests);
     const fresh = join(cwd, 'fresh');
     expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', fresh, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
@@ -173,5 +173,47 @@ describe('restyle corpus build', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/only 1 usable examples; fine-tuning needs at least 10/);
     expect(existsSync(join(out, 'train.jsonl'))).toBe(false);
+  });
+});
+
+describe('style parameters and validation', () => {
+  it('--params extracts values as structured output and fills the style prompt through the shared builder', async () => {
+    writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  publius:\n    model: ft:publius\n    prompt: "Rewrite in your style, {{tone}} tone:"\ncorpus:\n  editorModel: editor-1\n');
+    fake.setResponder((body) => (body.response_format ? JSON.stringify({ tone: 'grave' }) : editor(body)));
+    const out = join(cwd, 'params');
+    const r = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--params', 'tone'], { env: env(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const ex = lines(join(out, 'train.jsonl'))[0];
+    expect(ex.messages[0].content).toBe('Rewrite in your style, grave tone:');
+    const asked = chats().find((q) => q.body.response_format);
+    expect(asked!.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'style_parameters', strict: true } });
+    const bad = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--params', 'mood'], { env: env(), cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has no \{\{mood\}\}/);
+  });
+
+  it('corpus validate reports problems by line and passes what build wrote', async () => {
+    const out = join(cwd, 'v');
+    expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
+    const good = await runInProcess(['corpus', 'validate', join(out, 'train.jsonl')], { env: {}, cwd });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/\d+ example\(s\), 0 problem\(s\)/);
+    const file = join(cwd, 'bad.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] }),
+        '{broken',
+        JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+        JSON.stringify({ messages: [{ role: 'narrator', content: 'x', extra: 1 }, { role: 'assistant' }] }),
+      ].join('\n'),
+    );
+    const bad = await runInProcess(['corpus', 'validate', 'bad.jsonl'], { env: {}, cwd });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^bad\.jsonl:2: not valid JSON/m);
+    expect(bad.stdout).toMatch(/^bad\.jsonl:3: no assistant message/m);
+    expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[0\]: unknown key\(s\) extra/m);
+    expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[0\]: unknown role "narrator"/m);
+    expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[1\]: missing content/m);
   });
 });

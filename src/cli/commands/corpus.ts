@@ -1,10 +1,15 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_EDITOR_PROMPT } from '../../config/defaults.js';
 import { getStyle } from '../../config/load.js';
 import { buildCorpus, type BuildReport } from '../../corpus/build.js';
+import { validateJsonl } from '../../corpus/validate.js';
+import { RestyleError } from '../../errors.js';
+import { CliExit } from '../exit.js';
 import { write, type CliIO } from '../io.js';
-import { withContext } from '../context.js';
+import { contextFor, settingsFor } from '../context.js';
 import { fractionOption, intOption } from '../params.js';
 
 interface BuildFlags {
@@ -15,6 +20,9 @@ interface BuildFlags {
   seed: number;
   concurrency: number;
   editorModel?: string;
+  params?: string;
+  rpm?: number;
+  tpm?: number;
   json?: boolean;
 }
 
@@ -30,9 +38,16 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .option('--seed <n>', 'seed for the train/valid split', intOption('--seed', 0), 1)
     .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 8)
     .option('--editor-model <model>', 'the model that strips the style (default: corpus.editorModel)')
+    .option('--params <names>', 'style parameters to extract first, comma-separated (e.g. tone,mood); the style prompt must use {{name}}')
+    .option('--rpm <n>', "the provider's requests-per-minute limit", intOption('--rpm'))
+    .option('--tpm <n>', "the provider's tokens-per-minute limit", intOption('--tpm'))
     .option('--json', 'print report.json to stdout')
     .action(async function (this: Command, flags: BuildFlags) {
-      await withContext(this, io, async (ctx) => {
+      const settings = settingsFor(this, io);
+      // The run's own limits: concurrency, RPM and TPM are shared by every request of this build.
+      settings.llm = { concurrency: flags.concurrency, rpm: flags.rpm ?? settings.llm.rpm, tpm: flags.tpm ?? settings.llm.tpm };
+      const ctx = await contextFor(this, io, settings);
+      try {
         const style = getStyle(ctx.settings, flags.style);
         const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
         const bar = tty ? new cliProgress.SingleBar({ format: 'de-styling [{bar}] {value}/{total} blocks · {eta_formatted} left', stream: io.stderr }, cliProgress.Presets.shades_classic) : null;
@@ -49,6 +64,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
           validFraction: flags.validFraction,
           seed: flags.seed,
           concurrency: flags.concurrency,
+          params: flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
           pricePerMTok: ctx.settings.corpus.trainingPricePerMTok,
           cwd: io.cwd,
           chat: (endpoint, req) => ctx.llm.get(endpoint).chat(req),
@@ -69,14 +85,32 @@ export function registerCorpus(program: Command, io: CliIO): void {
         });
         if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
         for (const line of summary(report, flags.out)) write(io.stderr, line);
-      });
+      } finally {
+        await ctx.close();
+      }
+    });
+  corpus
+    .command('validate')
+    .description("check a chat fine-tuning JSONL file the way OpenAI's cookbook does, line by line")
+    .argument('<file>', 'a .jsonl file')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const path = resolve(io.cwd, file);
+      if (!existsSync(path)) throw new RestyleError('file_not_found', `${file}: no such file`);
+      const report = await validateJsonl(path, file);
+      if (opts.json) write(io.stdout, JSON.stringify(report, null, 2));
+      else {
+        for (const i of report.issues) write(io.stdout, `${file}:${i.line}: ${i.problem}`);
+        write(io.stdout, `${report.examples} example(s), ${report.issues.length} problem(s), ${report.tokens.total} tokens (max ${report.tokens.max} in one example)`);
+      }
+      if (report.issues.length > 0) throw new CliExit(1);
     });
 }
 
 function summary(r: BuildReport, out: string): string[] {
   const lines = [
     `corpus: ${r.documents} document(s), ${r.blocks} block(s) → ${r.examples.train} train + ${r.examples.valid} valid examples (split by ${r.split}) in ${out}`,
-    `editor: ${r.requests} request(s), ${r.cachedBlocks} block(s) already cached, ${r.editorUsage.promptTokens + r.editorUsage.completionTokens} tokens`,
+    `editor: ${r.requests} request(s), ${r.cachedResults} answer(s) reused from earlier runs, ${r.editorUsage.promptTokens + r.editorUsage.completionTokens} tokens`,
     `tokens per example: p50 ${r.tokensPerExample.p50}, p95 ${r.tokensPerExample.p95}, max ${r.tokensPerExample.max} (limit ${r.tokensPerExample.limit})`,
     `training: ${r.trainingTokensPerEpoch} tokens per epoch, about $${r.estimatedCostPerEpochUsd.toFixed(2)} per epoch`,
   ];
