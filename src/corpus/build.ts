@@ -28,6 +28,8 @@ export interface BuildOptions {
   pricePerMTok: number;
   cwd: string;
   chat: (endpoint: Endpoint, req: ChatRequest) => Promise<ChatResult>;
+  /** Keep only this author's messages from chat exports (Slack user id, Discord user id or name). */
+  author?: string;
   /** Style parameters to extract before de-styling (they fill {{name}} in the style prompt). */
   params?: string[];
   log: (line: string) => void;
@@ -36,6 +38,7 @@ export interface BuildOptions {
 
 interface Block {
   doc: string;
+  ref?: string;
   index: number;
   styled: string;
 }
@@ -78,11 +81,19 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   const blocks: Block[] = [];
   const dedupe = new Deduper();
   const docs: string[] = [];
-  for await (const doc of ingest(o.inputs, o.cwd, { warn: (m) => (warnings.push(m), o.log(`warning: ${m}`)) })) {
-    docs.push(doc.id);
-    chunk(doc.text).forEach((styled, index) => {
-      if (dedupe.keep(styled)) blocks.push({ doc: doc.id, index, styled });
-    });
+  const seenDocs = new Set<string>();
+  const nextIndex = new Map<string, number>();
+  for await (const doc of ingest(o.inputs, o.cwd, { warn: (m) => (warnings.push(m), o.log(`warning: ${m}`)) }, o.author)) {
+    if (!seenDocs.has(doc.id)) {
+      seenDocs.add(doc.id);
+      docs.push(doc.id);
+    }
+    for (const styled of chunk(doc.text)) {
+      // Block numbers run on across the messages of one chat document.
+      const index = nextIndex.get(doc.id) ?? 0;
+      nextIndex.set(doc.id, index + 1);
+      if (dedupe.keep(styled)) blocks.push({ doc: doc.id, ...(doc.ref ? { ref: doc.ref } : {}), index, styled });
+    }
   }
   if (blocks.length === 0) throw new RestyleError('input_invalid', `no text blocks found in ${o.inputs.join(', ')}`);
   mkdirSync(o.outDir, { recursive: true });
@@ -181,7 +192,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
     const valid = isValid(b);
     (valid ? files.valid : files.train).write(styler);
     (valid ? files.dvalid : files.dtrain).write(reverse);
-    files.pairs.write({ doc: b.doc, block: b.index, split: valid ? 'valid' : 'train', styled: b.styled, neutral: n, ...(params.length ? { params: p } : {}), hash: sha256(b.styled).slice(0, 16) });
+    files.pairs.write({ doc: b.doc, ...(b.ref ? { ref: b.ref } : {}), block: b.index, split: valid ? 'valid' : 'train', styled: b.styled, neutral: n, ...(params.length ? { params: p } : {}), hash: sha256(b.styled).slice(0, 16) });
     tokens.push(countMessageTokens(styler.messages));
   }
   const trainCount = files.train.count;

@@ -21,6 +21,7 @@ interface BuildFlags {
   concurrency: number;
   editorModel?: string;
   params?: string;
+  author?: string;
   rpm?: number;
   tpm?: number;
   json?: boolean;
@@ -31,7 +32,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
   corpus
     .command('build')
     .description('chunk styled text, strip the style with an editor model, write styler and de-styler JSONL')
-    .requiredOption('--in <path...>', '.txt/.md files or directories (recursive), .jsonl with a "text" field')
+    .requiredOption('--in <path...>', '.txt/.md files or directories (recursive), .jsonl with a "text" field, a Slack export (folder or .zip), DiscordChatExporter .json')
     .requiredOption('--out <dir>', 'output directory')
     .requiredOption('--style <name>', 'the style the text is written in')
     .option('--valid-fraction <f>', 'share of source documents held out for validation', fractionOption('--valid-fraction'), 0.1)
@@ -39,6 +40,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 8)
     .option('--editor-model <model>', 'the model that strips the style (default: corpus.editorModel)')
     .option('--params <names>', 'style parameters to extract first, comma-separated (e.g. tone,mood); the style prompt must use {{name}}')
+    .option('--author <id>', 'from chat exports, keep only this user (Slack user id, Discord user id or name)')
     .option('--rpm <n>', "the provider's requests-per-minute limit", intOption('--rpm'))
     .option('--tpm <n>', "the provider's tokens-per-minute limit", intOption('--tpm'))
     .option('--json', 'print report.json to stdout')
@@ -64,6 +66,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
           validFraction: flags.validFraction,
           seed: flags.seed,
           concurrency: flags.concurrency,
+          author: flags.author,
           params: flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
           pricePerMTok: ctx.settings.corpus.trainingPricePerMTok,
           cwd: io.cwd,
