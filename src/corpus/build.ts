@@ -28,6 +28,8 @@ export interface BuildOptions {
   pricePerMTok: number;
   cwd: string;
   chat: (endpoint: Endpoint, req: ChatRequest) => Promise<ChatResult>;
+  /** Approved samples saved from chat (`--from-store`): pairs skip the editor, styled text is de-styled. */
+  samples?: AsyncIterable<{ id: string; channel: string; styled: string; neutral?: string }>;
   /** Keep only this author's messages from chat exports (Slack user id, Discord user id or name). */
   author?: string;
   /** Style parameters to extract before de-styling (they fill {{name}} in the style prompt). */
@@ -95,6 +97,21 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
       if (dedupe.keep(styled)) blocks.push({ doc: doc.id, ...(doc.ref ? { ref: doc.ref } : {}), index, styled });
     }
   }
+  const given = new Map<Block, string>();
+  for await (const sample of o.samples ?? []) {
+    // One document per channel, so a channel's samples stay on one side of the split.
+    const doc = `store:${sample.channel}`;
+    if (!seenDocs.has(doc)) {
+      seenDocs.add(doc);
+      docs.push(doc);
+    }
+    const index = nextIndex.get(doc) ?? 0;
+    nextIndex.set(doc, index + 1);
+    const block: Block = { doc, ref: sample.id, index, styled: sample.styled.trim() };
+    if (!dedupe.keep(block.styled)) continue;
+    blocks.push(block);
+    if (sample.neutral) given.set(block, sample.neutral.trim());
+  }
   if (blocks.length === 0) throw new RestyleError('input_invalid', `no text blocks found in ${o.inputs.join(', ')}`);
   mkdirSync(o.outDir, { recursive: true });
 
@@ -122,6 +139,14 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
     return r.text.trim();
   };
   await mapLimit(blocks, o.concurrency, async (b) => {
+    const approved = given.get(b);
+    if (approved !== undefined && params.length === 0) {
+      // An approved pair: a person already wrote (or accepted) the neutral side.
+      neutral.set(b, approved);
+      done += 1;
+      o.progress?.(done, blocks.length);
+      return;
+    }
     try {
       if (params.length > 0) {
         const schema = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params, additionalProperties: false };
@@ -141,7 +166,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
         }
         extracted.set(b, values);
       }
-      const text = await ask(EditorCache.key(o.editor.model, o.editor.prompt, b.styled), {
+      const text = approved ?? await ask(EditorCache.key(o.editor.model, o.editor.prompt, b.styled), {
         model: o.editor.model,
         temperature: 0,
         messages: [
@@ -149,7 +174,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
           { role: 'user', content: b.styled },
         ],
       });
-      const reason = checkNeutral(b.styled, text);
+      const reason = approved !== undefined ? null : checkNeutral(b.styled, text);
       if (reason) rejected.push({ doc: b.doc, index: b.index, reason });
       else neutral.set(b, text);
     } catch (error) {

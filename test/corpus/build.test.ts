@@ -217,3 +217,39 @@ describe('style parameters and validation', () => {
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[1\]: missing content/m);
   });
 });
+
+describe('--from-store', () => {
+  it('uses approved samples of the style: pairs as they are, styled ones through the editor; pending and other styles left out', async () => {
+    const { openStore } = await import('../../src/store/index.js');
+    const store = await openStore({ redisUrl: undefined, dataDir: join(cwd, 'data'), sqlitePath: join(cwd, 'data', 'restyle.sqlite'), connectTimeoutMs: 1000 });
+    const base = { source: 'reaction', platform: 'slack', savedBy: 'slack:U1', createdAt: '2026-01-01T00:00:00Z' };
+    for (let i = 0; i < 12; i++) {
+      const pair = i % 2 === 0;
+      await store.ns('samples').set(`s${String(i).padStart(2, '0')}`, {
+        ...base,
+        id: `s${i}`,
+        kind: pair ? 'pair' : 'styled',
+        status: 'approved',
+        style: 'publius',
+        channel: `slack:C${i % 3}`,
+        styled: `Styled sample number ${i}; written in the house voice of the publius style.`,
+        ...(pair ? { neutral: `Neutral sample number ${i}, approved by a person.` } : {}),
+      });
+    }
+    await store.ns('samples').set('pending', { ...base, id: 'p', kind: 'styled', status: 'pending', style: 'publius', channel: 'slack:C9', styled: 'Not yet reviewed text here.' });
+    await store.ns('samples').set('other', { ...base, id: 'o', kind: 'styled', status: 'approved', style: 'pirate', channel: 'slack:C9', styled: 'Arr, another style.' });
+    await store.close();
+    const out = join(cwd, 'from-store');
+    const r = await runInProcess(['corpus', 'build', '--from-store', '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.blocks).toBe(12);
+    expect(report.requests).toBe(6);
+    const pairs = lines(join(out, 'pairs.jsonl'));
+    expect(pairs.find((p: { ref: string }) => p.ref === 's00').neutral).toBe('Neutral sample number 0, approved by a person.');
+    expect(JSON.stringify(pairs)).not.toContain('Not yet reviewed');
+    expect(JSON.stringify(pairs)).not.toContain('another style');
+    const none = await runInProcess(['corpus', 'build', '--out', out, '--style', 'publius'], { env: env(), cwd });
+    expect(none).toMatchObject({ code: 2, stderr: 'restyle: nothing to build from: pass --in PATH… and/or --from-store\n' });
+  });
+});

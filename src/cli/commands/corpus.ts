@@ -8,12 +8,15 @@ import { buildCorpus, type BuildReport } from '../../corpus/build.js';
 import { validateJsonl } from '../../corpus/validate.js';
 import { RestyleError } from '../../errors.js';
 import { CliExit } from '../exit.js';
+import type { Sample } from '../../samples/types.js';
+import type { Store } from '../../store/types.js';
 import { write, type CliIO } from '../io.js';
 import { contextFor, settingsFor } from '../context.js';
 import { fractionOption, intOption } from '../params.js';
 
 interface BuildFlags {
-  in: string[];
+  in?: string[];
+  fromStore?: boolean;
   out: string;
   style: string;
   validFraction: number;
@@ -32,7 +35,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
   corpus
     .command('build')
     .description('chunk styled text, strip the style with an editor model, write styler and de-styler JSONL')
-    .requiredOption('--in <path...>', '.txt/.md files or directories (recursive), .jsonl with a "text" field, a Slack export (folder or .zip), DiscordChatExporter .json')
+    .option('--in <path...>', '.txt/.md files or directories (recursive), .jsonl with a "text" field, a Slack export (folder or .zip), DiscordChatExporter .json')
     .requiredOption('--out <dir>', 'output directory')
     .requiredOption('--style <name>', 'the style the text is written in')
     .option('--valid-fraction <f>', 'share of source documents held out for validation', fractionOption('--valid-fraction'), 0.1)
@@ -40,11 +43,13 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 8)
     .option('--editor-model <model>', 'the model that strips the style (default: corpus.editorModel)')
     .option('--params <names>', 'style parameters to extract first, comma-separated (e.g. tone,mood); the style prompt must use {{name}}')
+    .option('--from-store', "add the samples people approved in chat for this style (the bot's store)")
     .option('--author <id>', 'from chat exports, keep only this user (Slack user id, Discord user id or name)')
     .option('--rpm <n>', "the provider's requests-per-minute limit", intOption('--rpm'))
     .option('--tpm <n>', "the provider's tokens-per-minute limit", intOption('--tpm'))
     .option('--json', 'print report.json to stdout')
     .action(async function (this: Command, flags: BuildFlags) {
+      if (!flags.in?.length && !flags.fromStore) throw new RestyleError('usage', 'nothing to build from: pass --in PATH… and/or --from-store');
       const settings = settingsFor(this, io);
       // The run's own limits: concurrency, RPM and TPM are shared by every request of this build.
       settings.llm = { concurrency: flags.concurrency, rpm: flags.rpm ?? settings.llm.rpm, tpm: flags.tpm ?? settings.llm.tpm };
@@ -55,7 +60,8 @@ export function registerCorpus(program: Command, io: CliIO): void {
         const bar = tty ? new cliProgress.SingleBar({ format: 'de-styling [{bar}] {value}/{total} blocks · {eta_formatted} left', stream: io.stderr }, cliProgress.Presets.shades_classic) : null;
         let lastLogged = 0;
         const report = await buildCorpus({
-          inputs: flags.in,
+          inputs: flags.in ?? [],
+          samples: flags.fromStore ? approvedSamples(ctx.store, style.name) : undefined,
           outDir: flags.out,
           style,
           editor: {
@@ -108,6 +114,15 @@ export function registerCorpus(program: Command, io: CliIO): void {
       }
       if (report.issues.length > 0) throw new CliExit(1);
     });
+}
+
+/** Approved samples of one style, in id order so the same store gives the same files. */
+async function* approvedSamples(store: Store, style: string): AsyncGenerator<{ id: string; channel: string; styled: string; neutral?: string }> {
+  const found: Array<{ id: string; channel: string; styled: string; neutral?: string }> = [];
+  for await (const [id, s] of store.ns<Sample>('samples').entries()) {
+    if (s.status === 'approved' && s.style === style) found.push({ id, channel: s.channel, styled: s.styled, ...(s.kind === 'pair' && s.neutral ? { neutral: s.neutral } : {}) });
+  }
+  yield* found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 function summary(r: BuildReport, out: string): string[] {
