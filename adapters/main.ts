@@ -7,6 +7,7 @@ import { registerCorpus } from '../src/cli/commands/corpus.js';
 import { processEnv } from '../src/config/env.js';
 import { createHttpServer } from './http/server.js';
 import { PLATFORMS } from './platforms.js';
+import { registerDiscordCommands } from './discord/register-command.js';
 
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
 export async function serve(ctx: AppContext, options: { port: number }): Promise<Services> {
@@ -31,7 +32,7 @@ export async function serve(ctx: AppContext, options: { port: number }): Promise
   };
 }
 
-export const cliDeps: CliDeps = { serve, commands: [registerCorpus] };
+export const cliDeps: CliDeps = { serve, commands: [registerCorpus, registerDiscordCommands] };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: processEnv(), cwd: process.cwd() };

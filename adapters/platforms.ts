@@ -1,5 +1,7 @@
 import type { ChatPlatform } from '../src/bot/platform.js';
 import type { Settings } from '../src/config/load.js';
+import { SLACK_ENABLE_HINT, slackEnabled } from './slack/enabled.js';
+import { DISCORD_ENABLE_HINT, discordEnabled } from './discord/enabled.js';
 
 /**
  * The chat platforms `restyle bot` knows. Each is loaded only when enabled, so `restyle text` never pays
@@ -12,4 +14,7 @@ export interface PlatformEntry {
   load(): Promise<ChatPlatform>;
 }
 
-export const PLATFORMS: PlatformEntry[] = [];
+export const PLATFORMS: PlatformEntry[] = [
+  { name: 'slack', enableHint: SLACK_ENABLE_HINT, enabled: slackEnabled, load: async () => (await import('./slack/index.js')).slackPlatform },
+  { name: 'discord', enableHint: DISCORD_ENABLE_HINT, enabled: discordEnabled, load: async () => (await import('./discord/index.js')).discordPlatform },
+];

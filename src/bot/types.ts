@@ -50,8 +50,10 @@ export type Reply =
       note?: string;
       actions: readonly PreviewAction[];
     }
-  | { kind: 'review'; id: string; style: string; channel: string; styled: string; neutral?: string; savedBy: string; remaining: number }
-  | { kind: 'done'; text: string; ephemeral: boolean; /** replace the message the button was on */ replace: boolean };
+  | { kind: 'review'; id: string; style: string; channel: string; styled: string; neutral?: string; savedBy: string; remaining: number; /** the previous verdict, e.g. "Approved." */ note?: string }
+  | { kind: 'done'; text: string; ephemeral: boolean; /** replace the message the button was on */ replace: boolean }
+  /** Open an editor (Slack modal, Discord modal) on a preview's styled text; submitting calls `Bot.submitEdit`. */
+  | { kind: 'edit'; id: string; style: string; styled: string };
 
 export type PreviewAction = 'post' | 'edit' | 'save' | 'discard';
 export type ReviewAction = 'approve' | 'reject';

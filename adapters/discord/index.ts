@@ -1,0 +1,17 @@
+import type { ChatPlatform } from '../../src/bot/platform.js';
+import { startDiscord } from './app.js';
+import { DISCORD_ENABLE_HINT, discordEnabled } from './enabled.js';
+
+/** Discord as a `restyle bot` platform (loaded lazily from adapters/platforms.ts). */
+export const discordPlatform: ChatPlatform = {
+  name: 'discord',
+  enableHint: DISCORD_ENABLE_HINT,
+  enabled: discordEnabled,
+  start: (ctx) => startDiscord({ ctx }),
+};
+
+export { startDiscord, type DiscordOptions, type RunningDiscord } from './app.js';
+export { createDiscordClient, INTENTS, PARTIALS } from './client.js';
+export { commandDefinitions, COMMAND_NAME, MENU_RESTYLE, MENU_SAVE } from './commands.js';
+export { registerCommands, type RegisterResult } from './register.js';
+export { restyleDiscord, noRestyle, type RestyleDiscordOptions } from './wrapper.js';

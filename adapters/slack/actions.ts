@@ -1,0 +1,62 @@
+import type { webApi } from '@slack/bolt';
+import { ReplyOrigins } from '../../src/bot/origins.js';
+import { guardMentions } from '../../src/bot/safety.js';
+import { splitMessage } from '../../src/bot/split.js';
+import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
+import type { Logger } from '../../src/log.js';
+import { slackError } from './errors.js';
+import { SECTION_LIMIT } from './render.js';
+
+/** Slack renders up to 40k characters but readers do not: parts of one section each. */
+export const MESSAGE_LIMIT = SECTION_LIMIT;
+export const METADATA_EVENT = 'restyle_reply';
+
+/**
+ * What the use cases may do in Slack: post (split within limits, mentions guarded, credited, with
+ * message metadata naming the style, model and the neutral text's hash).
+ */
+export class SlackActions implements ChatActions {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly logger: Logger,
+  ) {}
+
+  async post(place: Place, text: string, options: PostOptions = {}): Promise<string[]> {
+    const origin = options.origin;
+    const safe = origin ? guardMentions(origin.neutral, text) : { text, blocked: [] };
+    if (safe.blocked.length > 0) this.logger.warn({ blocked: safe.blocked, channel: place.key }, 'slack: post would add mentions; posting the original text');
+    const parts = splitMessage(safe.text, MESSAGE_LIMIT);
+    const metadata = origin
+      ? { event_type: METADATA_EVENT, event_payload: { style: origin.style ?? '', model: origin.model ?? '', hash: ReplyOrigins.hash(origin.neutral) } }
+      : undefined;
+    const ids: string[] = [];
+    for (const [i, part] of parts.entries()) {
+      const credit = i === parts.length - 1 && options.onBehalfOf ? creditLine(options.onBehalfOf.id, origin?.style) : undefined;
+      try {
+        const res = await this.client.chat.postMessage({
+          channel: place.channelId,
+          text: part,
+          ...(credit
+            ? {
+                blocks: [
+                  { type: 'section', text: { type: 'mrkdwn', text: part } },
+                  { type: 'context', elements: [{ type: 'mrkdwn', text: credit }] },
+                ],
+              }
+            : {}),
+          ...(options.thread ? { thread_ts: options.thread } : {}),
+          ...(metadata ? { metadata } : {}),
+          unfurl_links: false,
+        });
+        if (res.ts) ids.push(res.ts);
+      } catch (error) {
+        throw slackError(error, 'chat.postMessage');
+      }
+    }
+    return ids;
+  }
+}
+
+function creditLine(userId: string, style: string | null | undefined): string {
+  return `Posted by <@${userId}> with /restyle${style ? ` (style \`${style}\`)` : ''}`;
+}

@@ -1,0 +1,23 @@
+import type { webApi } from '@slack/bolt';
+import type { Bot } from '../../src/bot/bot.js';
+import type { Logger } from '../../src/log.js';
+import type { SlackDirectory } from './directory.js';
+import type { Shower } from './show.js';
+
+/** What the Slack listeners share. */
+export interface SlackDeps {
+  bot: Bot;
+  client: webApi.WebClient;
+  shower: Shower;
+  directory: SlackDirectory;
+  logger: Logger;
+}
+
+/** Run a listener body; anything it throws is logged, never left to Bolt's default handler (which prints stacks). */
+export async function safely(deps: Pick<SlackDeps, 'logger'>, what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    deps.logger.error({ err: (error as Error).message }, `slack: ${what} failed`);
+  }
+}

@@ -1,0 +1,80 @@
+import type { App, BlockAction, ButtonAction, MessageShortcut } from '@slack/bolt';
+import type { MessageRef, PreviewAction, ReviewAction } from '../../src/bot/types.js';
+import { PLATFORM, slackPlace } from './convert.js';
+import { safely, type SlackDeps } from './deps.js';
+import { ACTION_ID, EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from './render.js';
+
+export const COMMAND = '/restyle';
+export const SHORTCUT_RESTYLE = 'restyle_message';
+export const SHORTCUT_SAVE = 'save_sample';
+
+/**
+ * `/restyle`, its buttons, the Edit modal and the two message shortcuts. Every listener acks first
+ * (Slack allows 3 s, a styled preview may take longer) and answers through response_url afterwards.
+ */
+export function registerInteractivity(app: App, deps: SlackDeps): void {
+  const { bot, shower, directory } = deps;
+
+  app.command(COMMAND, async ({ ack, command }) => {
+    await ack();
+    await safely(deps, COMMAND, async () => {
+      const actor = await directory.actor(command.user_id);
+      const place = slackPlace(command.channel_id);
+      const reply = await bot.command({ actor, place, text: command.text ?? '', command: command.command });
+      await shower.show(reply, { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url, triggerId: command.trigger_id });
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action }) => {
+    await ack();
+    await safely(deps, `button ${action.action_id}`, async () => {
+      const [, kind] = ACTION_ID.exec(action.action_id)!;
+      const channel = body.channel?.id ?? body.container?.channel_id ?? '';
+      const actor = await directory.actor(body.user.id);
+      const place = slackPlace(channel, body.container?.thread_ts);
+      const reply = await bot.press({ actor, place, action: kind as PreviewAction | ReviewAction, id: action.value ?? '' });
+      await shower.show(reply, { channel, user: body.user.id, responseUrl: body.response_url, triggerId: body.trigger_id, fromButton: true });
+    });
+  });
+
+  app.view(EDIT_CALLBACK, async ({ ack, body, view }) => {
+    await ack();
+    await safely(deps, 'edit submission', async () => {
+      const meta = JSON.parse(view.private_metadata || '{}') as { id?: string; responseUrl?: string; channel?: string };
+      const text = view.state.values[EDIT_BLOCK]?.[EDIT_INPUT]?.value ?? '';
+      const actor = await directory.actor(body.user.id);
+      const reply = await bot.submitEdit({ actor, id: meta.id ?? '', text });
+      await shower.show(reply, { channel: meta.channel ?? '', user: body.user.id, responseUrl: meta.responseUrl, fromButton: true });
+    });
+  });
+
+  app.shortcut<MessageShortcut>(SHORTCUT_RESTYLE, async ({ ack, shortcut }) => {
+    await ack();
+    await safely(deps, 'restyle message shortcut', async () => {
+      const actor = await directory.actor(shortcut.user.id);
+      const reply = await bot.restyleMessage({ actor, message: messageRef(shortcut) });
+      await shower.show(reply, { channel: shortcut.channel.id, user: shortcut.user.id, responseUrl: shortcut.response_url, triggerId: shortcut.trigger_id });
+    });
+  });
+
+  app.shortcut<MessageShortcut>(SHORTCUT_SAVE, async ({ ack, shortcut }) => {
+    await ack();
+    await safely(deps, 'save sample shortcut', async () => {
+      const actor = await directory.actor(shortcut.user.id);
+      const reply = await bot.saveMessage({ actor, message: messageRef(shortcut) });
+      await shower.show(reply, { channel: shortcut.channel.id, user: shortcut.user.id, responseUrl: shortcut.response_url });
+    });
+  });
+}
+
+function messageRef(shortcut: MessageShortcut): MessageRef {
+  const m = shortcut.message;
+  const thread = typeof m.thread_ts === 'string' ? m.thread_ts : undefined;
+  return {
+    place: slackPlace(shortcut.channel.id, thread),
+    messageId: m.ts,
+    text: m.text ?? '',
+    ...(m.user ? { author: `${PLATFORM}:${m.user}` } : {}),
+    fromBot: typeof m.bot_id === 'string',
+  };
+}

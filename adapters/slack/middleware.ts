@@ -1,0 +1,158 @@
+import type { AnyMiddlewareArgs, Middleware, webApi } from '@slack/bolt';
+import { ReplyOrigins } from '../../src/bot/origins.js';
+import { guardMentions } from '../../src/bot/safety.js';
+import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
+import type { Restyler } from '../../src/restyle/filter.js';
+import type { Store } from '../../src/store/types.js';
+import { slackPlace } from './convert.js';
+import { METADATA_EVENT } from './actions.js';
+
+type ChatMethod = 'postMessage' | 'postEphemeral' | 'update' | 'scheduleMessage';
+type Args = Record<string, unknown>;
+
+export interface RestyleSlackOptions {
+  /** Record what was posted in `store.ns('replies')`, so 👍/👎 on these replies reach the corpus. */
+  store?: Store;
+  logger?: Logger;
+  /** `client.chat` methods to filter (default: all four). */
+  methods?: readonly ChatMethod[];
+  /** What `fetch` forwards to (default: the global fetch). */
+  fetch?: typeof fetch;
+}
+
+export type RestyleSlackMiddleware = Middleware<AnyMiddlewareArgs> & {
+  /**
+   * Give this to `new App({clientOptions: {fetch: mw.fetch}})` and `respond()` is filtered too: Bolt
+   * builds `respond` before any middleware runs, so only its fetch can be reached.
+   */
+  fetch: typeof fetch;
+};
+
+const RESPONSE_URL_TTL_MS = 30 * 60_000;
+const WRAPPED = new WeakSet<object>();
+
+/**
+ * One line for an existing Bolt app: `app.use(restyleSlack(restyler))`. Messages its listeners send with
+ * `say(…)` or `client.chat.postMessage/postEphemeral/update/scheduleMessage(…)` to a mapped channel pass
+ * through the filter (text and section/markdown blocks; mentions never added; fails open). Opt out per
+ * call with `restyle: false` (or `noRestyle(args)`).
+ *
+ * @example
+ * const restyle = restyleSlack(ctx.restyler, { store: ctx.store });
+ * const app = new App({ token, signingSecret, clientOptions: { fetch: restyle.fetch } }); // also filters respond()
+ * app.use(restyle);
+ * app.event('app_mention', async ({ say }) => { await say('Your build passed.'); }); // styled if mapped
+ * app.command('/raw', async ({ ack, respond }) => { await ack(); await respond(noRestyle({ text: 'as is' })); });
+ */
+export function restyleSlack(restyler: Restyler, options: RestyleSlackOptions = {}): RestyleSlackMiddleware {
+  const logger = options.logger ?? silentLogger();
+  const origins = options.store ? new ReplyOrigins(options.store) : undefined;
+  const methods = options.methods ?? ['postMessage', 'postEphemeral', 'update', 'scheduleMessage'];
+  const responseUrls = new Map<string, { channel: string; until: number }>();
+  const filter = (args: Args, channel: string | undefined) => restyleArgs(restyler, logger, args, channel);
+
+  const middleware = (async ({ client, body, next }) => {
+    wrapClient(client, methods, filter, origins, logger);
+    const b = body as { response_url?: unknown; channel_id?: unknown; channel?: { id?: unknown }; container?: { channel_id?: unknown } };
+    const channel = [b.channel_id, b.channel?.id, b.container?.channel_id].find((c): c is string => typeof c === 'string');
+    if (typeof b.response_url === 'string' && channel) {
+      const now = Date.now();
+      for (const [url, v] of responseUrls) if (v.until < now) responseUrls.delete(url);
+      responseUrls.set(b.response_url, { channel, until: now + RESPONSE_URL_TTL_MS });
+    }
+    await next();
+  }) as RestyleSlackMiddleware;
+
+  middleware.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const forward = options.fetch ?? fetch;
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const target = responseUrls.get(url);
+    if (!target || init?.method !== 'POST' || typeof init.body !== 'string') return forward(input, init);
+    let parsed: Args;
+    try {
+      parsed = JSON.parse(init.body) as Args;
+    } catch {
+      return forward(input, init);
+    }
+    const { args } = await filter(parsed, target.channel);
+    return forward(input, { ...init, body: JSON.stringify(args) });
+  }) as typeof fetch;
+
+  return middleware;
+}
+
+/** Mark a message so the filter leaves it alone: `say(noRestyle({ text }))`. */
+export function noRestyle<T extends object>(args: T): T {
+  return { ...args, restyle: false };
+}
+
+function wrapClient(
+  client: webApi.WebClient,
+  methods: readonly ChatMethod[],
+  filter: (args: Args, channel: string | undefined) => Promise<Filtered>,
+  origins: ReplyOrigins | undefined,
+  logger: Logger,
+): void {
+  if (WRAPPED.has(client)) return;
+  WRAPPED.add(client);
+  const chat = client.chat as unknown as Record<ChatMethod, (args: Args) => Promise<Args>>;
+  for (const method of methods) {
+    const original = chat[method].bind(client.chat);
+    chat[method] = async (args: Args) => {
+      const channel = typeof args.channel === 'string' ? args.channel : undefined;
+      const filtered = await filter(args, channel);
+      const result = await original(filtered.args);
+      if (origins && filtered.origin && channel && method === 'postMessage' && typeof result.ts === 'string') {
+        await origins.record(slackPlace(channel), [result.ts], filtered.origin).catch((error: unknown) => {
+          logger.warn({ err: (error as Error).message }, 'restyleSlack: could not record the reply origin');
+        });
+      }
+      return result;
+    };
+  }
+}
+
+interface Filtered {
+  args: Args;
+  origin?: { style: string | null; model: string | null; neutral: string; styled: string };
+}
+
+async function restyleArgs(restyler: Restyler, logger: Logger, input: Args, channel: string | undefined): Promise<Filtered> {
+  const { restyle: optOut, ...args } = input;
+  if (optOut === false || !channel) return { args };
+  const key = slackPlace(channel).key;
+  // An object, not two lets: the closure below assigns it and TypeScript's narrowing cannot see that.
+  const used: { style: string | null; model: string | null } = { style: null, model: null };
+  const one = async (text: string): Promise<string> => {
+    try {
+      const r = await restyler.restyle(text, { channel: key, onError: 'original' });
+      const safe = guardMentions(text, r.text);
+      if (r.styled && safe.blocked.length === 0) {
+        used.style = r.style;
+        used.model = r.model;
+      }
+      return safe.text;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message, channel: key }, 'restyleSlack: sending the text unstyled');
+      return text;
+    }
+  };
+  const neutral = typeof args.text === 'string' ? args.text : undefined;
+  if (neutral !== undefined) args.text = await one(neutral);
+  if (Array.isArray(args.blocks)) args.blocks = await Promise.all((args.blocks as Args[]).map((b) => restyleBlock(b, one)));
+  const { style, model } = used;
+  if (style === null) return { args };
+  if (args.metadata === undefined) {
+    args.metadata = { event_type: METADATA_EVENT, event_payload: { style, model: model ?? '', hash: ReplyOrigins.hash(neutral ?? '') } };
+  }
+  return { args, ...(neutral !== undefined ? { origin: { style, model, neutral, styled: args.text as string } } : {}) };
+}
+
+/** Section text and markdown blocks carry prose; everything else (buttons, code, images) is left alone. */
+async function restyleBlock(block: Args, one: (text: string) => Promise<string>): Promise<Args> {
+  if (block.type === 'markdown' && typeof block.text === 'string') return { ...block, text: await one(block.text) };
+  const text = block.text as { type?: string; text?: unknown } | undefined;
+  if (block.type === 'section' && text && typeof text.text === 'string') return { ...block, text: { ...text, text: await one(text.text) } };
+  return block;
+}

@@ -1,0 +1,240 @@
+/**
+ * Discord (issue "Discord bot"): how fast `/restyle` interactions are deferred while the style model takes
+ * 10 s (Discord allows 3 s), against the gateway hop that delivers them as the baseline; and 1,000 ⭐
+ * reactions (plus redeliveries and repeat reactions) through two shards run as two "processes" sharing
+ * the Redis store: every one saved, none twice.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Events, type Client } from 'discord.js';
+import { startDiscord, type RunningDiscord } from '../adapters/discord/app.js';
+import { createDiscordClient } from '../adapters/discord/client.js';
+import { createContext, type AppContext } from '../src/app.js';
+import { settingsFrom } from '../src/config/load.js';
+import { silentLogger } from '../src/log.js';
+import { SampleRepository } from '../src/samples/repository.js';
+import { openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/types.js';
+import { shardOf, startFakeDiscord, type FakeDiscord, type FakeInteraction, type Json } from '../test/fakes/discord.js';
+import { startFakeOpenAI } from '../test/fakes/openai.js';
+import { findRedisServer, launchRedis } from '../test/support/redis-server.js';
+import { percentile, type BenchResult } from './types.js';
+
+const MODEL_MS = 10_000;
+const INTERACTIONS = 200;
+const AT_ONCE = 10;
+const EVENTS = 1_000;
+const REDELIVERED = 100;
+const REPEATS = 100;
+
+interface Process {
+  running: RunningDiscord;
+  ctx: AppContext;
+  /** Resolves once the client has read every dispatch the fake sent its shard, and handled them. */
+  settle(): Promise<void>;
+}
+
+/** One bot process: its own context (store connection) and client, logged in to the given shard. */
+async function startProcess(fake: FakeDiscord, store: Store, modelUrl: string, channels: Record<string, string>, shard?: [number, number]): Promise<Process> {
+  const settings = settingsFrom(
+    {
+      styles: { house: { model: 'house-1' } },
+      channels,
+      llm: { concurrency: 256 },
+      restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: MODEL_MS + 5_000, deadlineMs: MODEL_MS + 10_000 },
+    },
+    { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: modelUrl, DISCORD_BOT_TOKEN: fake.token, DISCORD_API_URL: fake.url },
+  );
+  const ctx = await createContext(settings, { store, logger: silentLogger() });
+  const client = createDiscordClient(settings, shard ? { shards: [shard[0]], shardCount: shard[1] } : {});
+  const received = track(client);
+  const running = await startDiscord({ ctx, client });
+  const session = fake.sessions().find((s) => s.identifiedAt && s.shard[0] === (shard?.[0] ?? 0) && !claimed.has(s.id))!;
+  claimed.add(session.id);
+  return {
+    running,
+    ctx,
+    async settle() {
+      for (;;) {
+        await received.until(session.seq);
+        await running.idle();
+        if (received.seq() >= session.seq) return;
+      }
+    },
+  };
+}
+const claimed = new Set<string>();
+
+/** The last dispatch sequence a client has read. */
+function track(client: Client): { seq(): number; until(n: number): Promise<void> } {
+  let seq = 0;
+  const waiters: Array<() => void> = [];
+  client.on(Events.Raw, (p: { s?: number | null }) => {
+    if (typeof p.s === 'number') seq = Math.max(seq, p.s);
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    seq: () => seq,
+    until: (n) =>
+      new Promise((resolve) => {
+        const check = (): void => (seq >= n ? resolve() : void waiters.push(check));
+        check();
+      }),
+  };
+}
+
+async function deferral(): Promise<BenchResult[]> {
+  const model = await startFakeOpenAI();
+  model.setLatency(MODEL_MS);
+  const fake = await startFakeDiscord();
+  const guild = fake.addGuild({ name: 'Bench' });
+  const channel = await fake.addChannel(guild.id, { name: 'general' });
+  const user = fake.addUser('ana');
+  fake.addMember(guild.id, user.id);
+  const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-discord-'));
+  const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: join(dir, 'restyle.sqlite'), connectTimeoutMs: 1000 });
+  const proc = await startProcess(fake, store, model.url, { [`discord:${channel.id}`]: 'house' });
+  const arrived = new Map<string, number>();
+  proc.running.client.on(Events.Raw, (p: { t?: string; d?: { id?: string } }) => {
+    if (p.t === 'INTERACTION_CREATE' && p.d?.id) arrived.set(p.d.id, Date.now());
+  });
+  try {
+    const defer: number[] = [];
+    const hop: number[] = [];
+    let late = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < INTERACTIONS; i += AT_ONCE) {
+      const batch: FakeInteraction[] = await Promise.all(
+        Array.from({ length: AT_ONCE }, (_, k) =>
+          fake.interact({
+            type: 2,
+            user: user.id,
+            channel: channel.id,
+            data: { id: '1', name: 'restyle', type: 1, options: [{ type: 1, name: 'text', options: [{ type: 3, name: 'text', value: `Release ${i + k} is out.` }] }] },
+          }),
+        ),
+      );
+      for (const it of batch) {
+        const cb = await fake.waitForRequest('POST', /^\/interactions\/\d+\/[^/]+\/callback$/, (r) => r.path.includes(`/${it.id}/`));
+        if (cb.status !== undefined && cb.status !== 204) late += 1;
+        defer.push(cb.at - it.createdAt);
+        hop.push((arrived.get(it.id) ?? cb.at) - it.createdAt);
+      }
+    }
+    const dispatchMs = performance.now() - t0;
+    const before = fake.events.filter((e) => e.kind === 'edit-original').length;
+    await proc.settle();
+    const previews = fake.events.filter((e) => e.kind === 'edit-original' && String(e.body.content).includes('RELEASE')).length;
+    const p99 = percentile(defer, 99);
+    return [
+      {
+        name: `/restyle deferral p99 with a ${MODEL_MS / 1000} s model`,
+        value: p99,
+        unit: 'ms',
+        goal: '≤100 ms',
+        ok: p99 <= 100 && late === 0,
+        note:
+          `p50 ${percentile(defer, 50)} ms over ${defer.length} interactions (${AT_ONCE} at a time, ${(dispatchMs / 1000).toFixed(1)} s); ` +
+          `baseline gateway hop p99 ${percentile(hop, 99)} ms; refused or late acks: ${late}; previews before the model answered: ${before}, after: ${previews}`,
+      },
+    ];
+  } finally {
+    await proc.running.stop();
+    await store.close();
+    await fake.close();
+    await model.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function reactionsThroughRedis(): Promise<BenchResult[]> {
+  const bin = findRedisServer();
+  if (!bin) throw new Error('redis-server not found: install it to run the Discord events bench');
+  const redis = await launchRedis(bin);
+  const model = await startFakeOpenAI();
+  const fake = await startFakeDiscord({ shards: 2 });
+  const dirs: string[] = [];
+  const stores: Store[] = [];
+  const processes: Process[] = [];
+  try {
+    // One guild per shard, so each "process" serves half the events.
+    const guilds = [0, 1].map((shard) => {
+      let n = 5_000_000n + BigInt(shard);
+      while (shardOf(String(n << 22n), 2) !== shard) n += 1n;
+      return fake.addGuild({ name: `Shard ${shard}`, id: String(n << 22n) }).id;
+    });
+    const channels = await Promise.all(guilds.map((g) => fake.addChannel(g, { name: 'general' })));
+    const [author, ana, ben] = ['author', 'ana', 'ben'].map((name) => fake.addUser(name));
+    for (const g of guilds) for (const u of [author!, ana!, ben!]) fake.addMember(g, u.id);
+    const mapping = Object.fromEntries(channels.map((c) => [`discord:${c.id}`, 'house']));
+    for (const shard of [0, 1]) {
+      const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-discord-'));
+      dirs.push(dir);
+      const store = await openStore({ redisUrl: redis.url, dataDir: dir, sqlitePath: join(dir, 'unused.sqlite'), connectTimeoutMs: 1000 });
+      stores.push(store);
+      processes.push(await startProcess(fake, store, model.url, mapping, [shard, 2]));
+    }
+
+    // Old messages: not in any cache, so every reaction goes through the partials path (a fetch).
+    const messages = Array.from({ length: EVENTS }, (_, i) => {
+      const c = channels[i % 2]!;
+      return fake.addMessage({ channel: c.id, author: author!.id, content: `Sample line number ${i}.` });
+    });
+    const reaction = (m: (typeof messages)[number], user: string): Json => ({
+      user_id: user,
+      channel_id: m.channel_id,
+      message_id: m.id,
+      guild_id: m.guild_id,
+      member: fake.memberPayload(m.guild_id!, user),
+      emoji: { id: null, name: '⭐' },
+      burst: false,
+      type: 0,
+    });
+    const firsts = messages.map((m) => reaction(m, ana!.id));
+    const events: Json[] = [...firsts];
+    // Redelivered events (a resumed session replays what it may have missed) and other people starring the same messages.
+    for (let i = 0; i < REDELIVERED; i++) events.push(firsts[i * 7]);
+    for (let i = 0; i < REPEATS; i++) events.push(reaction(messages[i * 9]!, ben!.id));
+
+    const t0 = performance.now();
+    let delivered = 0;
+    for (const e of events) delivered += await fake.dispatch('MESSAGE_REACTION_ADD', e);
+    await Promise.all(processes.map((p) => p.settle()));
+    const ms = performance.now() - t0;
+
+    const samples = await new SampleRepository(stores[0]!).list();
+    const ids = new Set(samples.map((s) => s.messageId));
+    const dms = fake
+      .allMessages()
+      .filter((m) => fake.channel(m.channel_id)?.type === 1)
+      .map((m) => m.content);
+    const saved = dms.filter((t) => t.startsWith('Saved')).length;
+    const already = dms.filter((t) => t.startsWith('Already saved')).length;
+    const lost = messages.filter((m) => !ids.has(m.id)).length;
+    const duplicates = samples.length - ids.size + Math.max(0, saved - EVENTS);
+    const perShard = processes.map((p) => p.running.client.guilds.cache.size).join(' + ');
+    return [
+      { name: `${EVENTS} ⭐ reactions over 2 shards, Redis store: lost`, value: lost, unit: 'count', goal: '0', ok: lost === 0 && delivered === events.length, note: `${samples.length} samples, ${saved} "Saved" DMs; guilds per process ${perShard}` },
+      {
+        name: `… duplicates (with ${REDELIVERED} redelivered events and ${REPEATS} repeat reactions)`,
+        value: duplicates,
+        unit: 'count',
+        goal: '0',
+        ok: duplicates === 0 && already === REDELIVERED + REPEATS,
+        note: `${already} "Already saved" DMs; ${events.length} events in ${(ms / 1000).toFixed(1)} s (${((events.length / ms) * 1000).toFixed(0)}/s; discord.js REST keeps to Discord's 50 requests/s per process)`,
+      },
+    ];
+  } finally {
+    for (const p of processes) await p.running.stop();
+    for (const s of stores) await s.close();
+    await fake.close();
+    await model.close();
+    await redis.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+export default async function discordBench(): Promise<BenchResult[]> {
+  return [...(await deferral()), ...(await reactionsThroughRedis())];
+}

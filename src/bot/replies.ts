@@ -1,0 +1,23 @@
+import { toRestyleError } from '../errors.js';
+import type { Reply } from './types.js';
+
+/** A note only the actor sees. */
+export function note(text: string): Reply {
+  return { kind: 'text', text, ephemeral: true };
+}
+
+/** The final word on a button: replaces the message the button was on, so its buttons are gone. */
+export function finished(text: string): Reply {
+  return { kind: 'done', text, ephemeral: true, replace: true };
+}
+
+/** One line saying what failed and why, never a stack trace. */
+export function failed(what: string, error: unknown): Reply {
+  return note(`${what}: ${reason(error)}`);
+}
+
+export function reason(error: unknown): string {
+  const e = toRestyleError(error);
+  if (e.code === 'store_unavailable') return `the store is unavailable (${e.message}). Nothing was changed; try again in a moment.`;
+  return e.message;
+}
