@@ -13,6 +13,7 @@ import { chunk } from './chunk.js';
 import { Deduper } from './dedupe.js';
 import { ingest } from './ingest.js';
 import { assignValid } from './split.js';
+import type { BatchAnswer, BatchRequest } from './batch.js';
 import { AtomicJsonl, writeFileAtomic } from './write.js';
 
 export const MAX_EXAMPLE_TOKENS = 65_536;
@@ -28,6 +29,8 @@ export interface BuildOptions {
   pricePerMTok: number;
   cwd: string;
   chat: (endpoint: Endpoint, req: ChatRequest) => Promise<ChatResult>;
+  /** Batch mode: send every uncached request through the Batch API first. */
+  batch?: (requests: BatchRequest[]) => Promise<Map<string, BatchAnswer>>;
   /** Approved samples saved from chat (`--from-store`): pairs skip the editor, styled text is de-styled. */
   samples?: AsyncIterable<{ id: string; channel: string; styled: string; neutral?: string }>;
   /** Keep only this author's messages from chat exports (Slack user id, Discord user id or name). */
@@ -124,13 +127,58 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   let requests = 0;
   let done = 0;
   const usage = { promptTokens: 0, completionTokens: 0 };
+  const paramsSchema = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params, additionalProperties: false };
+  const paramsRequest = (b: Block): [string, ChatRequest] => [
+    EditorCache.key(o.editor.model, `params:${params.join(',')}`, b.styled),
+    {
+      model: o.editor.model,
+      temperature: 0,
+      jsonSchema: { name: 'style_parameters', schema: paramsSchema },
+      messages: [
+        { role: 'system', content: PARAMS_PROMPT(params) },
+        { role: 'user', content: b.styled },
+      ],
+    },
+  ];
+  const editorRequest = (b: Block): [string, ChatRequest] => [
+    EditorCache.key(o.editor.model, o.editor.prompt, b.styled),
+    {
+      model: o.editor.model,
+      temperature: 0,
+      messages: [
+        { role: 'system', content: o.editor.prompt },
+        { role: 'user', content: b.styled },
+      ],
+    },
+  ];
+  const batchErrors = new Map<string, string>();
+  if (o.batch) {
+    const pending = new Map<string, ChatRequest>();
+    for (const b of blocks) {
+      if (params.length > 0) pending.set(...paramsRequest(b));
+      if (!given.has(b)) pending.set(...editorRequest(b));
+    }
+    for (const key of [...pending.keys()]) if (cache.get(key)) pending.delete(key);
+    const answers = await o.batch([...pending].map(([customId, req]) => ({ customId, body: chatBody(req) })));
+    requests += pending.size;
+    for (const [key, a] of answers) {
+      if ('error' in a) batchErrors.set(key, a.error);
+      else {
+        usage.promptTokens += a.promptTokens;
+        usage.completionTokens += a.completionTokens;
+        cache.put(key, { neutral: a.text.trim(), promptTokens: a.promptTokens, completionTokens: a.completionTokens });
+      }
+    }
+  }
+
   // One cached, counted editor call: a fresh request on a miss, the saved answer on a hit.
-  const ask = async (key: string, req: ChatRequest): Promise<string> => {
+  const ask = async ([key, req]: [string, ChatRequest]): Promise<string> => {
     const hit = cache.get(key);
     if (hit) {
-      cacheHits += 1;
+      if (!o.batch) cacheHits += 1;
       return hit.neutral;
     }
+    if (o.batch) throw new RestyleError('llm_error', `batch line failed: ${batchErrors.get(key) ?? 'no answer in the batch output'}`);
     requests += 1;
     const r = await o.chat(o.editor.endpoint, req);
     usage.promptTokens += r.usage.promptTokens;
@@ -149,16 +197,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
     }
     try {
       if (params.length > 0) {
-        const schema = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params, additionalProperties: false };
-        const raw = await ask(EditorCache.key(o.editor.model, `params:${params.join(',')}`, b.styled), {
-          model: o.editor.model,
-          temperature: 0,
-          jsonSchema: { name: 'style_parameters', schema },
-          messages: [
-            { role: 'system', content: PARAMS_PROMPT(params) },
-            { role: 'user', content: b.styled },
-          ],
-        });
+        const raw = await ask(paramsRequest(b));
         const values = parseParams(raw, params);
         if (!values) {
           rejected.push({ doc: b.doc, index: b.index, reason: `style parameters not returned as JSON with ${params.join(', ')}` });
@@ -166,14 +205,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
         }
         extracted.set(b, values);
       }
-      const text = approved ?? await ask(EditorCache.key(o.editor.model, o.editor.prompt, b.styled), {
-        model: o.editor.model,
-        temperature: 0,
-        messages: [
-          { role: 'system', content: o.editor.prompt },
-          { role: 'user', content: b.styled },
-        ],
-      });
+      const text = approved ?? (await ask(editorRequest(b)));
       const reason = approved !== undefined ? null : checkNeutral(b.styled, text);
       if (reason) rejected.push({ doc: b.doc, index: b.index, reason });
       else neutral.set(b, text);
@@ -268,4 +300,14 @@ function parseParams(raw: string, names: readonly string[]): Record<string, stri
   } catch {
     return null;
   }
+}
+
+/** The Chat Completions body for a request (the Batch API takes raw bodies). */
+function chatBody(req: ChatRequest): Record<string, unknown> {
+  return {
+    model: req.model,
+    messages: req.messages,
+    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+    ...(req.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: req.jsonSchema.name, schema: req.jsonSchema.schema, strict: true } } } : {}),
+  };
 }

@@ -253,3 +253,28 @@ describe('--from-store', () => {
     expect(none).toMatchObject({ code: 2, stderr: 'restyle: nothing to build from: pass --in PATH… and/or --from-store\n' });
   });
 });
+
+describe('--batch', () => {
+  it('sends the same work through the Batch API and writes the same files as a live run', async () => {
+    const { installFiles, installBatches } = await import('../fakes/openai-files.js');
+    const files = installFiles(fake);
+    const { batches } = installBatches(fake, files);
+    const live = join(cwd, 'live');
+    expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', live, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
+    const liveChats = chats().length;
+    const out = join(cwd, 'batched');
+    const r = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--batch', '--poll-seconds', '1', '--json'], { env: env(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(chats().length).toBe(liveChats);
+    expect(batches.size).toBe(1);
+    const [batch] = [...batches.values()];
+    expect(batch!.status).toBe('completed');
+    const input = files.files.get(batch!.input_file_id)!.content.toString('utf8').trim().split('\n');
+    expect(input).toHaveLength(JSON.parse(r.stdout).blocks);
+    expect(JSON.parse(input[0]!)).toMatchObject({ method: 'POST', url: '/v1/chat/completions', body: { model: 'editor-1' } });
+    for (const f of ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl']) {
+      expect(readFileSync(join(out, f), 'utf8')).toBe(readFileSync(join(live, f), 'utf8'));
+    }
+    expect(r.stderr).toMatch(/batch: submitted batch_fake_\d+ with \d+ request\(s\)/);
+  });
+});

@@ -103,6 +103,8 @@ export interface FakeOpenAI {
   dropNext(n?: number): void;
   /** Add a route; added routes are matched before the built-in ones. The regex sees the pathname with `/v1`. */
   route(method: string, path: RegExp, handler: RouteHandler): void;
+  /** A chat.completion object for a request body, from the current responder (Batch API fakes use it). */
+  complete(body: FakeBody, request?: FakeRequest): Promise<Record<string, unknown>>;
   /** Back to the start state between tests: no requests, faults, latency or strictness; the default responder and models. */
   reset(): void;
   /** Requests whose path ends with `suffix` (e.g. `/chat/completions`). */
@@ -171,24 +173,30 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (strictModels && !models.has(model)) {
       return ctx.error(404, `The model \`${model}\` does not exist or you do not have access to it.`, { type: 'invalid_request_error', code: 'model_not_found' });
     }
-    const result = await responder(body, ctx.request);
+    if (body.stream === true) {
+      const result = await responder(body, ctx.request);
+      const reply = typeof result === 'string' ? { content: result } : result;
+      const usage = { ...fakeUsage(body, reply.content), ...reply.usage };
+      const id = `chatcmpl-fake-${++ids}`;
+      const created = Math.floor(Date.now() / 1000);
+      return sendStream(ctx.res, { id, created, model, content: reply.content, finishReason: reply.finishReason ?? 'stop', usage: body.stream_options?.include_usage ? usage : undefined });
+    }
+    ctx.json(200, await complete(body, ctx.request));
+  };
+
+  async function complete(body: FakeBody, request?: FakeRequest): Promise<Record<string, unknown>> {
+    const result = await responder(body, request as FakeRequest);
     const reply = typeof result === 'string' ? { content: result } : result;
     const usage = { ...fakeUsage(body, reply.content), ...reply.usage };
-    const finishReason = reply.finishReason ?? 'stop';
-    const id = `chatcmpl-fake-${++ids}`;
-    const created = Math.floor(Date.now() / 1000);
-    if (body.stream === true) {
-      return sendStream(ctx.res, { id, created, model, content: reply.content, finishReason, usage: body.stream_options?.include_usage ? usage : undefined });
-    }
-    ctx.json(200, {
-      id,
+    return {
+      id: `chatcmpl-fake-${++ids}`,
       object: 'chat.completion',
-      created,
-      model,
-      choices: [{ index: 0, message: { role: 'assistant', content: reply.content, refusal: null }, finish_reason: finishReason, logprobs: null }],
+      created: Math.floor(Date.now() / 1000),
+      model: String(body.model ?? ''),
+      choices: [{ index: 0, message: { role: 'assistant', content: reply.content, refusal: null }, finish_reason: reply.finishReason ?? 'stop', logprobs: null }],
       usage,
-    });
-  };
+    };
+  }
 
   const builtIn: Route[] = [
     { method: 'POST', path: /^\/v1\/chat\/completions$/, handler: chatCompletions },
@@ -315,6 +323,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     route(method, path, handler) {
       extraRoutes.push({ method, path, handler });
     },
+    complete,
     reset() {
       requests.length = 0;
       faults.length = 0;

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_EDITOR_PROMPT } from '../../config/defaults.js';
 import { getStyle } from '../../config/load.js';
 import { buildCorpus, type BuildReport } from '../../corpus/build.js';
 import { validateJsonl } from '../../corpus/validate.js';
+import { runBatch } from '../../corpus/batch.js';
 import { RestyleError } from '../../errors.js';
 import { CliExit } from '../exit.js';
 import type { Sample } from '../../samples/types.js';
@@ -27,6 +28,8 @@ interface BuildFlags {
   author?: string;
   rpm?: number;
   tpm?: number;
+  batch?: boolean;
+  pollSeconds: number;
   json?: boolean;
 }
 
@@ -47,6 +50,8 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .option('--author <id>', 'from chat exports, keep only this user (Slack user id, Discord user id or name)')
     .option('--rpm <n>', "the provider's requests-per-minute limit", intOption('--rpm'))
     .option('--tpm <n>', "the provider's tokens-per-minute limit", intOption('--tpm'))
+    .option('--batch', 'send the editor requests through the Batch API (half the price, up to 24 h)')
+    .option('--poll-seconds <n>', 'how often to check a batch', intOption('--poll-seconds'), 30)
     .option('--json', 'print report.json to stdout')
     .action(async function (this: Command, flags: BuildFlags) {
       if (!flags.in?.length && !flags.fromStore) throw new RestyleError('usage', 'nothing to build from: pass --in PATH… and/or --from-store');
@@ -61,6 +66,14 @@ export function registerCorpus(program: Command, io: CliIO): void {
         let lastLogged = 0;
         const report = await buildCorpus({
           inputs: flags.in ?? [],
+          batch: flags.batch
+            ? (requests) =>
+                runBatch(ctx.llm.get(ctx.settings.corpus.endpoint).sdk, requests, {
+                  stateFile: join(flags.out, '.cache', 'batch.json'),
+                  pollMs: flags.pollSeconds * 1000,
+                  log: (line) => write(io.stderr, line),
+                })
+            : undefined,
           samples: flags.fromStore ? approvedSamples(ctx.store, style.name) : undefined,
           outDir: flags.out,
           style,
