@@ -1,5 +1,14 @@
-import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import type { ChatMessage } from './types.js';
+
+type Counter = (text: string, options: { disallowedSpecial: Set<string> }) => number;
+let countO200k: Counter | undefined;
+
+/** The o200k tables take ~60 MB: load them on the first exact count, not at start-up of every command. */
+function counter(): Counter {
+  countO200k ??= (createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens: Counter }).countTokens;
+  return countO200k;
+}
 
 /**
  * Token counts for budgeting: exact counts with o200k_base (the encoding of gpt-4o, gpt-4.1 and their
@@ -14,7 +23,7 @@ const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_REPLY = 3;
 
 export function countTokens(text: string): number {
-  return text ? countO200k(text, PLAIN_TEXT) : 0;
+  return text ? counter()(text, PLAIN_TEXT) : 0;
 }
 
 /** Prompt tokens of a chat request, framing included. */
