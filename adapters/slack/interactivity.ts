@@ -28,7 +28,7 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action }) => {
     await ack();
     await safely(deps, `button ${action.action_id}`, async () => {
-      const [, kind] = ACTION_ID.exec(action.action_id)!;
+      const [, , kind] = ACTION_ID.exec(action.action_id)!;
       const channel = body.channel?.id ?? body.container?.channel_id ?? '';
       const actor = await directory.actor(body.user.id);
       const place = slackPlace(channel, body.container?.thread_ts);
