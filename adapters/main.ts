@@ -1,6 +1,6 @@
 import type { AppContext } from '../src/app.js';
 import type { RunningPlatform } from '../src/bot/platform.js';
-import type { Services } from '../src/cli/commands/bot.js';
+import type { ServeOptions, Services } from '../src/cli/commands/bot.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runCli, type CliDeps } from '../src/cli/main.js';
 import { registerCorpus } from '../src/cli/commands/corpus.js';
@@ -10,24 +10,44 @@ import { PLATFORMS } from './platforms.js';
 import { registerDiscordCommands } from './discord/register-command.js';
 
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
-export async function serve(ctx: AppContext, options: { port: number }): Promise<Services> {
+export async function serve(ctx: AppContext, options: ServeOptions): Promise<Services> {
+  const only = options.only;
   const http = createHttpServer({ ctx });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
   for (const entry of PLATFORMS) {
+    if (only && entry.role !== only) continue;
     if (!entry.enabled(ctx.settings)) {
       ctx.logger.info(`${entry.name}: off (set ${entry.enableHint} to enable)`);
       continue;
     }
     const platform = await entry.load();
-    running.push({ name: entry.name, platform: await platform.start(ctx, http) });
+    const started = await platform.start(ctx, http);
+    running.push({ name: entry.name, platform: started });
+    http.addReadiness(entry.name, () => started.ready());
     ctx.logger.info(`${entry.name}: on`);
   }
-  const port = await http.listen(options.port);
-  ctx.logger.info(`http: listening on port ${port} (POST /v1/restyle, GET /healthz)`);
+  // A worker (Discord gateway only) serves no HTTP; everything else shares one port.
+  if (only !== 'worker') {
+    const port = await http.listen(options.port);
+    ctx.logger.info(`http: listening on port ${port} (POST /v1/restyle, GET /healthz, /readyz, /metrics)`);
+  }
   return {
-    async stop() {
-      await http.close();
-      for (const r of running.reverse()) await r.platform.stop();
+    async stop(deadlineMs = 10_000) {
+      // Stop taking work, let in-flight requests finish, then close the platforms; give up at the deadline.
+      const graceful = (async () => {
+        if (only !== 'worker') await http.close();
+        for (const r of running.reverse()) await r.platform.stop();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          ctx.logger.warn(`shutdown: still busy after ${deadlineMs} ms; closing anyway`);
+          http.server.closeAllConnections();
+          resolve();
+        }, deadlineMs);
+      });
+      await Promise.race([graceful, deadline]);
+      clearTimeout(timer);
     },
   };
 }

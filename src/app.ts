@@ -3,6 +3,7 @@ import { createLogger, type Logger } from './log.js';
 import { LlmPool } from './llm/pool.js';
 import { Restyler, type RestyleObserver } from './restyle/filter.js';
 import { openStore } from './store/index.js';
+import { Metrics } from './metrics.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -15,6 +16,7 @@ export interface AppContext {
   store: Store;
   llm: LlmPool;
   restyler: Restyler;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export interface ContextOptions {
   store?: Store;
   llm?: LlmPool;
   observer?: RestyleObserver;
+  metrics?: Metrics;
 }
 
 export async function createContext(settings: Settings, options: ContextOptions = {}): Promise<AppContext> {
@@ -34,13 +37,15 @@ export async function createContext(settings: Settings, options: ContextOptions 
     });
   const store = options.store ?? (await openStore(settings.store));
   const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle });
-  const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer });
+  const metrics = options.metrics ?? new Metrics();
+  const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer ?? metrics.observer() });
   return {
     settings,
     logger,
     store,
     llm,
     restyler,
+    metrics,
     async close() {
       if (!options.store) await store.close();
     },

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
@@ -16,6 +16,8 @@ export interface HttpServerOptions {
 
 export interface HttpServer extends HttpMount {
   readonly server: Server;
+  /** Add a readiness check for `GET /readyz` (the store is always checked). */
+  addReadiness(name: string, check: () => boolean | Promise<boolean>): void;
   route(method: string, path: string, handler: Handler): void;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -68,7 +70,24 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     return a.length === b.length && timingSafeEqual(a, b);
   };
 
+  const readiness = new Map<string, () => boolean | Promise<boolean>>();
+  readiness.set('store', async () => {
+    await ctx.store.ping();
+    return true;
+  });
+
   routes.set('GET /healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+  routes.set('GET /readyz', async (_req, res) => {
+    const checks: Record<string, boolean> = {};
+    for (const [name, check] of readiness) checks[name] = await Promise.resolve().then(check).catch(() => false);
+    const ready = Object.values(checks).every(Boolean);
+    sendJson(res, ready ? 200 : 503, { ready, checks });
+  });
+  routes.set('GET /metrics', async (_req, res) => {
+    const { contentType, body } = await ctx.metrics.render();
+    res.writeHead(200, { 'content-type': contentType });
+    res.end(body);
+  });
   routes.set('POST /v1/restyle', async (req, res) => {
     if (!authorized(req)) throw new RestyleError('permission_denied', 'missing or wrong bearer token (RESTYLE_API_TOKEN)', { details: { status: 401 } });
     const parsed = restyleBody.safeParse(await readJson(req, bodyLimit));
@@ -84,7 +103,13 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const handler = routes.get(`${req.method} ${path}`) ?? mounts.find((m) => path.startsWith(m.prefix))?.handler;
+    // A request id for every request: the caller's, or a new one; echoed back and put on error logs.
+    const requestId = /^[\w.-]{1,64}$/.test(String(req.headers['x-request-id'] ?? '')) ? String(req.headers['x-request-id']) : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const known = routes.has(`${req.method} ${path}`);
+    const mount = known ? undefined : mounts.find((m) => path.startsWith(m.prefix));
+    res.once('finish', () => ctx.metrics.httpRequests.inc({ route: known ? path : (mount?.prefix ?? 'other'), status: String(res.statusCode) }));
+    const handler = routes.get(`${req.method} ${path}`) ?? mount?.handler;
     if (!handler) {
       const known = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
       sendError(res, known ? 405 : 404, known ? 'method_not_allowed' : 'not_found', known ? `${req.method} is not allowed on ${path}` : `no route ${req.method} ${path}`);
@@ -95,7 +120,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
       .catch((error: unknown) => {
         const e = toRestyleError(error);
         const status = Number(e.details.status) || STATUS[e.code] || 500;
-        if (status >= 500) ctx.logger.error({ code: e.code, path }, e.message);
+        if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
         if (!res.headersSent) sendError(res, status, e.code, e.message);
         else res.end();
       });
@@ -106,6 +131,9 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     server,
     route(method, path, handler) {
       routes.set(`${method.toUpperCase()} ${path}`, handler);
+    },
+    addReadiness(name, check) {
+      readiness.set(name, check);
     },
     mount(prefix, handler) {
       mounts.push({ prefix, handler });

@@ -4,19 +4,31 @@ import { write, type CliIO } from '../io.js';
 import { settingsFor } from '../context.js';
 import { createLogger } from '../../log.js';
 import { createContext } from '../../app.js';
+import { RestyleError } from '../../errors.js';
 
 /** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in adapters/main.ts). */
 export interface Services {
-  stop(): Promise<void>;
+  /** Stop taking work, finish what is in flight, close connections; at most `deadlineMs`. */
+  stop(deadlineMs?: number): Promise<void>;
 }
-export type Serve = (ctx: AppContext, options: { port: number }) => Promise<Services>;
+export interface ServeOptions {
+  port: number;
+  /** Split processes: `web` = HTTP API + Slack events, `worker` = Discord gateway. Default: everything. */
+  only?: 'web' | 'worker';
+}
+export type Serve = (ctx: AppContext, options: ServeOptions) => Promise<Services>;
 
 export function registerBot(program: Command, io: CliIO, serve: Serve): void {
   program
     .command('bot')
     .description('run the bot: HTTP API on PORT plus Slack and/or Discord when their tokens are set')
     .option('--port <n>', 'port for the HTTP API and Slack events (default: PORT or 3000)')
-    .action(async function (this: Command, opts: { port?: string }) {
+    .option('--only <role>', 'run one part: web (HTTP API + Slack) or worker (Discord gateway)')
+    .option('--shutdown-seconds <n>', 'on SIGTERM, how long to let in-flight work finish', '10')
+    .action(async function (this: Command, opts: { port?: string; only?: string; shutdownSeconds: string }) {
+      if (opts.only !== undefined && opts.only !== 'web' && opts.only !== 'worker') {
+        throw new RestyleError('usage', `--only ${opts.only}: expected web or worker`);
+      }
       const settings = settingsFor(this, io);
       const logger = createLogger({
         level: settings.logLevel,
@@ -24,7 +36,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
       });
       const ctx = await createContext(settings, { logger });
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
-      const services = await serve(ctx, { port });
+      const services = await serve(ctx, { port, only: opts.only as ServeOptions['only'] });
       write(io.stderr, `restyle: store ${ctx.store.kind} at ${ctx.store.location}; press Ctrl+C to stop`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
@@ -36,7 +48,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
         process.on('SIGTERM', stop);
       });
       logger.info('shutting down');
-      await services.stop();
+      await services.stop(Number(opts.shutdownSeconds) * 1000);
       await ctx.close();
     });
 }

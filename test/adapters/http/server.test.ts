@@ -83,3 +83,40 @@ describe('HTTP API', () => {
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer tok-123456' })).status).toBe(200);
   });
 });
+
+describe('operations endpoints', () => {
+  it('GET /readyz checks the store and added checks; 503 names the failing one', async () => {
+    const ok = await fetch(`${base}/readyz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ ready: true, checks: { store: true } });
+    let up = false;
+    http.addReadiness('slack', () => up);
+    const down = await fetch(`${base}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ ready: false, checks: { store: true, slack: false } });
+    up = true;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
+  it('GET /metrics: Prometheus text with requests, restyles, model latency, tokens and cache', async () => {
+    await post('/v1/restyle', { text: 'count me', style: 'wavy' });
+    await post('/v1/restyle', { text: 'count me', style: 'wavy' });
+    await post('/v1/restyle', { text: 'x', style: 'nope' });
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/restyle_http_requests_total\{route="\/v1\/restyle",status="200"\} 2/);
+    expect(text).toMatch(/restyle_http_requests_total\{route="\/v1\/restyle",status="400"\} 1/);
+    expect(text).toMatch(/restyle_restyles_total\{outcome="styled",reason=""\} 2/);
+    expect(text).toMatch(/restyle_model_latency_seconds_count\{model="wavy-1",cached="false",ok="true"\} 1/);
+    expect(text).toMatch(/restyle_cache_total\{result="hit"\} 1/);
+    expect(text).toMatch(/restyle_tokens_total\{kind="prompt"\} [1-9]/);
+  });
+
+  it('echoes a request id, or makes one', async () => {
+    const given = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers.get('x-request-id')).toBe('abc-123');
+    const made = await fetch(`${base}/healthz`);
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

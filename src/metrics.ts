@@ -1,0 +1,47 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RestyleObserver } from './restyle/filter.js';
+
+/**
+ * Prometheus metrics (prom-client) on a registry of our own, so tests and several contexts in one process
+ * never share counters. The filter reports through its `RestyleObserver` hook; adapters count the rest.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({ name: 'restyle_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  readonly restyles = new Counter({ name: 'restyle_restyles_total', help: 'Texts through the filter, by outcome (styled, fallback, unstyled) and reason', labelNames: ['outcome', 'reason'] as const, registers: [this.registry] });
+  readonly modelLatency = new Histogram({
+    name: 'restyle_model_latency_seconds',
+    help: 'Style model latency per call',
+    labelNames: ['model', 'cached', 'ok'] as const,
+    buckets: [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({ name: 'restyle_tokens_total', help: 'Model tokens used by the filter', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly cache = new Counter({ name: 'restyle_cache_total', help: 'Cache lookups by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly samplesSaved = new Counter({ name: 'restyle_samples_saved_total', help: 'Training samples saved from chat', labelNames: ['platform', 'source'] as const, registers: [this.registry] });
+  readonly dedupeHits = new Counter({ name: 'restyle_dedupe_hits_total', help: 'Repeated events dropped by an atomic claim', labelNames: ['kind'] as const, registers: [this.registry] });
+
+  constructor(options: { defaults?: boolean } = {}) {
+    if (options.defaults) collectDefaultMetrics({ register: this.registry, prefix: 'restyle_' });
+  }
+
+  /** The filter's hook: model latency, cache hits, outcomes and tokens. */
+  observer(): RestyleObserver {
+    return {
+      modelCall: ({ model, ms, ok, cached }) => {
+        this.modelLatency.observe({ model, cached: String(cached), ok: String(ok) }, ms / 1000);
+        if (ok) this.cache.inc({ result: cached ? 'hit' : 'miss' });
+      },
+      result: (r) => {
+        const outcome = r.styled ? (r.fallbacks > 0 ? 'partial' : 'styled') : r.fallbacks > 0 ? 'fallback' : 'unstyled';
+        this.restyles.inc({ outcome, reason: r.reason ?? r.error?.code ?? '' });
+        this.tokens.inc({ kind: 'prompt' }, r.usage.promptTokens);
+        this.tokens.inc({ kind: 'completion' }, r.usage.completionTokens);
+      },
+    };
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

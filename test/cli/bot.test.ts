@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { freePort } from '../support/redis-server.js';
+import { tmpDir } from '../support/tmp.js';
+import { BIN } from '../support/cli.js';
+
+let fake: FakeOpenAI;
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake.close();
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+async function startBot(extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string; logs: () => string }> {
+  const cwd = tmpDir('bot');
+  mkdirSync(join(cwd, 'config'));
+  writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  slow:\n    model: slow-1\n');
+  const port = await freePort();
+  let logs = '';
+  const child = spawn(process.execPath, [BIN, 'bot'], {
+    cwd,
+    env: { PATH: process.env.PATH, PORT: String(port), OPENAI_API_KEY: 'sk-bot', OPENAI_BASE_URL: fake.url, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  await vi.waitFor(() => expect(logs).toContain(`listening on port ${port}`), { timeout: 15_000, interval: 50 });
+  return { child, base: `http://127.0.0.1:${port}`, logs: () => logs };
+}
+
+describe('restyle bot (npm start)', () => {
+  it('runs on the embedded default with no Redis, says which platforms are off and how to enable them', async () => {
+    const { base, logs } = await startBot();
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+    expect(logs()).toMatch(/slack: off \(set SLACK_BOT_TOKEN/);
+    expect(logs()).toMatch(/discord: off \(set DISCORD_BOT_TOKEN/);
+    expect(logs()).toMatch(/store sqlite at .*data\/restyle\.sqlite/);
+  });
+
+  it('on SIGTERM finishes the restyle in flight, then exits 0', async () => {
+    const { child, base } = await startBot();
+    fake.setLatency(800);
+    const inflight = fetch(`${base}/v1/restyle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello', style: 'slow' }) });
+    await vi.waitFor(() => expect(fake.requestsTo('/chat/completions').length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const res = await inflight;
+    fake.setLatency(0);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ text: 'HELLO', styled: true });
+    expect(await exited).toBe(0);
+  });
+
+  it('logs no secrets', async () => {
+    const { base, logs } = await startBot({ SLACK_SIGNING_SECRET: 'sig-secret-123456', RESTYLE_API_TOKEN: 'api-token-654321', LOG_LEVEL: 'debug' });
+    await fetch(`${base}/v1/restyle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{}' });
+    expect(logs()).not.toContain('sk-bot');
+    expect(logs()).not.toContain('sig-secret-123456');
+    expect(logs()).not.toContain('api-token-654321');
+  });
+});
