@@ -7,6 +7,7 @@ import { countMessageTokens } from '../llm/tokens.js';
 import { buildExample, promptHash, promptParams } from '../restyle/messages.js';
 import { sha256 } from '../util/hash.js';
 import { mapLimit } from '../util/map-limit.js';
+import { collectGarbage } from '../util/memory.js';
 import { EditorCache } from './cache.js';
 import { checkNeutral } from './check.js';
 import { chunk } from './chunk.js';
@@ -217,6 +218,8 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
     } finally {
       done += 1;
       o.progress?.(done, blocks.length);
+      // Keep peak memory flat on big corpora (see collectGarbage).
+      if (done % 1_000 === 0) collectGarbage();
     }
   });
   // Reports list problems in document order, whatever order the requests finished in.
