@@ -5,7 +5,7 @@ import { Bot } from '../../src/bot/bot.js';
 import type { RunningPlatform } from '../../src/bot/platform.js';
 import { RestyleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { InFlight } from '../slack/inflight.js';
+import { InFlight } from '../../src/util/inflight.js';
 import { DiscordActions } from './actions.js';
 import { createDiscordClient } from './client.js';
 import type { DiscordDeps } from './deps.js';

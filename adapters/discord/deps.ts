@@ -2,7 +2,7 @@ import type { Client } from 'discord.js';
 import type { Bot } from '../../src/bot/bot.js';
 import type { Settings } from '../../src/config/load.js';
 import type { Logger } from '../../src/log.js';
-import type { InFlight } from '../slack/inflight.js';
+import type { InFlight } from '../../src/util/inflight.js';
 import { discordError } from './errors.js';
 import type { Shower } from './show.js';
 

@@ -3,7 +3,7 @@ import { HTTPReceiver, SocketModeReceiver, type App, type Receiver } from '@slac
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { InFlight } from './inflight.js';
+import { InFlight } from '../../src/util/inflight.js';
 import { boltLogger } from './logger.js';
 
 /** Bolt's default path for commands, events, interactivity and shortcuts alike. */

@@ -28,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { parseBody, readBody } from './http-body.js';
 
 /** Payloads are Discord JSON; tests read them loosely. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -1247,24 +1248,3 @@ function send(res: ServerResponse, status: number, body: Json, headers: Record<s
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseBody(raw: Buffer, contentType: string | undefined): Json {
-  if (raw.length === 0) return undefined;
-  const text = raw.toString('utf8');
-  if (contentType?.includes('json')) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}

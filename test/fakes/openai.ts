@@ -15,6 +15,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { parseBody, readBody } from './http-body.js';
 
 /** Request bodies are whatever the client sent; tests read them loosely (`body.messages[1].content`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -398,24 +399,3 @@ function defaultError(status: number): { message: string; type: string; code: st
   return { message: `Error ${status}`, type: 'invalid_request_error', code: null, param: null };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseBody(raw: Buffer, contentType: string | undefined): FakeBody {
-  if (raw.length === 0) return undefined;
-  const text = raw.toString('utf8');
-  if (contentType?.includes('json')) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
