@@ -78,7 +78,9 @@ export function settingsFrom(raw: unknown, env: Env, cwd: string = process.cwd()
 
 /** Validate an already-parsed config object (used by tests and by `loadConfig`). */
 export function validate(raw: unknown, source = 'config'): FileConfig {
-  const result = fileConfigSchema.safeParse(raw ?? {});
+  // `styles:` with every entry commented out parses as null: read it as "none yet", not as an error.
+  const cleaned = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) : raw;
+  const result = fileConfigSchema.safeParse(cleaned ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = formatPath(issue.path);
@@ -99,7 +101,12 @@ function parseYaml(text: string, shown: string): unknown {
       details: { file: shown, line: pos.line, column: pos.col },
     });
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS() ?? {};
+  } catch (error) {
+    // Semantic YAML errors (an alias to an anchor that doesn't exist) only show up when converting.
+    throw new RestyleError('config_invalid', `${shown}: ${(error as Error).message.split('\n')[0]}`, { details: { file: shown }, cause: error });
+  }
 }
 
 function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; configFound: boolean; cwd: string }): Settings {

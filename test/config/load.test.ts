@@ -61,6 +61,11 @@ channels:
     expect(s.channels).toEqual({ 'slack:C0123ABC': 'pirate' });
   });
 
+  it('an empty section (all its entries commented out) means none yet', () => {
+    const cwd = project('styles:\n  # pirate:\n  #   model: x\nchannels:\n');
+    expect(loadConfig({ env: {}, path: 'restyle.yaml', cwd }).styles).toEqual({});
+  });
+
   it('names the file and the field for a missing model', () => {
     const cwd = project('styles:\n  pirate:\n    prompt: hi\n');
     const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
