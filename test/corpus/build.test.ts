@@ -258,7 +258,7 @@ describe('--batch', () => {
   it('sends the same work through the Batch API and writes the same files as a live run', async () => {
     const { installFiles, installBatches } = await import('../fakes/openai-files.js');
     const files = installFiles(fake);
-    const { batches } = installBatches(fake, files);
+    const { batches } = installBatches(fake);
     const live = join(cwd, 'live');
     expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', live, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
     const liveChats = chats().length;
@@ -269,7 +269,7 @@ describe('--batch', () => {
     expect(batches.size).toBe(1);
     const [batch] = [...batches.values()];
     expect(batch!.status).toBe('completed');
-    const input = files.files.get(batch!.input_file_id)!.content.toString('utf8').trim().split('\n');
+    const input = files.get(batch!.input_file_id)!.content.toString('utf8').trim().split('\n');
     expect(input).toHaveLength(JSON.parse(r.stdout).blocks);
     expect(JSON.parse(input[0]!)).toMatchObject({ method: 'POST', url: '/v1/chat/completions', body: { model: 'editor-1' } });
     for (const f of ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl']) {
