@@ -93,6 +93,8 @@ const corpusSchema = z
     editorPrompt: z.string().min(1).optional(),
     /** USD per 1M training tokens, for the report's cost estimate. */
     trainingPricePerMTok: z.number().min(0).default(5),
+    /** USD per 1M editor tokens (input, output), for the progress bar's spend (defaults: gpt-4.1). */
+    editorPricePerMTok: z.object({ input: z.number().min(0), output: z.number().min(0) }).strict().default({ input: 2, output: 8 }),
   })
   .strict();
 

@@ -39,7 +39,7 @@ export interface BuildOptions {
   /** Style parameters to extract before de-styling (they fill {{name}} in the style prompt). */
   params?: string[];
   log: (line: string) => void;
-  progress?: (done: number, total: number) => void;
+  progress?: (done: number, total: number, usage: { promptTokens: number; completionTokens: number }) => void;
 }
 
 interface Block {
@@ -193,7 +193,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
       // An approved pair: a person already wrote (or accepted) the neutral side.
       neutral.set(b, approved);
       done += 1;
-      o.progress?.(done, blocks.length);
+      o.progress?.(done, blocks.length, usage);
       return;
     }
     try {
@@ -217,7 +217,7 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
       failed.push({ doc: b.doc, index: b.index, error: `${e.code}: ${e.message}` });
     } finally {
       done += 1;
-      o.progress?.(done, blocks.length);
+      o.progress?.(done, blocks.length, usage);
       // Keep peak memory flat on big corpora (see collectGarbage).
       if (done % 1_000 === 0) collectGarbage();
     }

@@ -62,7 +62,15 @@ export function registerCorpus(program: Command, io: CliIO): void {
       try {
         const style = getStyle(ctx.settings, flags.style);
         const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
-        const bar = tty ? new cliProgress.SingleBar({ format: 'de-styling [{bar}] {value}/{total} blocks · {eta_formatted} left', stream: io.stderr }, cliProgress.Presets.shades_classic) : null;
+        const price = ctx.settings.corpus.editorPricePerMTok;
+        const spend = (u: { promptTokens: number; completionTokens: number }): string => ((u.promptTokens * price.input + u.completionTokens * price.output) / 1e6).toFixed(2);
+        const bar = tty
+          ? new cliProgress.SingleBar(
+              { format: 'de-styling [{bar}] {value}/{total} blocks · {rate}/s · ETA {eta_formatted} · {tokens} tokens · ${spend}', stream: io.stderr, etaBuffer: 200 },
+              cliProgress.Presets.shades_classic,
+            )
+          : null;
+        const started = Date.now();
         let lastLogged = 0;
         const report = await buildCorpus({
           inputs: flags.in ?? [],
@@ -91,14 +99,18 @@ export function registerCorpus(program: Command, io: CliIO): void {
           cwd: io.cwd,
           chat: (endpoint, req) => ctx.llm.get(endpoint).chat(req),
           log: (line) => write(io.stderr, line),
-          progress: (done, total) => {
+          progress: (done, total, usage) => {
+            const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
+            const payload = { rate, tokens: usage.promptTokens + usage.completionTokens, spend: spend(usage) };
             if (bar) {
-              if (done === 1) bar.start(total, 0);
-              bar.update(done);
+              if (done === 1) bar.start(total, 0, payload);
+              bar.update(done, payload);
               if (done === total) bar.stop();
             } else if (done === total || done - lastLogged >= Math.max(1, Math.floor(total / 10))) {
+              // Not a terminal (CI, a log file): a plain line every 10%.
               lastLogged = done;
-              write(io.stderr, `de-styling: ${done}/${total} blocks`);
+              const eta = done === total ? 0 : Math.round(((total - done) * (Date.now() - started)) / done / 1000);
+              write(io.stderr, `de-styling: ${done}/${total} blocks, ${rate}/s, ETA ${eta}s, ${payload.tokens} tokens, $${payload.spend}`);
             }
           },
         }).catch((error: unknown) => {
