@@ -1,53 +1,86 @@
 import type Keyv from 'keyv';
+import { RestyleError } from '../errors.js';
 import type { Namespace } from './types.js';
 
+/** How a backend runs one operation of its namespaces. */
+export interface Backend {
+  /**
+   * Runs `op`: refuses once the store is closed (so a closed store never reconnects behind our back),
+   * bounds it in time where the backend needs that, and turns any failure into a RestyleError naming the
+   * backend (REDIS_URL or the SQLite path).
+   */
+  run<R>(op: () => Promise<R>): Promise<R>;
+}
+
+/** The namespace's raw entries: key without prefix, serialized value (undefined if it vanished meanwhile). */
+export type RawEntries = () => AsyncIterable<[key: string, raw: string | undefined]>;
+
 /**
- * A `Namespace` over one Keyv instance. `wrap` turns backend failures into RestyleErrors that name the
- * backend; `scan` lists the namespace's raw keys (each backend lists differently).
+ * A `Namespace` over one Keyv instance. Keyv does (de)serialization and TTL bookkeeping; this adds the
+ * guarantees `Store` promises: every failure rejects with a RestyleError, and a write never resolves unless
+ * the backend acknowledged it.
  */
 export class KeyvNamespace<T> implements Namespace<T> {
   constructor(
-    private readonly keyv: Keyv<T>,
-    private readonly wrap: (error: unknown) => Error,
-    private readonly scan: () => AsyncIterable<string>,
+    private readonly keyv: Keyv,
+    private readonly backend: Backend,
+    private readonly rawEntries: RawEntries,
+    /** The key handed to Keyv (SQLite prefixes here; KeyvRedis prefixes itself). */
+    private readonly keyOf: (key: string) => string = (key) => key,
   ) {}
 
-  async get(key: string): Promise<T | undefined> {
-    try {
-      return (await this.keyv.get(key)) ?? undefined;
-    } catch (error) {
-      throw this.wrap(error);
-    }
+  get(key: string): Promise<T | undefined> {
+    return this.backend.run(async () => ((await this.keyv.get<T>(this.keyOf(key))) ?? undefined) as T | undefined);
   }
 
-  async set(key: string, value: T, ttlMs?: number): Promise<void> {
-    let ok: boolean;
-    try {
-      ok = await this.keyv.set(key, value, ttlMs);
-    } catch (error) {
-      throw this.wrap(error);
-    }
-    // Keyv reports some failures as `false` instead of throwing; never report an unsaved value as saved.
-    if (!ok) throw this.wrap(new Error('the write was not acknowledged'));
+  set(key: string, value: T, ttlMs?: number): Promise<void> {
+    return this.backend.run(async () => {
+      // Keyv reads 0 as "forever" and Redis rejects fractional PX: never let a computed TTL mean something else.
+      const ttl = ttlMs === undefined ? undefined : validTtl(ttlMs);
+      if (!(await this.keyv.set(this.keyOf(key), value, ttl))) throw new Error('the write was not acknowledged');
+    });
   }
 
-  async delete(key: string): Promise<boolean> {
-    try {
-      return await this.keyv.delete(key);
-    } catch (error) {
-      throw this.wrap(error);
-    }
+  delete(key: string): Promise<boolean> {
+    return this.backend.run(() => this.keyv.delete(this.keyOf(key)));
   }
 
   async *entries(): AsyncIterable<[string, T]> {
+    const raw = this.rawEntries()[Symbol.asyncIterator]();
     try {
-      for await (const key of this.scan()) {
-        // get() drops expired values, so TTL holds for listings too.
-        const value = await this.keyv.get(key);
-        if (value !== undefined && value !== null) yield [key, value];
+      for (;;) {
+        // Each step on its own, so every page read is bounded and mapped like any other call.
+        const entry = await this.backend.run(async () => {
+          for (;;) {
+            const step = await raw.next();
+            if (step.done) return null;
+            const decoded = await this.decode(step.value[1]);
+            if (decoded !== undefined) return [step.value[0], decoded] as [string, T];
+          }
+        });
+        if (entry === null) return;
+        yield entry;
       }
-    } catch (error) {
-      throw this.wrap(error);
+    } finally {
+      raw.return?.().catch(() => {}); // not awaited: a step that timed out may still be pending
     }
   }
+
+  /** The live value of a raw entry, or undefined. Not Keyv's iterator: that one throws a TypeError on a key
+   * that expires between the listing and the read. */
+  private async decode(raw: string | undefined): Promise<T | undefined> {
+    if (raw === undefined) return undefined;
+    const data = await this.keyv.deserializeData<T>(raw);
+    if (data === undefined || data.value === undefined || data.value === null) return undefined;
+    if (typeof data.expires === 'number' && Date.now() > data.expires) return undefined;
+    return data.value;
+  }
+}
+
+/** A TTL as the backends need it: a positive whole number of milliseconds. */
+export function validTtl(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new RestyleError('store_error', `TTL must be a positive number of milliseconds, got ${ttlMs}`);
+  }
+  return Math.ceil(ttlMs);
 }

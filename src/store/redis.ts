@@ -1,56 +1,109 @@
-import { createClient, createKeyv } from '@keyv/redis';
-import type Keyv from 'keyv';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
-import { KeyvNamespace } from './keyv-namespace.js';
+import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
 import type { Namespace, NamespaceName, Store } from './types.js';
 
 const PREFIX = 'restyle';
+/** Claims live beside the namespaces, as plain strings Keyv never reads. */
+const CLAIM_PREFIX = `${PREFIX}:claim:`;
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Bounds opening the store (and each reconnect attempt). */
+  connectTimeoutMs: number;
+  /** Bounds every command, so a hung (not closed) Redis fails too; default max(5 s, connectTimeoutMs). */
+  commandTimeoutMs?: number;
+}
 
 /** `redis://:secret@host` → `redis://:***@host`, for messages and logs. */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
 }
 
 /**
- * Redis, configured to fail fast: @keyv/redis by default queues commands forever while Redis is down,
- * so the offline queue is off, errors are thrown, and connecting has a timeout. The client keeps
- * reconnecting in the background, so the store recovers by itself when Redis comes back.
+ * Redis, configured to fail fast. By default @keyv/redis queues commands forever while Redis is down, and
+ * with only `disableOfflineQueue` its `set` resolves `true` while nothing is written; so the offline queue
+ * is off, KeyvRedis and Keyv throw, connecting and every command have a timeout. The client keeps
+ * reconnecting in the background (bounded backoff), so the store recovers by itself when Redis is back.
  */
-export async function openRedisStore(url: string, connectTimeoutMs: number): Promise<Store> {
+export async function openRedisStore(options: RedisStoreOptions): Promise<Store> {
+  const { url, connectTimeoutMs } = options;
   const shown = redactRedisUrl(url);
-  const fail = (error: unknown): RestyleError => {
-    const reason = error instanceof Error ? error.message : String(error);
-    return new RestyleError('store_unavailable', `Redis at REDIS_URL (${shown}) is unavailable: ${reason.split(url).join(shown)}`, {
+  const secret = passwordOf(url);
+  const redact = (text: string): string => {
+    const out = text.split(url).join(shown);
+    return secret.length >= 3 ? out.split(secret).join('***') : out;
+  };
+  const toError = (error: unknown): RestyleError => {
+    if (error instanceof RestyleError) return error;
+    const code = classify(error);
+    const what = code === 'store_unavailable' ? 'is unavailable' : 'failed';
+    return new RestyleError(code, `Redis at REDIS_URL (${shown}) ${what}: ${redact(reasonOf(error))}`, {
       cause: error,
-      retryable: true,
+      retryable: code === 'store_unavailable',
     });
   };
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: connectTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+  // node-redis's own command timeout only covers waiting to be written, not the reply: a Redis that
+  // accepts connections but does not answer (stopped, swapping, partitioned) needs a deadline of ours.
+  const commandTimeoutMs = options.commandTimeoutMs ?? Math.max(5_000, connectTimeoutMs);
+  let closed = false;
+  const backend: Backend = {
+    async run(op) {
+      if (closed) throw new RestyleError('store_unavailable', `the Redis store at REDIS_URL (${shown}) is closed`);
+      try {
+        return await within(op(), commandTimeoutMs, () => new Error(`no answer within ${commandTimeoutMs} ms`));
+      } catch (error) {
+        throw toError(error);
+      }
     },
-  });
-  client.on('error', () => {}); // every command rejects instead; an unhandled 'error' event would crash
-  const connectTimer = new Promise<never>((_, reject) => {
-    const t = setTimeout(() => reject(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-    t.unref();
-  });
-  try {
-    await Promise.race([client.connect(), connectTimer]);
-  } catch (error) {
-    client.destroy();
-    throw fail(error);
-  }
-  const namespaces = new Map<string, Namespace<unknown>>();
-  const guard = <T>(fn: () => Promise<T>): Promise<T> => {
-    if (!client.isReady) return Promise.reject(fail(new Error('not connected')));
-    return fn().catch((error: unknown) => {
-      throw fail(error);
-    });
   };
+
+  let client: ReturnType<typeof createClient>;
+  try {
+    client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: connectTimeoutMs,
+        // Never gives up (an Error or false would close the client for good), never waits more than 2 s.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
+      },
+    });
+  } catch (error) {
+    throw new RestyleError('config_invalid', `REDIS_URL (${shown}) is not a usable Redis URL: ${redact(reasonOf(error))}`, {
+      cause: error,
+      details: { field: 'REDIS_URL' },
+    });
+  }
+  // Failures surface as rejected calls; an unhandled 'error' event would crash the process instead.
+  let lastError: unknown;
+  client.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  // One KeyvRedis per namespace, each adding 4 listeners to the shared client: 10 namespaces trip Node's
+  // default limit of 10 and print a leak warning that is not one.
+  client.setMaxListeners(64);
+  const destroy = (): void => {
+    try {
+      client.destroy();
+    } catch {
+      // already closed
+    }
+  };
+
+  // node-redis's connect() retries forever by the reconnect strategy: the deadline is ours to set.
+  try {
+    await within(client.connect(), connectTimeoutMs, () => {
+      const last = lastError === undefined ? '' : ` (${reasonOf(lastError)})`;
+      return new Error(`no connection within ${connectTimeoutMs} ms${last}`);
+    });
+  } catch (error) {
+    destroy();
+    throw toError(error);
+  }
+
+  const namespaces = new Map<NamespaceName, Namespace<unknown>>();
 
   return {
     kind: 'redis',
@@ -59,46 +112,83 @@ export async function openRedisStore(url: string, connectTimeoutMs: number): Pro
       let ns = namespaces.get(name);
       if (!ns) {
         const namespace = `${PREFIX}:${name}`;
-        const keyv = createKeyv(client as never, {
+        const adapter = new KeyvRedis<unknown>(client, {
           namespace,
+          keyPrefixSeparator: ':', // keys are `restyle:<ns>:<key>`
           throwOnConnectError: true,
           throwOnErrors: true,
           connectionTimeout: connectTimeoutMs,
-        }) as Keyv<unknown>;
-        keyv.throwOnErrors = true;
-        keyv.on('error', () => {});
-        const prefix = `${namespace}::`;
-        ns = new KeyvNamespace<unknown>(
-          {
-            get: (k: string) => guard(() => keyv.get(k)),
-            set: (k: string, v: unknown, ttl?: number) => guard(() => keyv.set(k, v, ttl)),
-            delete: (k: string) => guard(() => keyv.delete(k)),
-          } as unknown as Keyv<unknown>,
-          fail,
-          async function* scan() {
-            if (!client.isReady) throw new Error('not connected');
-            for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-              for (const key of Array.isArray(keys) ? keys : [keys]) yield String(key).slice(prefix.length);
-            }
-          },
-        );
+        });
+        // KeyvRedis prefixes keys itself; Keyv's own prefixing would double it.
+        const keyv = new Keyv({ store: adapter, namespace, useKeyPrefix: false, throwOnErrors: true });
+        keyv.on('error', () => {}); // rethrown to the caller (throwOnErrors); the event is noise
+        ns = new KeyvNamespace<unknown>(keyv, backend, () => adapter.iterator<string>(namespace));
         namespaces.set(name, ns);
       }
       return ns as Namespace<T>;
     },
     async claim(key, ttlMs) {
-      const reply = await guard(() => client.set(`${PREFIX}:claim:${key}`, '1', { NX: true, PX: Math.max(1, Math.round(ttlMs)) }));
+      const reply = await backend.run(async () => client.set(`${CLAIM_PREFIX}${key}`, '1', { NX: true, PX: validTtl(ttlMs) }));
       return reply === 'OK';
     },
     async release(key) {
-      await guard(() => client.del(`${PREFIX}:claim:${key}`));
+      await backend.run(() => client.del(`${CLAIM_PREFIX}${key}`));
     },
     async ping() {
-      await guard(() => client.ping());
+      await backend.run(() => client.ping());
     },
     async close() {
-      if (client.isOpen) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      if (closed) return;
+      closed = true;
+      // close() waits for pending replies, which a hung Redis never sends.
+      await within(client.close(), connectTimeoutMs, () => new Error('close timed out')).catch(destroy);
     },
   };
+}
+
+/** Resolves or rejects like `promise`, or rejects with `timeout()` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Redis refusing a command (wrong type, out of memory…) is an error; anything about reaching it is not. */
+function classify(error: unknown): 'store_unavailable' | 'store_error' {
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) return 'store_error'; // (de)serialization
+  const name = error instanceof Error ? error.constructor.name : '';
+  if (name === 'ErrorReply' || name === 'SimpleError' || name === 'BlobError') {
+    // Replies that mean "not now" rather than "never".
+    return /^(LOADING|MASTERDOWN|READONLY|NOAUTH|WRONGPASS|BUSY|TRYAGAIN|CLUSTERDOWN)\b/.test((error as Error).message)
+      ? 'store_unavailable'
+      : 'store_error';
+  }
+  return 'store_unavailable';
+}
+
+/** One line, never empty (Node's connect errors can be an AggregateError with no message). */
+function reasonOf(error: unknown): string {
+  const reason =
+    error instanceof AggregateError && !error.message
+      ? error.errors.map(reasonOf).join('; ')
+      : error instanceof Error
+        ? error.message || String((error as NodeJS.ErrnoException).code ?? error.name)
+        : String(error);
+  return reason.replace(/\s+/g, ' ').trim() || 'unknown error';
+}
+
+function passwordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
 }

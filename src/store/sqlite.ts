@@ -1,35 +1,72 @@
-import { mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
-import { KeyvNamespace } from './keyv-namespace.js';
+import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
 import type { Namespace, NamespaceName, Store } from './types.js';
 
+export interface SqliteStoreOptions {
+  /** How long a statement waits for another connection's write lock (the bot and the CLI share the file). */
+  busyTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Codes that mean "the file cannot be used right now", as opposed to a failing statement. */
+const UNAVAILABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_PERM', 'SQLITE_FULL', 'SQLITE_MISUSE']);
+
 /**
- * The embedded default: one SQLite file (`data/restyle.sqlite`), no server to run. WAL mode so the bot and
- * the CLI can use the file at the same time; claims use a table with a primary key, so "first writer wins"
- * holds across processes.
+ * The embedded default: one SQLite file (`data/restyle.sqlite`), no server to run. One connection, one Keyv
+ * per namespace over it. WAL mode so the bot and the CLI can use the file at the same time; claims use their
+ * own table with a primary key, so "first writer wins" holds across connections and processes.
  */
-export async function openSqliteStore(path: string): Promise<Store> {
-  const fail = (error: unknown): RestyleError =>
-    new RestyleError('store_unavailable', `SQLite store at ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true });
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const toError = (error: unknown): RestyleError => {
+    if (error instanceof RestyleError) return error;
+    const code = classify(error);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    return new RestyleError(code, `SQLite store at ${path} ${code === 'store_unavailable' ? 'is unavailable' : 'failed'}: ${reason}`, {
+      cause: error,
+      retryable: code === 'store_unavailable',
+    });
+  };
+  let closed = false;
+  // No deadline of ours: a local file either answers or fails, and busyTimeout bounds waiting for locks.
+  const backend: Backend = {
+    async run(op) {
+      if (closed) throw new RestyleError('store_unavailable', `the SQLite store at ${path} is closed`);
+      try {
+        return await op();
+      } catch (error) {
+        throw toError(error);
+      }
+    },
+  };
+
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true });
   } catch (error) {
-    throw fail(error);
+    throw toError(error);
   }
-  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
-  adapter.on('error', () => {}); // surfaced through the rejected calls instead
-  const query = adapter.query.bind(adapter) as (sql: string, ...params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: options.busyTimeoutMs ?? 5_000 });
+  adapter.on('error', () => {}); // a failed connect also rejects every query; the event alone would crash
+  adapter.setMaxListeners(64); // each namespace's Keyv listens on the shared adapter
+  // KeyvSqlite's query runs on the same connection as its get/set; sqlite3 passes extra args as bind values.
+  const query = (sql: string, ...params: unknown[]): Promise<Row[]> => adapter.query(sql, ...params) as Promise<Row[]>;
   try {
     await query('PRAGMA journal_mode=WAL');
     await query('CREATE TABLE IF NOT EXISTS restyle_claims(key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+    // Expired rows are only dropped when read; sweep them at start so the file does not grow forever.
+    const now = Date.now();
+    await query('DELETE FROM restyle_claims WHERE expires_at <= ?', now);
+    await query(`DELETE FROM keyv WHERE json_valid(value) AND json_extract(value, '$.expires') <= ?`, now);
   } catch (error) {
-    throw fail(error);
+    await adapter.disconnect().catch(() => {});
+    throw toError(error);
   }
-  const namespaces = new Map<string, Namespace<unknown>>();
-  let closed = false;
+
+  const namespaces = new Map<NamespaceName, Namespace<unknown>>();
 
   return {
     kind: 'sqlite',
@@ -37,57 +74,67 @@ export async function openSqliteStore(path: string): Promise<Store> {
     ns<T>(name: NamespaceName): Namespace<T> {
       let ns = namespaces.get(name);
       if (!ns) {
-        const keyv = new Keyv<unknown>({ store: adapter, namespace: name, throwOnErrors: true });
-        keyv.on('error', () => {});
         const prefix = `${name}:`;
-        ns = new KeyvNamespace<unknown>(keyv, fail, async function* scan() {
-          // Exact prefix match (LIKE would treat "_" as a wildcard), paged to keep memory flat.
-          let after = prefix;
-          for (;;) {
-            const rows = await query('SELECT key FROM keyv WHERE key > ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT 500', after, prefix.length, prefix);
-            if (rows.length === 0) return;
-            for (const row of rows) yield String(row.key).slice(prefix.length);
-            after = String(rows[rows.length - 1]!.key);
-          }
-        });
+        // We prefix keys ourselves: Keyv skips its prefix for a key that already starts with "<ns>:", so
+        // "x" and "<ns>:x" would share a row. (With useKeyPrefix off, `namespace` only labels the adapter.)
+        const keyv = new Keyv({ store: adapter, namespace: name, useKeyPrefix: false, throwOnErrors: true });
+        keyv.on('error', () => {}); // rethrown to the caller (throwOnErrors); the event is noise
+        ns = new KeyvNamespace<unknown>(keyv, backend, () => rawEntries(query, prefix), (key) => `${prefix}${key}`);
         namespaces.set(name, ns);
       }
       return ns as Namespace<T>;
     },
     async claim(key, ttlMs) {
-      const now = Date.now();
-      try {
-        // Insert, or take over an expired claim; RETURNING tells this caller whether it won.
+      const ttl = validTtl(ttlMs);
+      return backend.run(async () => {
+        const now = Date.now();
+        // One statement, so atomic across connections: insert, or take over an expired claim. RETURNING
+        // (SQLite ≥ 3.35) yields the row only when this caller wrote it.
         const rows = await query(
-          'INSERT INTO restyle_claims(key, expires_at) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE restyle_claims.expires_at <= ? RETURNING key',
+          `INSERT INTO restyle_claims(key, expires_at) VALUES(?, ?)
+           ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE restyle_claims.expires_at <= ?
+           RETURNING key`,
           key,
-          now + ttlMs,
+          now + ttl,
           now,
         );
         return rows.length === 1;
-      } catch (error) {
-        throw fail(error);
-      }
+      });
     },
     async release(key) {
-      try {
-        await query('DELETE FROM restyle_claims WHERE key = ?', key);
-      } catch (error) {
-        throw fail(error);
-      }
+      await backend.run(() => query('DELETE FROM restyle_claims WHERE key = ?', key));
     },
     async ping() {
-      if (closed) throw fail(new Error('store is closed'));
-      try {
-        await query('SELECT 1');
-      } catch (error) {
-        throw fail(error);
-      }
+      await backend.run(() => query('SELECT 1 FROM keyv LIMIT 1'));
     },
     async close() {
       if (closed) return;
       closed = true;
-      await adapter.disconnect().catch(() => {});
+      await adapter.disconnect().catch(() => {}); // nothing left to tell the caller: writes already resolved
     },
   };
+}
+
+/**
+ * Every row of one namespace, paged by key. Not KeyvSqlite's iterator: its `LIKE 'ns:%'` treats `_` as a
+ * wildcard, and its OFFSET paging skips rows when expired ones are deleted during the walk. The range
+ * [`ns:`, `ns;`) is exactly the keys starting with `ns:` (';' follows ':'), and can use the primary key.
+ */
+async function* rawEntries(query: (sql: string, ...params: unknown[]) => Promise<Row[]>, prefix: string): AsyncIterable<[string, string | undefined]> {
+  const end = `${prefix.slice(0, -1)};`;
+  const page = 200;
+  let rows = await query('SELECT key, value FROM keyv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?', prefix, end, page);
+  for (;;) {
+    for (const row of rows) yield [String(row.key).slice(prefix.length), typeof row.value === 'string' ? row.value : undefined];
+    if (rows.length < page) return;
+    const after = String(rows[rows.length - 1]!.key);
+    rows = await query('SELECT key, value FROM keyv WHERE key > ? AND key < ? ORDER BY key LIMIT ?', after, end, page);
+  }
+}
+
+function classify(error: unknown): 'store_unavailable' | 'store_error' {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string') return 'store_error'; // (de)serialization and the like
+  if (code.startsWith('SQLITE_')) return UNAVAILABLE.has(code) ? 'store_unavailable' : 'store_error';
+  return 'store_unavailable'; // fs errors making the directory (EACCES, ENOTDIR, EROFS…)
 }

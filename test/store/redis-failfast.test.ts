@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openStore } from '../../src/store/index.js';
+import { openStore, redactRedisUrl } from '../../src/store/index.js';
+import { openRedisStore } from '../../src/store/redis.js';
 import type { Store } from '../../src/store/types.js';
 import { freePort } from '../support/redis-server.js';
 import { startRedis } from '../support/redis.js';
@@ -9,33 +10,121 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-const settings = (url: string) => ({ redisUrl: url, dataDir: '', sqlitePath: '', connectTimeoutMs: 800 });
+const CONNECT_TIMEOUT_MS = 800;
+const settings = (url: string) => ({ redisUrl: url, dataDir: '', sqlitePath: '', connectTimeoutMs: CONNECT_TIMEOUT_MS });
+
+async function openTracked(url: string): Promise<Store> {
+  const store = await openStore(settings(url));
+  open.push(store);
+  return store;
+}
+
+/** Runs `call`, expecting a rejection; returns the error and how long it took. */
+async function failure(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const t0 = performance.now();
+  const outcome = await call().then(
+    (value) => ({ resolved: value }),
+    (error: unknown) => ({ error }),
+  );
+  const ms = performance.now() - t0;
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got a resolved ${JSON.stringify(outcome.resolved)}`);
+  return { error: outcome.error, ms };
+}
 
 describe('Redis store fails fast', () => {
+  it('redacts the password in URLs it prints', () => {
+    expect(redactRedisUrl('redis://:secret@host:6379/0')).toBe('redis://:***@host:6379/0');
+    expect(redactRedisUrl('rediss://user:secret@host')).toBe('rediss://user:***@host');
+    expect(redactRedisUrl('redis://secret@host')).toBe('redis://***@host');
+    expect(redactRedisUrl('redis://host:6379')).toBe('redis://host:6379');
+  });
+
   it('an unreachable Redis rejects within the connect timeout, naming REDIS_URL and hiding the password', async () => {
-    const port = await freePort();
-    const t0 = performance.now();
-    const error = await openStore(settings(`redis://:s3cret-pw@127.0.0.1:${port}`)).catch((e: unknown) => e);
-    const elapsed = performance.now() - t0;
-    expect(error).toMatchObject({ code: 'store_unavailable' });
-    expect((error as Error).message).toContain('REDIS_URL');
+    const port = await freePort(); // nothing listens there
+    const { error, ms } = await failure(() => openStore(settings(`redis://:s3cret-pw@127.0.0.1:${port}`)));
+    expect(error).toMatchObject({ name: 'RestyleError', code: 'store_unavailable', retryable: true });
+    const message = (error as Error).message;
+    expect(message).toContain('REDIS_URL');
+    expect(message).toContain(`redis://:***@127.0.0.1:${port}`);
+    expect(message).not.toContain('s3cret-pw');
+    expect(message).toContain('ECONNREFUSED'); // says why, not only that it timed out
+    expect(message).not.toMatch(/\n/);
+    expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 2_000);
+  });
+
+  it('a malformed REDIS_URL is a config error naming REDIS_URL, without the password', async () => {
+    const error = await openStore(settings('redis://:s3cret-pw@127.0.0.1/not-a-db')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'RestyleError', code: 'config_invalid', details: { field: 'REDIS_URL' } });
+    expect((error as Error).message).toContain('REDIS_URL (redis://:***@127.0.0.1/not-a-db)');
     expect((error as Error).message).not.toContain('s3cret-pw');
-    expect(elapsed).toBeLessThan(800 + 2000);
   });
 
   it('writes reject (never pretend) while Redis is down, and succeed once it is back', async () => {
     const redis = await startRedis();
-    const store = await openStore(settings(redis.url));
-    open.push(store);
-    const ns = store.ns<string>('samples');
-    await ns.set('before', 'ok');
+    const store = await openTracked(redis.url);
+    const ns = store.ns<{ v: string }>('samples');
+    await ns.set('before', { v: 'ok' });
+    expect(await store.claim('held', 60_000)).toBe(true);
     await redis.stop();
-    await expect(ns.set('during', 'lost?')).rejects.toMatchObject({ code: 'store_unavailable' });
-    await expect(store.claim('during', 1000)).rejects.toMatchObject({ code: 'store_unavailable' });
-    await expect(store.ping()).rejects.toMatchObject({ code: 'store_unavailable' });
-    await redis.start();
-    await vi.waitFor(async () => ns.set('after', 'ok'), { timeout: 10_000, interval: 100 });
-    expect(await ns.get('after')).toBe('ok');
+
+    // The gotcha: with only disableOfflineQueue, this set would resolve while nothing is written.
+    const { error, ms } = await failure(() => ns.set('during', { v: 'lost?' }));
+    expect(error).toMatchObject({ name: 'RestyleError', code: 'store_unavailable', retryable: true });
+    expect((error as Error).message).toContain(`REDIS_URL (${redis.url})`);
+    expect(ms).toBeLessThan(1_000); // at once, not after a queue or a timeout
+    for (const call of [
+      () => ns.get('before'),
+      () => ns.delete('before'),
+      () => store.claim('during', 1_000),
+      () => store.release('held'),
+      () => store.ping(),
+      async () => {
+        for await (const entry of ns.entries()) void entry;
+      },
+    ]) {
+      await expect(call()).rejects.toMatchObject({ name: 'RestyleError', code: 'store_unavailable' });
+    }
+
+    await redis.start(); // an empty Redis (no persistence in tests)
+    await vi.waitFor(() => ns.set('after', { v: 'ok' }), { timeout: 10_000, interval: 100 });
+    expect(await ns.get('after')).toEqual({ v: 'ok' });
     expect(await ns.get('during')).toBeUndefined();
+    await store.ping();
+  });
+
+  it('a hung Redis (up but not answering) fails each call within the command timeout, and recovers', async () => {
+    const redis = await startRedis();
+    const store = await openRedisStore({ url: redis.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: 300 });
+    open.push(store);
+    const ns = store.ns<string>('cache');
+    await ns.set('k', 'v');
+    redis.pause();
+    try {
+      const { error, ms } = await failure(() => ns.set('k', 'v2'));
+      expect(error).toMatchObject({ name: 'RestyleError', code: 'store_unavailable' });
+      expect(ms).toBeLessThan(300 + 1_000);
+      await expect(store.claim('hung', 1_000)).rejects.toMatchObject({ code: 'store_unavailable' });
+    } finally {
+      redis.resume();
+    }
+    await vi.waitFor(async () => expect(await ns.get('k')).toBeDefined(), { timeout: 10_000, interval: 100 });
+    await ns.set('k', 'v3');
+    expect(await ns.get('k')).toBe('v3');
+  });
+
+  it('closing while Redis is hung does not hang', async () => {
+    const redis = await startRedis();
+    const store = await openRedisStore({ url: redis.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: 10_000 });
+    redis.pause();
+    const pending = store.ns<string>('cache').set('k', 'v'); // written, never answered: close() would wait for it
+    const t0 = performance.now();
+    try {
+      await store.close();
+    } finally {
+      redis.resume();
+    }
+    expect(performance.now() - t0).toBeLessThan(CONNECT_TIMEOUT_MS + 1_000);
+    await pending.catch(() => undefined); // either outcome is fine; it must not be left unhandled
+    await expect(store.ping()).rejects.toMatchObject({ code: 'store_unavailable' });
   });
 });
