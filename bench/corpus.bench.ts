@@ -13,12 +13,28 @@ import type { BenchResult } from './types.js';
 const RPM = 36_000; // 600 requests/s
 const WORKER = resolve(import.meta.dirname, 'corpus-worker.ts');
 
+const NOUNS = ['harbour', 'ledger', 'lantern', 'compass', 'anchor', 'voyage', 'quarry', 'meadow', 'signal', 'furnace', 'orchard', 'beacon', 'granary', 'tollgate', 'mill', 'ferry', 'archive', 'bellows', 'cistern', 'kiln', 'spindle', 'trellis', 'wharf', 'almanac'];
+const VERBS = ['met', 'passed', 'guarded', 'mended', 'counted', 'weighed', 'painted', 'carried', 'sold', 'found', 'lost', 'named'];
+const PLACES = ['river', 'square', 'chapel', 'market', 'bridge', 'tower', 'inn', 'gate', 'forge', 'dock', 'field', 'hall'];
+
+/**
+ * `n` distinct blocks of about the same length. Each varies in most of its words (a seeded generator),
+ * so the builder's near-duplicate filter (word 3-shingles, Jaccard ≥ 0.8) keeps every one of them and the
+ * bench measures n requests, not however many survive de-duplication.
+ */
 function corpus(dir: string, n: number): string {
-  const words = ['harbour', 'ledger', 'lantern', 'compass', 'anchor', 'voyage', 'quarry', 'meadow', 'signal', 'furnace', 'orchard', 'beacon'];
+  let state = 0x2545f491;
+  const next = (size: number): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % size;
+  };
+  const pick = (list: readonly string[]): string => list[next(list.length)]!;
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
-    const w = (k: number) => words[(i * 7 + k * 3 + Math.floor(i / 12)) % words.length];
-    rows.push(JSON.stringify({ id: i, text: `Block ${i}: the ${w(1)} and the ${w(2)} met by the ${w(3)}; we kept ${i % 97} notes about the ${w(4)}.` }));
+    const text = `Block ${i}: the ${pick(NOUNS)} and the ${pick(NOUNS)} ${pick(VERBS)} by the ${pick(PLACES)}; we kept ${next(997)} notes about the ${pick(NOUNS)} near the ${pick(PLACES)}.`;
+    rows.push(JSON.stringify({ id: i, text }));
   }
   const file = join(dir, `corpus-${n}.jsonl`);
   writeFileSync(file, `${rows.join('\n')}\n`);
@@ -63,7 +79,14 @@ export default async function corpusBench(): Promise<BenchResult[]> {
     const bound = RPM / 60;
     const rate = made / (big.ms / 1000);
     results.push(
-      { name: `throughput, 30,000 blocks at a ${RPM.toLocaleString('en')} RPM bound`, value: rate / bound, unit: '×', goal: '≥0.9×', ok: rate / bound >= 0.9, note: `${rate.toFixed(0)} req/s vs a bound of ${bound} req/s, ${made} requests in ${(big.ms / 1000).toFixed(1)} s (start-up included)` },
+      {
+        name: `throughput, 30,000 blocks at a ${RPM.toLocaleString('en')} RPM bound`,
+        value: rate / bound,
+        unit: '×',
+        goal: '≥0.9×, one request per block',
+        ok: rate / bound >= 0.9 && made === 30_000 && big.code === 0,
+        note: `${rate.toFixed(0)} req/s vs a bound of ${bound} req/s, ${made} requests in ${(big.ms / 1000).toFixed(1)} s (start-up included)`,
+      },
       { name: 'second run over the same corpus: requests made', value: repeat, unit: 'requests', goal: '0', ok: repeat === 0 && again.code === 0 },
       { name: 'peak RSS, 30,000 blocks', value: big.maxRssMB, unit: 'MB', goal: '≤300 MB', ok: big.maxRssMB <= 300 },
       { name: 'peak RSS, 30,000 blocks, NODE_OPTIONS=--max-old-space-size=160', value: capped.maxRssMB, unit: 'MB', note: capped.code === 0 ? 'completed; the default run\'s extra is V8 heap headroom, not live data' : `exit ${capped.code}` },

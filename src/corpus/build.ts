@@ -1,316 +1,555 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Endpoint, Style } from '../config/load.js';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Style } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
-import type { ChatRequest, ChatResult } from '../llm/types.js';
 import { countMessageTokens } from '../llm/tokens.js';
-import { buildExample, promptHash, promptParams } from '../restyle/messages.js';
-import { sha256 } from '../util/hash.js';
-import { mapLimit } from '../util/map-limit.js';
-import { collectGarbage } from '../util/memory.js';
-import { EditorCache } from './cache.js';
-import { checkNeutral } from './check.js';
-import { chunk } from './chunk.js';
+import type { ChatRequest, ChatResult } from '../llm/types.js';
+import { buildExample, buildMessages, promptHash, type PromptSource } from '../restyle/messages.js';
+import { runBatches, type BatchDeps, type BatchRequest } from './batch.js';
+import { EditorCache, type EditorAnswer } from './cache.js';
+import { checkNeutral, hasWords } from './check.js';
+import { chunk, type ChunkOptions } from './chunk.js';
 import { Deduper } from './dedupe.js';
-import { ingest } from './ingest.js';
-import { assignValid } from './split.js';
-import type { BatchAnswer, BatchRequest } from './batch.js';
+import { chatBody, destyleRequest, parseParams, paramsRequest, requestKey, type Editor } from './editor.js';
+import { ingest, resolveInputs, shownPath } from './ingest.js';
+import { lockDir } from './lock.js';
+import { forEachLimit } from './pool.js';
+import type { ProgressSink } from './progress.js';
+import { reasonKind, type BlockRef, type BuildReport, type DirectionStats } from './report.js';
+import type { SourceDoc } from './source.js';
+import { chooseValid, chooseValidBlocks } from './split.js';
+import { Spool, type PlannedBlock } from './spool.js';
+import { defaultEpochs, MAX_EXAMPLE_TOKENS, TokenTally, usd } from './stats.js';
 import { AtomicJsonl, writeFileAtomic } from './write.js';
 
-export const MAX_EXAMPLE_TOKENS = 65_536;
+export { MAX_EXAMPLE_TOKENS } from './stats.js';
+
+/** The files a build writes in its output folder (besides report.json). */
+export const OUTPUT_FILES = {
+  train: 'train.jsonl',
+  valid: 'valid.jsonl',
+  destyleTrain: 'destyle.train.jsonl',
+  destyleValid: 'destyle.valid.jsonl',
+  pairs: 'pairs.jsonl',
+} as const;
 
 export interface BuildOptions {
-  inputs: string[];
+  /** `--in` paths, relative to `cwd` or absolute. */
+  inputs: readonly string[];
+  /** Approved samples from the bot's store (`--from-store`). */
+  fromStore?: () => Promise<SourceDoc[]>;
+  cwd: string;
   outDir: string;
   style: Style;
-  editor: { model: string; prompt: string; endpoint: Endpoint };
+  editor: Editor;
   validFraction: number;
   seed: number;
+  /** Editor requests in flight (the endpoint's limiter also holds RPM/TPM). */
   concurrency: number;
-  pricePerMTok: number;
-  cwd: string;
-  chat: (endpoint: Endpoint, req: ChatRequest) => Promise<ChatResult>;
-  /** Batch mode: send every uncached request through the Batch API first. */
-  batch?: (requests: BatchRequest[]) => Promise<Map<string, BatchAnswer>>;
-  /** Approved samples saved from chat (`--from-store`): pairs skip the editor, styled text is de-styled. */
-  samples?: AsyncIterable<{ id: string; channel: string; styled: string; neutral?: string }>;
-  /** Keep only this author's messages from chat exports (Slack user id, Discord user id or name). */
+  /** Style parameters to extract before de-styling (`--params tone,mood`). */
+  params?: readonly string[];
+  /** Keep one person's messages from chat exports and samples. */
   author?: string;
-  /** Style parameters to extract before de-styling (they fill {{name}} in the style prompt). */
-  params?: string[];
+  /** Block limits; the CLI passes the filter's own (`restyle.maxBlockParagraphs` / `maxBlockChars`). */
+  chunk?: ChunkOptions;
+  trainingPricePerMTok: number;
+  editorPrice?: { inputPerMTok: number; outputPerMTok: number };
+  /** One editor request (live mode), through the endpoint's limiter and retries. */
+  chat: (req: ChatRequest) => Promise<ChatResult>;
+  /** Batch mode (`--batch`): the Batch API client; every missing answer goes through it first. */
+  batch?: Pick<BatchDeps, 'sdk' | 'toError' | 'pollMs' | 'sleep' | 'maxRequests' | 'maxBytes'>;
+  /** Lines for the user (warnings, batch status), without a trailing newline. */
   log: (line: string) => void;
-  progress?: (done: number, total: number, usage: { promptTokens: number; completionTokens: number }) => void;
+  /** A progress display per phase ("batch", "de-styling", "checking"). */
+  progress?: (label: string) => ProgressSink;
+  /** Stop asking after this many blocks in a row failed at the provider (default 50); the rest are reported as not attempted. */
+  maxConsecutiveFailures?: number;
 }
 
-interface Block {
-  doc: string;
-  ref?: string;
-  index: number;
-  styled: string;
-}
+/** Errors that would hit every block alike: stop at once instead of failing 30k blocks one by one. */
+const FATAL = new Set(['llm_auth', 'llm_forbidden', 'quota_exceeded', 'model_not_found', 'env_missing']);
 
-const PARAMS_PROMPT = (names: string[]): string =>
-  `You analyse the style of a text excerpt. For each of these parameters give a short value (one or two words) that describes the excerpt: ${names.join(', ')}. Answer in JSON.`;
+const OK = 1;
+const REJECTED = 2;
+const FAILED = 3;
 
-export interface BuildReport {
-  style: string;
-  documents: number;
-  blocks: number;
+interface Plan {
+  spool: Spool;
+  docs: string[];
   duplicates: { exact: number; near: number };
-  examples: { train: number; valid: number };
-  rejected: Array<{ doc: string; index: number; reason: string }>;
-  failed: Array<{ doc: string; index: number; error: string }>;
-  split: 'document' | 'block';
-  requests: number;
-  /** Editor answers reused from an earlier run instead of paid for again. */
-  cachedResults: number;
-  editorUsage: { promptTokens: number; completionTokens: number };
-  tokensPerExample: { p50: number; p95: number; max: number; limit: number; overLimit: number };
-  trainingTokensPerEpoch: number;
-  estimatedCostPerEpochUsd: number;
-  warnings: string[];
-  promptHash: string;
+  withoutProse: number;
+  skippedFiles: string[];
+  fromStore: boolean;
 }
 
 /**
- * The corpus builder: styled text in, fine-tuning data for both directions out (DESIGN §2). Every example
- * is built by the same message builder inference uses, so the trained prompt and the live prompt match.
+ * The corpus builder (DESIGN §2): styled text in, fine-tuning data for both directions out.
+ *
+ * 1. plan — read every input, chunk, drop duplicates, spool the blocks to disk. Bad input fails here,
+ *    before a single request is paid for, and leaves nothing behind.
+ * 2. de-style — for each block, the editor's answer from the cache or from the model (live, or all at once
+ *    through the Batch API), checked for lost facts; every answer is appended to the cache as it arrives.
+ * 3. write — split by source document (seeded), build every example with the same message builder live
+ *    requests use, stream the JSONL files to temporary names and rename them into place.
+ *
+ * Memory stays flat as the corpus grows: blocks live in the spool, answers in the cache file; only a few
+ * bytes per block (status, document) are held.
  */
 export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
-  const warnings: string[] = [];
-  const params = o.params ?? [];
-  const used = promptParams(o.style.prompt);
-  const unused = params.filter((p) => !used.includes(p));
-  if (unused.length > 0) {
-    throw new RestyleError('usage', `--params ${unused.join(',')}: the prompt of style "${o.style.name}" has no {{${unused[0]}}}; add it to styles.${o.style.name}.prompt so the parameters reach the model`);
+  const names = [...new Set(o.params ?? [])];
+  checkPrompts(o.style, names);
+  const inputs = resolveInputs(o.inputs, o.cwd);
+  const outAbs = resolve(o.cwd, o.outDir);
+  const outShown = shownPath(outAbs, o.cwd);
+  if (existsSync(outAbs) && !statSync(outAbs).isDirectory()) throw new RestyleError('usage', `--out ${o.outDir}: exists and is not a directory`);
+  const cacheDir = join(outAbs, '.cache');
+  const createdOut = !existsSync(outAbs);
+  const createdCache = !existsSync(cacheDir);
+  mkdirSync(cacheDir, { recursive: true });
+  let release: (() => void) | undefined;
+  let plan: Plan;
+  try {
+    release = lockDir(join(cacheDir, 'lock'), outShown);
+    removeLeftovers(outAbs, cacheDir);
+    plan = await planBlocks(o, inputs, outAbs, cacheDir, names);
+  } catch (error) {
+    // Nothing was bought yet: leave the disk as it was.
+    release?.();
+    if (createdCache) rmSync(cacheDir, { recursive: true, force: true });
+    if (createdOut) rmdirSafe(outAbs);
+    throw error;
   }
-  const blocks: Block[] = [];
-  const dedupe = new Deduper();
-  const docs: string[] = [];
-  const seenDocs = new Set<string>();
-  const nextIndex = new Map<string, number>();
-  for await (const doc of ingest(o.inputs, o.cwd, { warn: (m) => (warnings.push(m), o.log(`warning: ${m}`)) }, o.author)) {
-    if (!seenDocs.has(doc.id)) {
-      seenDocs.add(doc.id);
-      docs.push(doc.id);
+  try {
+    const cache = await EditorCache.open(join(cacheDir, 'editor.jsonl'));
+    try {
+      const work = await deStyle(o, plan, cache, names, cacheDir);
+      return await writeOutputs(o, plan, cache, names, work, outAbs);
+    } finally {
+      cache.close();
     }
-    for (const styled of chunk(doc.text)) {
-      // Block numbers run on across the messages of one chat document.
-      const index = nextIndex.get(doc.id) ?? 0;
-      nextIndex.set(doc.id, index + 1);
-      if (dedupe.keep(styled)) blocks.push({ doc: doc.id, ...(doc.ref ? { ref: doc.ref } : {}), index, styled });
-    }
+  } finally {
+    plan.spool.remove();
+    release();
   }
-  const given = new Map<Block, string>();
-  for await (const sample of o.samples ?? []) {
-    // One document per channel, so a channel's samples stay on one side of the split.
-    const doc = `store:${sample.channel}`;
-    if (!seenDocs.has(doc)) {
-      seenDocs.add(doc);
-      docs.push(doc);
-    }
-    const index = nextIndex.get(doc) ?? 0;
-    nextIndex.set(doc, index + 1);
-    const block: Block = { doc, ref: sample.id, index, styled: sample.styled.trim() };
-    if (!dedupe.keep(block.styled)) continue;
-    blocks.push(block);
-    if (sample.neutral) given.set(block, sample.neutral.trim());
-  }
-  if (blocks.length === 0) throw new RestyleError('input_invalid', `no text blocks found in ${o.inputs.join(', ')}`);
-  mkdirSync(o.outDir, { recursive: true });
+}
 
-  const cache = new EditorCache(join(o.outDir, '.cache', 'editor.jsonl'));
-  let cacheHits = 0;
-  const neutral = new Map<Block, string>();
-  const extracted = new Map<Block, Record<string, string>>();
-  const rejected: BuildReport['rejected'] = [];
-  const failed: BuildReport['failed'] = [];
-  let requests = 0;
-  let done = 0;
-  const usage = { promptTokens: 0, completionTokens: 0 };
-  const paramsSchema = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params, additionalProperties: false };
-  const paramsRequest = (b: Block): [string, ChatRequest] => [
-    EditorCache.key(o.editor.model, `params:${params.join(',')}`, b.styled),
-    {
-      model: o.editor.model,
-      temperature: 0,
-      jsonSchema: { name: 'style_parameters', schema: paramsSchema },
-      messages: [
-        { role: 'system', content: PARAMS_PROMPT(params) },
-        { role: 'user', content: b.styled },
-      ],
-    },
-  ];
-  const editorRequest = (b: Block): [string, ChatRequest] => [
-    EditorCache.key(o.editor.model, o.editor.prompt, b.styled),
-    {
-      model: o.editor.model,
-      temperature: 0,
-      messages: [
-        { role: 'system', content: o.editor.prompt },
-        { role: 'user', content: b.styled },
-      ],
-    },
-  ];
-  const batchErrors = new Map<string, string>();
-  if (o.batch) {
-    const pending = new Map<string, ChatRequest>();
-    for (const b of blocks) {
-      if (params.length > 0) pending.set(...paramsRequest(b));
-      if (!given.has(b)) pending.set(...editorRequest(b));
+/** A style prompt that can't be rendered with the parameters this build will have fails before anything is read. */
+function checkPrompts(style: Style, names: readonly string[]): void {
+  const placeholders = new Set(promptParamsOf(style.prompt));
+  const unused = names.filter((n) => !placeholders.has(n));
+  if (unused.length > 0) {
+    throw new RestyleError('usage', `--params ${unused.join(',')}: the prompt of style "${style.name}" has no {{${unused[0]}}}; add it to styles.${style.name}.prompt so the parameters reach the model`);
+  }
+  buildMessages(style, '', Object.fromEntries(names.map((n) => [n, 'x'])));
+  buildMessages(destylerSource(style), '');
+}
+
+function promptParamsOf(template: string): string[] {
+  return [...template.matchAll(/\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g)].map((m) => m[1]!);
+}
+
+/** The de-styler's prompt source, exactly as the filter builds it for conversion. */
+function destylerSource(style: Style): PromptSource {
+  return { name: `${style.name} (destyler)`, prompt: style.destylerPrompt, params: {} };
+}
+
+const TEMP_SUFFIX = /\.tmp-\d+$/;
+const SPOOL = /^blocks\.\d+\.jsonl(?:\.tmp-\d+)?$/;
+const OUTPUT_NAMES = new Set<string>([...Object.values(OUTPUT_FILES), 'report.json']);
+
+/**
+ * What a killed run left half-done: its block spool and the temporary files it had not renamed into place
+ * yet. Called with the build lock held, so none of them belongs to a live run. Nothing paid for is here
+ * (answers live in editor.jsonl, batch state in batch/state.json and its input files).
+ */
+function removeLeftovers(outAbs: string, cacheDir: string): void {
+  const sweep = (dir: string, stale: (name: string) => boolean): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) if (stale(name)) rmSync(join(dir, name), { force: true });
+  };
+  sweep(outAbs, (n) => TEMP_SUFFIX.test(n) && OUTPUT_NAMES.has(n.replace(TEMP_SUFFIX, '')));
+  sweep(cacheDir, (n) => SPOOL.test(n));
+  sweep(join(cacheDir, 'batch'), (n) => TEMP_SUFFIX.test(n));
+}
+
+function rmdirSafe(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (someone else's files): leave it
+  }
+}
+
+async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInputs>, outAbs: string, cacheDir: string, names: readonly string[]): Promise<Plan> {
+  const spool = new Spool(join(cacheDir, `blocks.${process.pid}.jsonl`));
+  const docs: string[] = [];
+  const docIndex = new Map<string, number>();
+  const nextBlock: number[] = [];
+  const dedupe = new Deduper();
+  const skippedFiles: string[] = [];
+  let withoutProse = 0;
+  const add = (doc: SourceDoc): void => {
+    let d = docIndex.get(doc.id);
+    if (d === undefined) {
+      d = docs.length;
+      docs.push(doc.id);
+      docIndex.set(doc.id, d);
+      nextBlock.push(0);
     }
-    for (const key of [...pending.keys()]) if (cache.get(key)) pending.delete(key);
-    const answers = await o.batch([...pending].map(([customId, req]) => ({ customId, body: chatBody(req) })));
-    requests += pending.size;
-    for (const [key, a] of answers) {
-      if ('error' in a) batchErrors.set(key, a.error);
-      else {
-        usage.promptTokens += a.promptTokens;
-        usage.completionTokens += a.completionTokens;
-        cache.put(key, { neutral: a.text.trim(), promptTokens: a.promptTokens, completionTokens: a.completionTokens });
+    const pieces = doc.whole ? [doc.text.trim()] : chunk(doc.text, o.chunk);
+    for (const styled of pieces) {
+      // Block numbers run on across the messages of one chat document, and count dropped blocks too.
+      const index = nextBlock[d]!++;
+      if (!hasWords(styled)) {
+        withoutProse += 1;
+        continue;
+      }
+      if (!dedupe.keep(styled)) continue;
+      const params = doc.params && names.every((n) => typeof doc.params![n] === 'string') ? Object.fromEntries(names.map((n) => [n, doc.params![n]!])) : undefined;
+      spool.add({ doc: d, index, ...(doc.ref ? { ref: doc.ref } : {}), styled, ...(doc.neutral !== undefined ? { neutral: doc.neutral } : {}), ...(params && names.length ? { params } : {}) });
+    }
+  };
+  try {
+    const warn = (m: string): void => {
+      skippedFiles.push(m);
+      o.log(`warning: ${m}`);
+    };
+    for await (const doc of ingest(inputs, o.cwd, { warn, author: o.author, exclude: [outAbs] })) add(doc);
+    if (o.fromStore) for (const doc of await o.fromStore()) add(doc);
+    if (spool.count === 0) {
+      const from = [...o.inputs, ...(o.fromStore ? ['the store'] : [])].join(', ');
+      throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}`);
+    }
+    spool.seal();
+  } catch (error) {
+    spool.abort();
+    throw error;
+  }
+  return { spool, docs, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, skippedFiles, fromStore: Boolean(o.fromStore) };
+}
+
+interface Work {
+  status: Uint8Array;
+  okPerDoc: Uint32Array;
+  blockIndex: Uint32Array;
+  rejected: Array<BlockRef & { reason: string }>;
+  failed: Array<BlockRef & { error: string }>;
+  requests: number;
+  reused: number;
+  approvedPairs: number;
+  retries: number;
+  usage: { promptTokens: number; completionTokens: number };
+  reusedUsage: { promptTokens: number; completionTokens: number };
+  stoppedEarly?: string;
+  unreadableCacheLines: number;
+}
+
+/** The requests a block needs: its style parameters (unless given), its neutral side (unless given). */
+function requestsFor(o: BuildOptions, b: PlannedBlock, names: readonly string[]): { params?: ChatRequest; destyle?: ChatRequest } {
+  return {
+    ...(names.length > 0 && !b.params ? { params: paramsRequest(o.editor, names, b.styled) } : {}),
+    ...(b.neutral === undefined ? { destyle: destyleRequest(o.editor, b.styled) } : {}),
+  };
+}
+
+async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], cacheDir: string): Promise<Work> {
+  const total = plan.spool.count;
+  const w: Work = {
+    status: new Uint8Array(total),
+    okPerDoc: new Uint32Array(plan.docs.length),
+    blockIndex: new Uint32Array(total),
+    rejected: [],
+    failed: [],
+    requests: 0,
+    reused: 0,
+    approvedPairs: 0,
+    retries: 0,
+    usage: { promptTokens: 0, completionTokens: 0 },
+    reusedUsage: { promptTokens: 0, completionTokens: 0 },
+    unreadableCacheLines: cache.unreadable,
+  };
+  let done = 0;
+  const spend = (): number | undefined =>
+    o.editorPrice ? ((w.usage.promptTokens / 1e6) * o.editorPrice.inputPerMTok + (w.usage.completionTokens / 1e6) * o.editorPrice.outputPerMTok) * (o.batch ? 0.5 : 1) : undefined;
+
+  let batchFailures = new Map<string, string>();
+  if (o.batch) {
+    const b = o.batch;
+    async function* wanted(): AsyncGenerator<BatchRequest> {
+      for await (const block of plan.spool.read()) {
+        for (const req of Object.values(requestsFor(o, block, names))) yield { key: requestKey(req), body: chatBody(req) };
       }
     }
+    const bar = o.progress?.('batch');
+    try {
+      const outcome = await runBatches(wanted(), cache, {
+        ...b,
+        dir: join(cacheDir, 'batch'),
+        log: o.log,
+        onPoll: (c) => bar?.update({ done: c.completed + c.failed, total: c.total, requests: c.completed, reused: 0, failed: c.failed, tokens: 0 }),
+      });
+      batchFailures = outcome.failures;
+      w.requests += outcome.answered;
+      w.usage.promptTokens += outcome.usage.promptTokens;
+      w.usage.completionTokens += outcome.usage.completionTokens;
+    } finally {
+      bar?.stop();
+    }
   }
 
-  // One cached, counted editor call: a fresh request on a miss, the saved answer on a hit.
-  const ask = async ([key, req]: [string, ChatRequest]): Promise<string> => {
+  const maxInARow = o.maxConsecutiveFailures ?? 50;
+  let inARow = 0;
+  // One editor answer: from the cache, else (live mode) paid for and appended to the cache at once.
+  const ask = async (req: ChatRequest): Promise<EditorAnswer> => {
+    const key = requestKey(req);
     const hit = cache.get(key);
     if (hit) {
-      if (!o.batch) cacheHits += 1;
-      return hit.neutral;
-    }
-    if (o.batch) throw new RestyleError('llm_error', `batch line failed: ${batchErrors.get(key) ?? 'no answer in the batch output'}`);
-    requests += 1;
-    const r = await o.chat(o.editor.endpoint, req);
-    usage.promptTokens += r.usage.promptTokens;
-    usage.completionTokens += r.usage.completionTokens;
-    cache.put(key, { neutral: r.text.trim(), promptTokens: r.usage.promptTokens, completionTokens: r.usage.completionTokens });
-    return r.text.trim();
-  };
-  await mapLimit(blocks, o.concurrency, async (b) => {
-    const approved = given.get(b);
-    if (approved !== undefined && params.length === 0) {
-      // An approved pair: a person already wrote (or accepted) the neutral side.
-      neutral.set(b, approved);
-      done += 1;
-      o.progress?.(done, blocks.length, usage);
-      return;
-    }
-    try {
-      if (params.length > 0) {
-        const raw = await ask(paramsRequest(b));
-        const values = parseParams(raw, params);
-        if (!values) {
-          rejected.push({ doc: b.doc, index: b.index, reason: `style parameters not returned as JSON with ${params.join(', ')}` });
-          return;
-        }
-        extracted.set(b, values);
+      // An answer this run's batch just brought in was paid for (and counted) in this run: it is not reused.
+      if (cache.fromEarlierRun(key)) {
+        w.reused += 1;
+        w.reusedUsage.promptTokens += hit.promptTokens;
+        w.reusedUsage.completionTokens += hit.completionTokens;
       }
-      const text = approved ?? (await ask(editorRequest(b)));
-      const reason = approved !== undefined ? null : checkNeutral(b.styled, text);
-      if (reason) rejected.push({ doc: b.doc, index: b.index, reason });
-      else neutral.set(b, text);
+      return hit;
+    }
+    if (o.batch) throw new RestyleError('llm_error', batchFailures.get(key) ?? 'no answer from the batch', { retryable: true });
+    if (w.stoppedEarly) throw new RestyleError('llm_unavailable', `not attempted: ${w.stoppedEarly}`);
+    let r: ChatResult;
+    try {
+      r = await o.chat(req);
     } catch (error) {
       const e = toRestyleError(error);
-      // Auth, quota and missing-model errors fail the whole run: every other block would fail the same way.
-      if (['llm_auth', 'quota_exceeded', 'model_not_found', 'env_missing'].includes(e.code)) throw e;
-      failed.push({ doc: b.doc, index: b.index, error: `${e.code}: ${e.message}` });
+      if (!FATAL.has(e.code) && ++inARow >= maxInARow && !w.stoppedEarly) {
+        w.stoppedEarly = `stopped asking after ${inARow} blocks in a row failed at the provider (last: ${e.code}: ${e.message})`;
+        o.log(`warning: ${w.stoppedEarly}`);
+      }
+      throw e;
+    }
+    inARow = 0;
+    w.retries += r.attempts - 1;
+    const answer: EditorAnswer = { text: r.text, promptTokens: r.usage.promptTokens, completionTokens: r.usage.completionTokens, finishReason: r.finishReason };
+    cache.put(key, answer);
+    w.requests += 1;
+    w.usage.promptTokens += answer.promptTokens;
+    w.usage.completionTokens += answer.completionTokens;
+    return answer;
+  };
+
+  const where = (b: PlannedBlock): BlockRef => ({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}) });
+  const bar = o.progress?.(o.batch ? 'checking' : 'de-styling');
+  const progress = (): void =>
+    bar?.update({ done, total, requests: w.requests, reused: w.reused, failed: w.failed.length, tokens: w.usage.promptTokens + w.usage.completionTokens, spendUsd: spend() });
+  // One block: its answers (cached or asked), checked; a provider error marks it failed, not the run.
+  const evaluate = async (b: PlannedBlock): Promise<void> => {
+    w.blockIndex[b.seq] = b.index;
+    const reqs = requestsFor(o, b, names);
+    const [p, d] = await Promise.allSettled([reqs.params ? ask(reqs.params) : undefined, reqs.destyle ? ask(reqs.destyle) : undefined]);
+    try {
+      if (p.status === 'rejected') throw p.reason;
+      if (d.status === 'rejected') throw d.reason;
+      let reason: string | null = null;
+      if (p.value && !parseParams(p.value.text, names)) reason = `style parameters not returned as JSON with ${names.join(', ')}`;
+      if (!reason && d.value) reason = checkNeutral(b.styled, d.value.text, d.value.finishReason);
+      if (reason) {
+        w.status[b.seq] = REJECTED;
+        w.rejected.push({ ...where(b), reason });
+      } else {
+        w.status[b.seq] = OK;
+        w.okPerDoc[b.doc]! += 1;
+        if (!reqs.destyle) w.approvedPairs += 1;
+      }
+    } catch (error) {
+      const e = toRestyleError(error);
+      if (FATAL.has(e.code)) throw e;
+      w.status[b.seq] = FAILED;
+      w.failed.push({ ...where(b), error: `${e.code}: ${e.message}` });
     } finally {
       done += 1;
-      o.progress?.(done, blocks.length, usage);
-      // Keep peak memory flat on big corpora (see collectGarbage).
-      if (done % 1_000 === 0) collectGarbage();
+      progress();
     }
-  });
-  // Reports list problems in document order, whatever order the requests finished in.
-  const order = (a: { doc: string; index: number }, b: { doc: string; index: number }): number => (a.doc === b.doc ? a.index - b.index : a.doc < b.doc ? -1 : 1);
-  rejected.sort(order);
-  failed.sort(order);
-
-  const kept = blocks.filter((b) => neutral.has(b));
-  const uniqueDocs = [...new Set(kept.map((b) => b.doc))];
-  const split: 'document' | 'block' = uniqueDocs.length > 1 ? 'document' : 'block';
-  const validDocs = split === 'document' ? assignValid(uniqueDocs, o.validFraction, o.seed) : new Set<string>();
-  const validBlocks = split === 'block' ? assignValid(kept.map((b) => `${b.doc}#${b.index}`), o.validFraction, o.seed) : new Set<string>();
-  if (split === 'block') warnings.push('only one source document: split train/valid by block instead of by document (validation loss will read optimistic)');
-  const isValid = (b: Block): boolean => (split === 'document' ? validDocs.has(b.doc) : validBlocks.has(`${b.doc}#${b.index}`));
-
-  const files = {
-    train: new AtomicJsonl(join(o.outDir, 'train.jsonl')),
-    valid: new AtomicJsonl(join(o.outDir, 'valid.jsonl')),
-    dtrain: new AtomicJsonl(join(o.outDir, 'destyle.train.jsonl')),
-    dvalid: new AtomicJsonl(join(o.outDir, 'destyle.valid.jsonl')),
-    pairs: new AtomicJsonl(join(o.outDir, 'pairs.jsonl')),
   };
-  const destyler = { name: `${o.style.name} (destyler)`, prompt: o.style.destylerPrompt, params: {} };
-  const tokens: number[] = [];
-  for (const b of kept) {
-    const n = neutral.get(b)!;
-    const p = extracted.get(b) ?? {};
-    const styler = buildExample(o.style, n, b.styled, p);
-    const reverse = buildExample(destyler, b.styled, n);
-    const valid = isValid(b);
-    (valid ? files.valid : files.train).write(styler);
-    (valid ? files.dvalid : files.dtrain).write(reverse);
-    files.pairs.write({ doc: b.doc, ...(b.ref ? { ref: b.ref } : {}), block: b.index, split: valid ? 'valid' : 'train', styled: b.styled, neutral: n, ...(params.length ? { params: p } : {}), hash: sha256(b.styled).slice(0, 16) });
-    tokens.push(countMessageTokens(styler.messages));
+  progress();
+  try {
+    await forEachLimit(plan.spool.read(), o.batch ? 1 : o.concurrency, evaluate);
+  } finally {
+    bar?.stop();
   }
-  const trainCount = files.train.count;
-  const validCount = files.valid.count;
-  if (trainCount + validCount < 10) {
-    for (const f of Object.values(files)) f.abort();
-    throw new RestyleError('input_invalid', `only ${trainCount + validCount} usable examples; fine-tuning needs at least 10 (see ${join(o.outDir, 'pairs.jsonl')} and the rejections above)`);
-  }
-  for (const f of Object.values(files)) f.commit();
-  if (trainCount + validCount < 2000) warnings.push(`${trainCount + validCount} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
-  if (dedupe.exact + dedupe.near > 0) warnings.push(`${dedupe.exact} exact and ${dedupe.near} near-duplicate blocks dropped`);
-  if (failed.length > 0) warnings.push(`${failed.length} block(s) failed at the provider; re-run the same command to retry only those`);
+  // Lists in document order, whatever order the answers came in.
+  const order = (a: BlockRef, b: BlockRef): number => (a.doc === b.doc ? a.block - b.block : a.doc < b.doc ? -1 : 1);
+  w.rejected.sort(order);
+  w.failed.sort(order);
+  return w;
+}
 
-  const sorted = [...tokens].sort((a, b) => a - b);
-  const pick = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-  const trainTokens = tokens.reduce((a, b) => a + b, 0);
+async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string): Promise<BuildReport> {
+  const warnings = [...plan.skippedFiles];
+  // Split by source document; blocks only when there is a single document (and say so).
+  const units = plan.docs.map((id, i) => ({ id, size: w.okPerDoc[i]! })).filter((u) => u.size > 0);
+  const split: 'document' | 'block' = units.length >= 2 || o.validFraction <= 0 ? 'document' : 'block';
+  const validDocs = split === 'document' ? chooseValid(units, o.validFraction, o.seed) : new Set<string>();
+  let validBlocks = new Set<number>();
+  if (split === 'block') {
+    const ids: string[] = [];
+    const seqOf = new Map<string, number>();
+    for (let seq = 0; seq < w.status.length; seq++) {
+      if (w.status[seq] !== OK) continue;
+      const id = `#${w.blockIndex[seq]}`;
+      ids.push(id);
+      seqOf.set(id, seq);
+    }
+    validBlocks = new Set([...chooseValidBlocks(ids, o.validFraction, o.seed)].map((id) => seqOf.get(id)!));
+    if (ids.length > 1) warnings.push('only one source document: train and valid were split by block, so they share a document (validation loss will read optimistic)');
+  }
+
+  const withValid = o.validFraction > 0;
+  const path = (f: string): string => join(outAbs, f);
+  const files: Partial<Record<keyof typeof OUTPUT_FILES, AtomicJsonl>> & { train: AtomicJsonl; destyleTrain: AtomicJsonl; pairs: AtomicJsonl } = {
+    train: new AtomicJsonl(path(OUTPUT_FILES.train)),
+    ...(withValid ? { valid: new AtomicJsonl(path(OUTPUT_FILES.valid)) } : {}),
+    destyleTrain: new AtomicJsonl(path(OUTPUT_FILES.destyleTrain)),
+    ...(withValid ? { destyleValid: new AtomicJsonl(path(OUTPUT_FILES.destyleValid)) } : {}),
+    pairs: new AtomicJsonl(path(OUTPUT_FILES.pairs)),
+  };
+  const destyler = destylerSource(o.style);
+  const perExample = new TokenTally();
+  const tokens = { styler: { train: 0, valid: 0 }, destyler: { train: 0, valid: 0 } };
+  let overLimit = 0;
+  let unchanged = 0;
+  const trainDocs = new Set<number>();
+  const heldDocs = new Set<number>();
+  try {
+    for await (const b of plan.spool.read()) {
+      if (w.status[b.seq] !== OK) continue;
+      const reqs = requestsFor(o, b, names);
+      const neutral = reqs.destyle ? answerOf(cache, reqs.destyle).text.trim() : b.neutral!.trim();
+      const params = reqs.params ? parseParams(answerOf(cache, reqs.params).text, names)! : (b.params ?? {});
+      const styler = buildExample(o.style, neutral, b.styled, params);
+      const reverse = buildExample(destyler, b.styled, neutral);
+      const st = countMessageTokens(styler.messages);
+      const dt = countMessageTokens(reverse.messages);
+      if (st > MAX_EXAMPLE_TOKENS || dt > MAX_EXAMPLE_TOKENS) {
+        overLimit += 1;
+        w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
+        continue;
+      }
+      const valid = withValid && (split === 'document' ? validDocs.has(plan.docs[b.doc]!) : validBlocks.has(b.seq));
+      (valid ? heldDocs : trainDocs).add(b.doc);
+      if (neutral === b.styled.trim()) unchanged += 1;
+      perExample.add(st);
+      perExample.add(dt);
+      const side = valid ? 'valid' : 'train';
+      tokens.styler[side] += st;
+      tokens.destyler[side] += dt;
+      (valid ? files.valid! : files.train).write(styler);
+      (valid ? files.destyleValid! : files.destyleTrain).write(reverse);
+      files.pairs.write({
+        doc: plan.docs[b.doc],
+        ...(b.ref ? { ref: b.ref } : {}),
+        block: b.index,
+        split: side,
+        source: reqs.destyle ? 'editor' : 'approved',
+        styled: b.styled,
+        neutral,
+        ...(names.length > 0 ? { params } : {}),
+        sha256: sha16(b.styled),
+        neutralSha256: sha16(neutral),
+        ...(reqs.destyle ? { editorKey: requestKey(reqs.destyle) } : {}),
+      });
+    }
+  } catch (error) {
+    for (const f of Object.values(files)) f?.abort();
+    throw error;
+  }
+  const train = files.train.count;
+  const valid = files.valid?.count ?? 0;
+  if (train < 10) {
+    for (const f of Object.values(files)) f?.abort();
+    const why = [w.rejected.length ? `${w.rejected.length} rejected` : '', w.failed.length ? `${w.failed.length} failed at the provider` : ''].filter(Boolean).join(', ');
+    throw new RestyleError(
+      'input_invalid',
+      `only ${train + valid} usable examples (${train} for training) from ${plan.spool.count} block(s)${why ? ` (${why})` : ''}; fine-tuning needs at least 10 training examples` +
+        // No report is written on this path: say why the provider failed, or the user is left guessing.
+        (w.failed.length > 0 ? `; the first provider error: ${w.failed[0]!.error}` : ''),
+      { details: { train, valid, rejected: w.rejected.length, failed: w.failed.length } },
+    );
+  }
+  for (const f of Object.values(files)) f?.commit();
+  if (!withValid) for (const f of [OUTPUT_FILES.valid, OUTPUT_FILES.destyleValid]) rmSync(path(f), { force: true });
+
+  const examples = train + valid;
+  if (examples < 2_000) warnings.push(`${examples.toLocaleString('en-US')} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
+  const dupes = plan.duplicates.exact + plan.duplicates.near;
+  if (dupes > 0) warnings.push(`${plan.duplicates.exact} exact and ${plan.duplicates.near} near-duplicate block(s) dropped`);
+  if (unchanged > 0 && unchanged >= 0.05 * examples) warnings.push(`${unchanged} pair(s) came back from the editor unchanged: is that text already neutral, or is the editor prompt too weak?`);
+  const blocksTried = plan.spool.count - w.failed.length;
+  if (w.rejected.length > 0 && w.rejected.length >= 0.1 * blocksTried) warnings.push(`${Math.round((w.rejected.length / blocksTried) * 100)}% of the blocks were rejected: look at the reasons before training (editor prompt or model?)`);
+  if (w.unreadableCacheLines > 0) warnings.push(`${w.unreadableCacheLines} unreadable line(s) in the cache (an interrupted write); those blocks were asked again`);
+  if (plan.withoutProse > 0) warnings.push(`${plan.withoutProse} block(s) with no words (only links, mentions or emoji) left out`);
+  if (w.stoppedEarly) warnings.push(w.stoppedEarly);
+
+  const epochs = defaultEpochs(train);
+  const direction = (t: { train: number; valid: number }): DirectionStats => ({
+    trainExamples: train,
+    validExamples: valid,
+    trainTokens: t.train,
+    validTokens: t.valid,
+    costPerEpochUsd: usd(t.train, o.trainingPricePerMTok),
+    estimatedCostUsd: usd(t.train * epochs, o.trainingPricePerMTok),
+  });
+  const rejectedByReason: Record<string, number> = {};
+  for (const r of w.rejected) rejectedByReason[reasonKind(r.reason)] = (rejectedByReason[reasonKind(r.reason)] ?? 0) + 1;
   const report: BuildReport = {
     style: o.style.name,
-    documents: docs.length,
-    blocks: blocks.length,
-    duplicates: { exact: dedupe.exact, near: dedupe.near },
-    examples: { train: trainCount, valid: validCount },
-    rejected,
-    failed,
     split,
-    requests,
-    cachedResults: cacheHits,
-    editorUsage: usage,
-    tokensPerExample: { p50: pick(50), p95: pick(95), max: pick(100), limit: MAX_EXAMPLE_TOKENS, overLimit: tokens.filter((t) => t > MAX_EXAMPLE_TOKENS).length },
-    trainingTokensPerEpoch: trainTokens,
-    estimatedCostPerEpochUsd: Math.round((trainTokens / 1e6) * o.pricePerMTok * 100) / 100,
-    warnings,
     promptHash: promptHash(o.style.prompt),
+    destylerPromptHash: promptHash(o.style.destylerPrompt),
+    complete: w.failed.length === 0,
+    ...(w.stoppedEarly ? { stoppedEarly: w.stoppedEarly } : {}),
+    seed: o.seed,
+    validFraction: o.validFraction,
+    inputs: { paths: [...o.inputs], fromStore: plan.fromStore, documents: plan.docs.length, skippedFiles: plan.skippedFiles },
+    blocks: plan.spool.count,
+    duplicates: plan.duplicates,
+    withoutProse: plan.withoutProse,
+    documents: { train: trainDocs.size, valid: heldDocs.size },
+    examples: { train, valid },
+    editor: {
+      model: o.editor.model,
+      promptHash: promptHash(o.editor.prompt),
+      mode: o.batch ? 'batch' : 'live',
+      requests: w.requests,
+      reused: w.reused,
+      approvedPairs: w.approvedPairs,
+      retries: w.retries,
+      usage: w.usage,
+      reusedUsage: w.reusedUsage,
+      ...(o.editorPrice
+        ? { estimatedCostUsd: Math.round(((w.usage.promptTokens / 1e6) * o.editorPrice.inputPerMTok + (w.usage.completionTokens / 1e6) * o.editorPrice.outputPerMTok) * (o.batch ? 0.5 : 1) * 100) / 100 }
+        : {}),
+      ...(names.length > 0 ? { params: [...names] } : {}),
+    },
+    rejected: w.rejected,
+    rejectedByReason,
+    failed: w.failed,
+    unchanged,
+    tokensPerExample: { p50: perExample.percentile(50), p95: perExample.percentile(95), max: perExample.percentile(100), limit: MAX_EXAMPLE_TOKENS, overLimit },
+    training: { pricePerMTok: o.trainingPricePerMTok, defaultEpochs: epochs, styler: direction(tokens.styler), destyler: direction(tokens.destyler) },
+    files: Object.fromEntries(
+      Object.entries(files).map(([k, f]) => [OUTPUT_FILES[k as keyof typeof OUTPUT_FILES], { examples: f!.count, bytes: f!.bytes, sha256: f!.sha256 }]),
+    ),
+    warnings,
   };
-  writeFileAtomic(join(o.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileAtomic(join(outAbs, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }
 
-function parseParams(raw: string, names: readonly string[]): Record<string, string> | null {
-  try {
-    const obj = JSON.parse(raw) as Record<string, unknown>;
-    const out: Record<string, string> = {};
-    for (const n of names) {
-      if (typeof obj[n] !== 'string' || (obj[n] as string).trim() === '') return null;
-      out[n] = (obj[n] as string).trim();
-    }
-    return out;
-  } catch {
-    return null;
-  }
+function answerOf(cache: EditorCache, req: ChatRequest): EditorAnswer {
+  const a = cache.get(requestKey(req));
+  if (!a) throw new RestyleError('internal', 'an editor answer vanished from the cache between passes');
+  return a;
 }
 
-/** The Chat Completions body for a request (the Batch API takes raw bodies). */
-function chatBody(req: ChatRequest): Record<string, unknown> {
-  return {
-    model: req.model,
-    messages: req.messages,
-    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-    ...(req.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: req.jsonSchema.name, schema: req.jsonSchema.schema, strict: true } } } : {}),
-  };
+function sha16(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

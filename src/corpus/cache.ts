@@ -1,51 +1,152 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createReadStream, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sha256 } from '../util/hash.js';
 
-export interface CachedResult {
-  neutral: string;
+/** One editor answer as paid for: the text and what it cost. */
+export interface EditorAnswer {
+  text: string;
   promptTokens: number;
   completionTokens: number;
+  finishReason: string | null;
 }
 
 /**
- * The editor's results, keyed by a hash of (editor model, editor prompt, block), appended to a JSONL file
- * one line per result as soon as it arrives. A killed run loses at most the requests in flight; a re-run
- * pays only for blocks without a line; a changed prompt or model changes every key, so nothing stale is
- * reused. (A torn last line from a kill is ignored on load.)
+ * The editor's answers, keyed by a hash of the exact request (model, prompt, block, settings — see
+ * `requestKey`), kept in `OUT/.cache/editor.jsonl`, one line appended per answer the moment it arrives.
+ *
+ * Why an append-only JSONL file rather than SQLite: each answer is one `write()` of one line, so a killed
+ * run loses at most the requests in flight and never a written answer (the kernel keeps the page even when
+ * the process dies); a torn last line (power loss) is cut off on the next open; the file needs no native
+ * module, is readable with `jq`, and can be copied or deleted by hand. A changed editor prompt or model
+ * changes every key, so stale answers are never reused — they just stay in the file unread.
+ *
+ * Memory stays flat: only key → (offset, length) is held; an answer is read back from disk when needed.
  */
 export class EditorCache {
-  private readonly entries = new Map<string, CachedResult>();
+  private readonly slots = new Map<string, number>();
+  private offsets = new Float64Array(1024);
+  private lengths = new Uint32Array(1024);
+  private size: number;
+  /** Where this run's answers start in the file: an answer stored below it was paid for by an earlier run. */
+  private readonly openedAt: number;
+  private fd: number | undefined;
+  /** Lines that could not be read (a torn write from an interrupted run): those blocks are simply asked again. */
+  readonly unreadable: number;
 
-  constructor(private readonly file: string) {
-    if (!existsSync(file)) return;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        const row = JSON.parse(line) as { key: string } & CachedResult;
-        this.entries.set(row.key, { neutral: row.neutral, promptTokens: row.promptTokens, completionTokens: row.completionTokens });
-      } catch {
-        // torn write from an interrupted run: that block is simply asked again
+  private constructor(
+    readonly file: string,
+    fd: number,
+    size: number,
+    unreadable: number,
+  ) {
+    this.fd = fd;
+    this.size = size;
+    this.openedAt = size;
+    this.unreadable = unreadable;
+  }
+
+  static async open(file: string): Promise<EditorCache> {
+    mkdirSync(dirname(file), { recursive: true });
+    const entries: Array<[string, number, number]> = [];
+    let unreadable = 0;
+    let end = 0;
+    if (existsSync(file)) {
+      let offset = 0;
+      let carry: Buffer | null = null;
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+        const buf: Buffer = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+        let start = 0;
+        for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+          const key = parseKey(buf.subarray(start, nl));
+          if (key) entries.push([key, offset + start, nl - start]);
+          else if (nl > start) unreadable += 1;
+          start = nl + 1;
+        }
+        offset += start;
+        carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
       }
+      end = offset;
+      if (carry) unreadable += 1;
     }
+    const fd = openSync(file, 'a+');
+    // Cut a torn last line, so the next answer starts on a line of its own.
+    if (fstatSync(fd).size !== end) ftruncateSync(fd, end);
+    const cache = new EditorCache(file, fd, end, unreadable);
+    for (const [key, off, len] of entries) cache.remember(key, off, len);
+    return cache;
   }
 
-  static key(model: string, prompt: string, block: string): string {
-    return sha256(model, prompt, block);
+  get entries(): number {
+    return this.slots.size;
   }
 
-  get size(): number {
-    return this.entries.size;
+  has(key: string): boolean {
+    return this.slots.has(key);
   }
 
-  get(key: string): CachedResult | undefined {
-    return this.entries.get(key);
+  /** Whether the answer for `key` was stored by an earlier run (not by `put` since this cache was opened). */
+  fromEarlierRun(key: string): boolean {
+    const slot = this.slots.get(key);
+    return slot !== undefined && this.offsets[slot]! < this.openedAt;
   }
 
-  put(key: string, result: CachedResult): void {
-    if (this.entries.size === 0) mkdirSync(dirname(this.file), { recursive: true });
-    // Synchronous append: the line is on disk before the block counts as done.
-    appendFileSync(this.file, `${JSON.stringify({ key, ...result })}\n`);
-    this.entries.set(key, result);
+  get(key: string): EditorAnswer | undefined {
+    const slot = this.slots.get(key);
+    if (slot === undefined || this.fd === undefined) return undefined;
+    const len = this.lengths[slot]!;
+    const buf = Buffer.allocUnsafe(len);
+    let read = 0;
+    while (read < len) {
+      const n = readSync(this.fd, buf, read, len - read, this.offsets[slot]! + read);
+      if (n === 0) return undefined;
+      read += n;
+    }
+    const row = JSON.parse(buf.toString('utf8')) as { text: string; promptTokens?: number; completionTokens?: number; finishReason?: string | null };
+    return { text: row.text, promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0, finishReason: row.finishReason ?? null };
+  }
+
+  /** Append one answer (one write of one line) and index it. */
+  put(key: string, answer: EditorAnswer): void {
+    if (this.fd === undefined) throw new Error(`${this.file}: cache is closed`);
+    const line = Buffer.from(`${JSON.stringify({ key, text: answer.text, promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, finishReason: answer.finishReason })}\n`, 'utf8');
+    for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off);
+    this.remember(key, this.size, line.length - 1);
+    this.size += line.length;
+  }
+
+  /** Flush to disk (at the end of a run; a kill without it still keeps every answer written). */
+  close(): void {
+    if (this.fd === undefined) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private remember(key: string, offset: number, length: number): void {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot >= this.offsets.length) {
+        const offsets = new Float64Array(this.offsets.length * 2);
+        offsets.set(this.offsets);
+        this.offsets = offsets;
+        const lengths = new Uint32Array(this.lengths.length * 2);
+        lengths.set(this.lengths);
+        this.lengths = lengths;
+      }
+      this.slots.set(key, slot);
+    }
+    this.offsets[slot] = offset;
+    this.lengths[slot] = length;
+  }
+}
+
+/** The key of a complete, readable cache line, or null. */
+function parseKey(line: Buffer): string | null {
+  if (line.length === 0) return null;
+  try {
+    const row = JSON.parse(line.toString('utf8')) as { key?: unknown; text?: unknown };
+    return typeof row.key === 'string' && typeof row.text === 'string' ? row.key : null;
+  } catch {
+    return null;
   }
 }

@@ -1,12 +1,14 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { unzipSync, strFromU8 } from 'fflate';
+import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
 import { RestyleError } from '../errors.js';
-import type { SourceDoc } from './ingest.js';
+import type { SourceDoc } from './source.js';
 
 /**
- * Chat exports as corpus input. Each channel-day file (Slack) or channel file (Discord) is one document for
- * the train/valid split; each message keeps its id as provenance. `author` keeps one person's messages.
+ * Chat exports as corpus input. A Slack channel-day file is one document for the train/valid split, and
+ * so is one day of a Discord channel; each message keeps its ts/id as provenance. `author` keeps one
+ * person's messages (Slack user id or name from users.json; Discord user id, name or nickname). Bots,
+ * joins, pins and other system messages are left out: they are not anyone's voice.
  */
 interface SlackMessage {
   type?: string;
@@ -17,53 +19,113 @@ interface SlackMessage {
   ts?: string;
 }
 
-const KEEP_SUBTYPES = new Set([undefined, 'thread_broadcast', 'me_message']);
+interface SlackUser {
+  id?: string;
+  name?: string;
+  real_name?: string;
+  profile?: { display_name?: string; real_name?: string };
+}
 
-/** A Slack export: a folder (channels.json / users.json and channel/YYYY-MM-DD.json) or its .zip. */
-export function isSlackExport(path: string): boolean {
-  if (path.toLowerCase().endsWith('.zip')) return true;
+const SLACK_TOP_FILES = ['channels.json', 'users.json', 'groups.json', 'dms.json', 'mpims.json', 'integration_logs.json'];
+const SLACK_KEEP_SUBTYPES = new Set([undefined, 'thread_broadcast', 'me_message']);
+const SLACK_DAY = /^\d{4}-\d{2}-\d{2}\.json$/;
+
+/** A Slack export folder (channels.json / users.json beside channel/YYYY-MM-DD.json folders). */
+export function isSlackExportDir(path: string): boolean {
   try {
-    return statSync(path).isDirectory() && readdirSync(path).some((f) => f === 'channels.json' || f === 'users.json');
+    return statSync(path).isDirectory() && readdirSync(path).some((f) => SLACK_TOP_FILES.includes(f));
   } catch {
     return false;
   }
 }
 
-export function* readSlackExport(path: string, shown: string, author?: string): Generator<SourceDoc> {
-  const files: Array<{ name: string; read: () => string }> = [];
+interface ExportFile {
+  /** `channel/day.json`, relative to the export root. */
+  name: string;
+  read: () => string;
+}
+
+/** The channel-day files of a Slack export folder or .zip, sorted, plus users.json when present. */
+function slackFiles(path: string, shown: string): { days: ExportFile[]; users: string | undefined } {
   if (path.toLowerCase().endsWith('.zip')) {
     let entries: Record<string, Uint8Array>;
     try {
-      entries = unzipSync(new Uint8Array(readFileSync(path)));
+      entries = unzipSync(new Uint8Array(readFileSync(path)), { filter: (f) => f.name.endsWith('.json') });
     } catch (error) {
       throw new RestyleError('file_invalid', `${shown}: not a readable zip (${(error as Error).message})`, { details: { file: shown } });
     }
-    for (const name of Object.keys(entries).sort()) {
-      if (/^(?:[^/]+\/)?[^/]+\/\d{4}-\d{2}-\d{2}\.json$/.test(name)) files.push({ name, read: () => strFromU8(entries[name]!) });
-    }
-  } else {
-    for (const channel of readdirSync(path).sort()) {
-      const dir = join(path, channel);
-      if (!statSync(dir).isDirectory()) continue;
-      for (const day of readdirSync(dir).sort()) {
-        if (/^\d{4}-\d{2}-\d{2}\.json$/.test(day)) files.push({ name: relative(path, join(dir, day)), read: () => readFileSync(join(dir, day), 'utf8') });
-      }
+    const names = Object.keys(entries).sort();
+    // Some exports are zipped with a top folder ("Acme Slack export/channels.json").
+    const top = names.find((n) => SLACK_TOP_FILES.includes(n.split('/').at(-1)!));
+    const prefix = top ? top.slice(0, top.lastIndexOf('/') + 1) : '';
+    const days = names
+      .filter((n) => n.startsWith(prefix) && SLACK_DAY.test(n.split('/').at(-1)!) && n.slice(prefix.length).split('/').length === 2)
+      .map((n) => ({ name: n.slice(prefix.length), read: () => strFromU8(entries[n]!) }));
+    if (days.length === 0 && !top) throw new RestyleError('file_invalid', `${shown}: not a Slack export (no channels.json or channel/YYYY-MM-DD.json inside)`, { details: { file: shown } });
+    const usersEntry = entries[`${prefix}users.json`];
+    return { days, users: usersEntry ? strFromU8(usersEntry) : undefined };
+  }
+  const days: ExportFile[] = [];
+  for (const channel of readdirSync(path).sort()) {
+    const dir = join(path, channel);
+    if (channel.startsWith('.') || !statSync(dir).isDirectory()) continue;
+    for (const day of readdirSync(dir).sort()) {
+      if (SLACK_DAY.test(day)) days.push({ name: `${channel}/${day}`, read: () => readFileSync(join(dir, day), 'utf8') });
     }
   }
-  for (const f of files) {
-    const id = `${shown}/${f.name.replace(/^[^/]+\/(?=[^/]+\/)/, '')}`;
-    let messages: SlackMessage[];
+  const usersFile = join(path, 'users.json');
+  let users: string | undefined;
+  try {
+    users = readFileSync(usersFile, 'utf8');
+  } catch {
+    users = undefined;
+  }
+  return { days, users };
+}
+
+/** The Slack user ids an `--author` value names: the id itself, or whoever has that name in users.json. */
+function slackAuthorIds(author: string, usersJson: string | undefined, shown: string): Set<string> {
+  const ids = new Set([author]);
+  if (!usersJson) return ids;
+  let users: SlackUser[];
+  try {
+    users = JSON.parse(usersJson) as SlackUser[];
+  } catch (error) {
+    throw new RestyleError('file_invalid', `${shown}/users.json: not valid JSON (${(error as Error).message})`, { details: { file: `${shown}/users.json` } });
+  }
+  const wanted = author.replace(/^@/, '').toLowerCase();
+  for (const u of Array.isArray(users) ? users : []) {
+    const names = [u.name, u.real_name, u.profile?.display_name, u.profile?.real_name].filter(Boolean).map((n) => n!.toLowerCase());
+    if (u.id && names.includes(wanted)) ids.add(u.id);
+  }
+  return ids;
+}
+
+/**
+ * The messages of a Slack export folder or .zip. The export is opened (and a zip that is not one rejected)
+ * when this is called; the channel-day files are parsed one at a time as the result is iterated.
+ */
+export function readSlackExport(path: string, shown: string, author?: string): Iterable<SourceDoc> {
+  const { days, users } = slackFiles(path, shown);
+  const authors = author ? slackAuthorIds(author, users, shown) : undefined;
+  return slackMessages(days, shown, authors);
+}
+
+function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined): Generator<SourceDoc> {
+  for (const f of days) {
+    const id = `${shown}/${f.name}`;
+    let messages: unknown;
     try {
-      messages = JSON.parse(f.read()) as SlackMessage[];
+      messages = JSON.parse(f.read());
     } catch (error) {
       throw new RestyleError('file_invalid', `${id}: not valid JSON (${(error as Error).message})`, { details: { file: id } });
     }
     if (!Array.isArray(messages)) throw new RestyleError('file_invalid', `${id}: expected a list of messages`, { details: { file: id } });
-    const texts = messages
-      .filter((m) => m.type === 'message' && KEEP_SUBTYPES.has(m.subtype) && !m.bot_id && typeof m.text === 'string' && m.text.trim() !== '')
-      .filter((m) => !author || m.user === author)
-      .map((m) => ({ ref: m.ts ?? '', text: unescapeSlack(m.text!) }));
-    for (const t of texts) yield { id, ref: t.ref, text: t.text };
+    for (const m of messages as SlackMessage[]) {
+      if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
+      if (authors && !(m.user && authors.has(m.user))) continue;
+      yield { id, ref: m.ts ?? '', text: unescapeSlack(m.text) };
+    }
   }
 }
 
@@ -72,23 +134,35 @@ function unescapeSlack(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-interface DiscordExport {
-  channel?: { id?: string; name?: string };
-  messages?: Array<{ id?: string; type?: string; content?: string; author?: { id?: string; name?: string; isBot?: boolean } }>;
+interface DiscordMessage {
+  id?: string;
+  type?: string;
+  timestamp?: string;
+  content?: string;
+  author?: { id?: string; name?: string; nickname?: string; isBot?: boolean };
 }
 
-/** A DiscordChatExporter JSON file: `{guild, channel, messages: [...]}`. */
+export interface DiscordExport {
+  channel: { id?: string; name?: string };
+  messages: DiscordMessage[];
+}
+
+/** A DiscordChatExporter JSON export (`{guild, channel, messages: [...]}`), or null. */
 export function parseDiscordExport(raw: unknown): DiscordExport | null {
-  const d = raw as DiscordExport;
-  return d && typeof d === 'object' && Array.isArray(d.messages) && typeof d.channel === 'object' ? d : null;
+  const d = raw as Partial<DiscordExport> | null;
+  return d && typeof d === 'object' && Array.isArray(d.messages) && typeof d.channel === 'object' && d.channel !== null ? (d as DiscordExport) : null;
 }
 
+/** People's messages of one export; each UTC day of the channel is one document (`file#YYYY-MM-DD`). */
 export function* readDiscordExport(data: DiscordExport, shown: string, author?: string): Generator<SourceDoc> {
-  for (const m of data.messages ?? []) {
+  const wanted = author?.replace(/^@/, '').toLowerCase();
+  for (const m of data.messages) {
     if (m.author?.isBot) continue;
     if (m.type && !['Default', 'Reply'].includes(m.type)) continue;
     if (typeof m.content !== 'string' || m.content.trim() === '') continue;
-    if (author && m.author?.id !== author && m.author?.name !== author) continue;
-    yield { id: shown, ref: m.id ?? '', text: m.content };
+    if (wanted && m.author?.id !== author && m.author?.name?.toLowerCase() !== wanted && m.author?.nickname?.toLowerCase() !== wanted) continue;
+    const at = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
+    const day = Number.isNaN(at) ? undefined : new Date(at).toISOString().slice(0, 10);
+    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', text: m.content };
   }
 }

@@ -1,25 +1,64 @@
 /**
- * Checks on an editor's neutral rewrite. The seed's point is that de-styling keeps every fact; a rewrite
- * that dropped a number, a URL or a name would teach the styler to invent them, so it is rejected.
+ * Checks on the editor's neutral rewrite of a block. The seed's point is that de-styling keeps every fact:
+ * a pair whose neutral side lost a number, a URL or a name would teach the styler to invent them, and the
+ * de-styler to drop them, so such pairs are rejected (and reported with the reason), never written.
  */
 export interface CheckOptions {
-  /** Reject outputs shorter than this fraction of the source. */
+  /** Reject outputs shorter than this fraction of the source (default 0.4)… */
   minLengthRatio?: number;
+  /** …when the source has at least this many characters (short chat lines legitimately shrink a lot). */
+  minLengthFloor?: number;
 }
 
+const URL = /\b(?:https?:\/\/|www\.)[^\s<>()|]+[^\s<>().,;:!?'"\]|]/g;
+const EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
+// Slack and Discord mentions, channel links and custom emoji: <@U123>, <#C1|general>, <:name:id>.
+const CHAT_TOKEN = /<(?:[@#!]|a?:\w+:)[^<>\s|]*(?:\|[^<>]*)?>/g;
+const INLINE_CODE = /(`+)[^`\n]+?\1/g;
+// Digits, with thousands separators and decimals ("1,000.50", "3.5", "2024").
 const NUMBER = /\d+(?:[.,]\d+)*/g;
-const URL = /\bhttps?:\/\/[^\s<>()]+[^\s<>().,;:!?'"\]]/g;
-// Capitalised words not at a sentence start: a cheap, language-agnostic proxy for names.
-const NAME = /(?<=[a-z,;:]\s)[A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})*/g;
+// A capitalised word not at the start of a sentence: a cheap, language-agnostic proxy for a name.
+const NAME = /(?<=[\p{Ll}\d,;:)]\s+)\p{Lu}\p{L}+/gu;
 
-export function checkNeutral(source: string, neutral: string, options: CheckOptions = {}): string | null {
+/** The reason a rewrite is unusable, or null when it is fine. `finishReason` is the editor's. */
+export function checkNeutral(source: string, neutral: string, finishReason?: string | null, options: CheckOptions = {}): string | null {
   const out = neutral.trim();
+  const src = source.trim();
   if (out === '') return 'empty output';
-  const ratio = out.length / source.trim().length;
-  if (ratio < (options.minLengthRatio ?? 0.4)) return `output is ${Math.round(ratio * 100)}% of the source length`;
-  const missing = (re: RegExp, kind: string): string | null => {
-    const lost = [...new Set(source.match(re) ?? [])].filter((x) => !out.includes(x));
-    return lost.length > 0 ? `lost ${kind} ${lost.slice(0, 3).map((x) => `"${x}"`).join(', ')}` : null;
+  if (finishReason === 'length') return 'output cut off at the token limit (finish_reason "length")';
+  if (finishReason === 'content_filter') return 'output withheld by the content filter';
+  const floor = options.minLengthFloor ?? 60;
+  const ratio = out.length / Math.max(1, src.length);
+  if (src.length >= floor && ratio < (options.minLengthRatio ?? 0.4)) return `output is ${Math.round(ratio * 100)}% of the source length`;
+  const lost = (kind: string, wanted: Iterable<string>, has: (x: string) => boolean): string | null => {
+    const missing = [...new Set(wanted)].filter((x) => !has(x));
+    return missing.length > 0 ? `lost ${kind} ${missing.slice(0, 3).map((x) => JSON.stringify(x)).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}` : null;
   };
-  return missing(URL, 'URL') ?? missing(NUMBER, 'number') ?? missing(NAME, 'name');
+  const includes = (x: string): boolean => out.includes(x);
+  const numbers = new Set((out.match(NUMBER) ?? []).map(plainNumber));
+  // Names are matched as words, case-insensitively: "the Union" → "the union" keeps the fact.
+  const words = new Set((out.match(/\p{L}+/gu) ?? []).map((w) => w.toLowerCase()));
+  return (
+    lost('URL', src.match(URL) ?? [], includes) ??
+    lost('email address', src.match(EMAIL) ?? [], includes) ??
+    lost('mention', src.match(CHAT_TOKEN) ?? [], includes) ??
+    lost('code', src.match(INLINE_CODE) ?? [], includes) ??
+    lost('number', (withoutSpans(src).match(NUMBER) ?? []).map(plainNumber), (n) => numbers.has(n)) ??
+    lost('name', withoutSpans(src).match(NAME) ?? [], (n) => words.has(n.toLowerCase()))
+  );
+}
+
+/** "1,000" and "1000" are the same number; a trailing separator is punctuation. */
+function plainNumber(n: string): string {
+  return /^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(n) ? n.replace(/,/g, '') : n;
+}
+
+/** The text without URLs, mentions and code (their digits and capitals are checked as whole spans). */
+function withoutSpans(text: string): string {
+  return text.replace(URL, ' ').replace(EMAIL, ' ').replace(CHAT_TOKEN, ' ').replace(INLINE_CODE, ' ');
+}
+
+/** Whether a block has any words once links, mentions, code and emoji are taken out (else it teaches nothing). */
+export function hasWords(text: string): boolean {
+  return /\p{L}{2,}/u.test(withoutSpans(text).replace(/:[a-z0-9_+-]+:/g, ' '));
 }

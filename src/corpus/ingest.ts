@@ -1,91 +1,131 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, join, relative } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RestyleError } from '../errors.js';
-import { isSlackExport, parseDiscordExport, readDiscordExport, readSlackExport } from './chat-exports.js';
+import { isSlackExportDir, parseDiscordExport, readDiscordExport, readSlackExport } from './chat-exports.js';
+import type { SourceDoc, Warn } from './source.js';
 
-/** One source document: the unit the train/valid split keeps whole. */
-export interface SourceDoc {
-  /** Stable id for provenance and the split (relative path, or `file:line` for JSONL rows). */
-  id: string;
-  text: string;
-  /** Where inside the document (a chat message id), for provenance. */
-  ref?: string;
+const TEXT_EXT = new Set(['.txt', '.text', '.md', '.markdown']);
+
+export interface InputPath {
+  /** Absolute path. */
+  abs: string;
+  /** As shown in messages and document ids: relative to the working directory when inside it. */
+  shown: string;
 }
 
-const TEXT_EXT = new Set(['.txt', '.md', '.markdown']);
-
-export interface IngestWarnings {
-  warn(message: string): void;
+export interface IngestOptions {
+  warn: Warn;
+  /** Keep one person's messages from chat exports. */
+  author?: string;
+  /** Absolute directories never read (the output directory, when it sits inside an input folder). */
+  exclude?: readonly string[];
 }
 
 /**
- * Every document under the given paths: .txt/.md files (directories recursively, in sorted order so runs
- * are reproducible) and .jsonl files with a `text` field per line. A path that does not exist is an error
- * naming it, raised before anything is read; binary, empty or undecodable files are skipped with a warning.
+ * Resolve the `--in` paths against `cwd`. Every path that does not exist is named in one `file_not_found`
+ * error, raised before anything is read or written.
  */
-export async function* ingest(paths: readonly string[], cwd: string, log: IngestWarnings, author?: string): AsyncGenerator<SourceDoc> {
-  for (const p of paths) {
-    if (!existsSync(join(cwd, p)) && !existsSync(p)) throw new RestyleError('file_not_found', `${p}: no such file or directory`, { details: { path: p } });
+export function resolveInputs(paths: readonly string[], cwd: string): InputPath[] {
+  const inputs = paths.map((p) => {
+    const abs = resolve(cwd, p);
+    return { abs, shown: shownPath(abs, cwd), given: p };
+  });
+  const missing = inputs.filter((i) => !existsSync(i.abs)).map((i) => i.given);
+  if (missing.length > 0) throw new RestyleError('file_not_found', `${missing.join(', ')}: no such file or directory`, { details: { paths: missing } });
+  return inputs.map(({ abs, shown }) => ({ abs, shown }));
+}
+
+export function shownPath(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+/**
+ * Every document under the inputs, in a fixed order (directories sorted, recursively), so the same inputs
+ * always give the same blocks:
+ * - `.txt` / `.md` files: one document each; binary, empty or undecodable ones are skipped with a warning;
+ * - `.jsonl`: one document per row with a `text` string (rows sharing a `doc` value form one document);
+ *   a bad row is an error naming `file:line`;
+ * - DiscordChatExporter `.json`; Slack exports (a folder with channels.json, or a `.zip` of one);
+ * - a file named explicitly with another extension is read as text.
+ * Files of other kinds found inside folders are skipped, and counted in one warning.
+ */
+export async function* ingest(inputs: readonly InputPath[], cwd: string, o: IngestOptions): AsyncGenerator<SourceDoc> {
+  const exclude = (o.exclude ?? []).map((d) => d.replace(/[\\/]+$/, '') + sep);
+  const ignored = new Map<string, number>();
+  for (const input of inputs) {
+    const st = statSync(input.abs);
+    if (st.isDirectory()) yield* readDir(input.abs, input.shown);
+    else yield* readFile(input.abs, input.shown, true);
   }
-  for (const p of paths) {
-    const abs = existsSync(p) && p.startsWith('/') ? p : join(cwd, p);
-    if (isSlackExport(abs)) {
-      yield* readSlackExport(abs, relative(cwd, abs) || abs, author);
-      continue;
+  if (ignored.size > 0) {
+    const n = [...ignored.values()].reduce((a, b) => a + b, 0);
+    o.warn(`skipped ${n} file(s) of other kinds inside the input folders (${[...ignored.keys()].sort().join(', ')})`);
+  }
+
+  async function* readDir(dir: string, shown: string): AsyncGenerator<SourceDoc> {
+    if (isSlackExportDir(dir)) {
+      yield* readSlackExport(dir, shown, o.author);
+      return;
     }
-    for (const file of listFiles(abs)) {
-      const shown = relative(cwd, file) || file;
-      const ext = extname(file).toLowerCase();
-      if (ext === '.jsonl') yield* readJsonl(file, shown);
-      else if (ext === '.json') {
-        const data = parseDiscordExport(readJson(file, shown));
-        if (!data) throw new RestyleError('file_invalid', `${shown}: not a DiscordChatExporter export (expected "channel" and "messages")`, { details: { file: shown } });
-        yield* readDiscordExport(data, shown, author);
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name.startsWith('.')) continue;
+      const abs = join(dir, entry.name);
+      if (exclude.some((d) => `${abs}${sep}`.startsWith(d))) continue;
+      const child = shownPath(abs, cwd);
+      if (entry.isDirectory()) yield* readDir(abs, child);
+      else if (entry.isFile()) yield* readFile(abs, child, false);
+    }
+  }
+
+  async function* readFile(file: string, shown: string, named: boolean): AsyncGenerator<SourceDoc> {
+    const ext = extname(file).toLowerCase();
+    if (ext === '.jsonl') yield* readJsonl(file, shown);
+    else if (ext === '.zip') {
+      let docs: Iterable<SourceDoc>;
+      try {
+        docs = readSlackExport(file, shown, o.author);
+      } catch (error) {
+        // A zip found inside a folder may be anything; one named on the command line must be an export.
+        if (named || !(error instanceof RestyleError)) throw error;
+        o.warn(`${shown}: skipped (${error.message.slice(shown.length + 2)})`);
+        return;
       }
-      else if (TEXT_EXT.has(ext)) {
-        const text = readText(file, shown, log);
-        if (text !== null) yield { id: shown, text };
-      } else if (statSync(abs).isFile()) {
-        // Named explicitly: try it as text.
-        const text = readText(file, shown, log);
-        if (text !== null) yield { id: shown, text };
-      }
+      yield* docs;
+    } else if (ext === '.json') {
+      const data = parseDiscordExport(readJson(file, shown));
+      if (data) yield* readDiscordExport(data, shown, o.author);
+      else if (named) throw new RestyleError('file_invalid', `${shown}: not a DiscordChatExporter export (expected "channel" and "messages")`, { details: { file: shown } });
+      else o.warn(`${shown}: skipped (JSON, but not a DiscordChatExporter export)`);
+    } else if (named || TEXT_EXT.has(ext)) {
+      const text = readText(file, shown, o.warn);
+      if (text !== null) yield { id: shown, text };
+    } else {
+      ignored.set(ext || '(no extension)', (ignored.get(ext || '(no extension)') ?? 0) + 1);
     }
   }
 }
 
-function listFiles(path: string): string[] {
-  const st = statSync(path);
-  if (st.isFile()) return [path];
-  const out: string[] = [];
-  for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.')) continue;
-    const full = join(path, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(full));
-    else if (entry.isFile() && (TEXT_EXT.has(extname(entry.name).toLowerCase()) || ['.jsonl', '.json'].includes(extname(entry.name).toLowerCase()))) out.push(full);
-  }
-  return out;
-}
-
-function readText(file: string, shown: string, log: IngestWarnings): string | null {
+/** A text file's contents, or null (with a warning naming it) when it is binary, not UTF-8 or empty. */
+export function readText(file: string, shown: string, warn: Warn): string | null {
   const bytes = readFileSync(file);
   if (bytes.includes(0)) {
-    log.warn(`${shown}: skipped (binary file)`);
+    warn(`${shown}: skipped (binary file)`);
     return null;
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    log.warn(`${shown}: skipped (not valid UTF-8)`);
+    warn(`${shown}: skipped (not valid UTF-8)`);
     return null;
   }
   if (text.trim() === '') {
-    log.warn(`${shown}: skipped (empty)`);
+    warn(`${shown}: skipped (empty)`);
     return null;
   }
-  return text.replace(/\r\n/g, '\n');
+  return text.replace(/\r\n?/g, '\n');
 }
 
 function readJson(file: string, shown: string): unknown {
@@ -108,9 +148,14 @@ async function* readJsonl(file: string, shown: string): AsyncGenerator<SourceDoc
     } catch (error) {
       throw new RestyleError('file_invalid', `${shown}:${n}: not valid JSON (${(error as Error).message})`, { details: { file: shown, line: n } });
     }
-    const text = (row as { text?: unknown })?.text;
-    if (typeof text !== 'string') throw new RestyleError('file_invalid', `${shown}:${n}: expected an object with a "text" string`, { details: { file: shown, line: n } });
-    const id = (row as { id?: unknown }).id;
-    if (text.trim() !== '') yield { id: typeof id === 'string' || typeof id === 'number' ? `${shown}#${id}` : `${shown}:${n}`, text };
+    const r = row as { text?: unknown; id?: unknown; doc?: unknown } | null;
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.text !== 'string') {
+      throw new RestyleError('file_invalid', `${shown}:${n}: expected an object with a "text" string`, { details: { file: shown, line: n } });
+    }
+    if (r.text.trim() === '') continue;
+    const key = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+    const doc = key(r.doc);
+    const id = key(r.id);
+    yield { id: doc !== undefined ? `${shown}#${doc}` : id !== undefined ? `${shown}#${id}` : `${shown}:${n}`, ref: id ?? String(n), text: r.text.replace(/\r\n?/g, '\n') };
   }
 }

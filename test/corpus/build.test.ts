@@ -1,13 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { tmpDir } from '../support/tmp.js';
 import { BIN, runInProcess } from '../support/cli.js';
-import { chunk } from '../../src/corpus/chunk.js';
-import { checkNeutral } from '../../src/corpus/check.js';
-import { assignValid } from '../../src/corpus/split.js';
+import { countMessageTokens } from '../../src/llm/tokens.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/corpus/federalist');
 let fake: FakeOpenAI;
@@ -34,32 +32,6 @@ const env = () => ({ OPENAI_API_KEY: 'sk-corpus', OPENAI_BASE_URL: fake.url });
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const chats = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
 
-describe('corpus units', () => {
-  it('chunks into 1-3 paragraph blocks, headings lead, long paragraphs split at sentences', () => {
-    const long = Array.from({ length: 40 }, (_, i) => `Sentence number ${i} is here.`).join(' ');
-    const blocks = chunk(`# Title\n\nFirst idea, short.\n\n${long}\n\nLast paragraph of the text, long enough to stand on its own two feet here.`);
-    expect(blocks[0]).toMatch(/^# Title\n\nFirst idea, short\./);
-    expect(blocks.every((b) => b.length <= 1200)).toBe(true);
-    expect(blocks.join(' ')).toContain('Sentence number 39 is here.');
-  });
-
-  it('rejects rewrites that lose facts', () => {
-    expect(checkNeutral('Pay $40 at https://x.io now, Alice said.', 'Pay 40 at https://x.io now, Alice said.')).toBeNull();
-    expect(checkNeutral('It cost 40 dollars in total, sir.', 'It cost dollars in total, sir.')).toMatch(/lost number "40"/);
-    expect(checkNeutral('See https://a.io/x for it all.', 'See the docs for it all, really.')).toMatch(/lost URL/);
-    expect(checkNeutral('A long sentence with many words in it.', '')).toBe('empty output');
-    expect(checkNeutral('A long sentence with many words in it.', 'Short.')).toMatch(/% of the source length/);
-  });
-
-  it('splits by document, seeded and deterministic', () => {
-    const docs = Array.from({ length: 20 }, (_, i) => `doc${i}`);
-    const a = assignValid(docs, 0.2, 7);
-    expect(a.size).toBe(4);
-    expect([...assignValid(docs, 0.2, 7)]).toEqual([...a]);
-    expect([...assignValid(docs, 0.2, 8)]).not.toEqual([...a]);
-  });
-});
-
 describe('restyle corpus build', () => {
   it('writes styler and de-styler data from the Federalist fixtures, split by document', async () => {
     const out = join(cwd, 'out');
@@ -83,10 +55,44 @@ describe('restyle corpus build', () => {
     const validDocs = new Set(pairs.filter((p: { split: string }) => p.split === 'valid').map((p: { doc: string }) => p.doc));
     expect([...validDocs].filter((d) => trainDocs.has(d))).toEqual([]);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report).toMatchObject({ style: 'publius', documents: 5, split: 'document', requests: chats().length });
+    expect(report).toMatchObject({
+      style: 'publius',
+      split: 'document',
+      complete: true,
+      inputs: { documents: 5 },
+      examples: { train: train.length, valid: valid.length },
+      editor: { model: 'editor-1', mode: 'live', requests: chats().length, reused: 0 },
+      failed: [],
+    });
+    // Every source document lands on exactly one side, at least one on each.
+    expect(report.documents.train + report.documents.valid).toBe(5);
+    expect(report.documents.valid).toBeGreaterThan(0);
+    expect(trainDocs.size).toBe(report.documents.train);
+    expect(validDocs.size).toBe(report.documents.valid);
+    // Every block is accounted for: written, rejected or failed.
+    expect(report.blocks).toBe(train.length + valid.length + report.rejected.length + report.failed.length);
+    expect(report.files['train.jsonl'].examples).toBe(train.length);
+    expect(report.files['destyle.valid.jsonl'].examples).toBe(valid.length);
     expect(report.tokensPerExample.max).toBeGreaterThan(report.tokensPerExample.p50);
     expect(r.stderr).toMatch(/start evaluating a style at 2,000/);
     expect(chats()[0]!.body.model).toBe('editor-1');
+  });
+
+  it('training tokens per epoch count the training file only, in report.json and in the summary', async () => {
+    const out = join(cwd, 'out');
+    const r = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--valid-fraction', '0.3'], { env: env(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const tokens = (file: string) => lines(join(out, file)).reduce((n: number, ex: { messages: [] }) => n + countMessageTokens(ex.messages), 0);
+    const styler = { train: tokens('train.jsonl'), valid: tokens('valid.jsonl') };
+    const destyler = { train: tokens('destyle.train.jsonl'), valid: tokens('destyle.valid.jsonl') };
+    expect(styler.valid).toBeGreaterThan(0);
+    const { training, examples } = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(training.styler).toMatchObject({ trainExamples: examples.train, validExamples: examples.valid, trainTokens: styler.train, validTokens: styler.valid });
+    expect(training.destyler).toMatchObject({ trainTokens: destyler.train, validTokens: destyler.valid });
+    expect(training.styler.estimatedCostUsd).toBe(Math.round(((styler.train * training.defaultEpochs) / 1e6) * training.pricePerMTok * 100) / 100);
+    const fmt = (n: number) => n.toLocaleString('en-US');
+    expect(r.stderr).toContain(`training: styler ${fmt(styler.train)} tokens/epoch`);
+    expect(r.stderr).toContain(`de-styler ${fmt(destyler.train)} tokens/epoch`);
   });
 
   it('a re-run pays nothing and writes byte-identical files; a changed editor prompt re-pays', async () => {
@@ -97,6 +103,7 @@ describe('restyle corpus build', () => {
     const before = ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl'].map((f) => readFileSync(join(out, f), 'utf8'));
     expect((await runInProcess(args, { env: env(), cwd })).code).toBe(0);
     expect(chats().length).toBe(first);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).editor).toMatchObject({ requests: 0, reused: first, usage: { promptTokens: 0, completionTokens: 0 } });
     const after = ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl'].map((f) => readFileSync(join(out, f), 'utf8'));
     expect(after).toEqual(before);
     writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  publius:\n    model: ft:publius\ncorpus:\n  editorModel: editor-1\n  editorPrompt: Neutralise it.\n');
@@ -121,12 +128,22 @@ describe('restyle corpus build', () => {
     const resumed = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     const report = JSON.parse(resumed.stdout);
-    expect(report.cachedResults).toBeGreaterThan(0);
-    expect(report.cachedResults + report.requests).toBe(report.blocks);
-    expect(chats().length - paid).toBe(report.requests);
+    // Answers paid for before the kill are reused; only the rest are asked, each block exactly once.
+    expect(report.editor.reused).toBeGreaterThan(0);
+    expect(report.editor.reused).toBeLessThan(report.blocks);
+    expect(report.editor.reused + report.editor.requests).toBe(report.blocks);
+    expect(chats().length - paid).toBe(report.editor.requests);
+    const asked = new Set(chats().map((q) => q.body.messages.at(-1).content));
+    expect(asked.size).toBe(report.blocks);
+    expect(report.complete).toBe(true);
     const fresh = join(cwd, 'fresh');
     expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', fresh, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
-    expect(readFileSync(join(out, 'train.jsonl'), 'utf8')).toBe(readFileSync(join(fresh, 'train.jsonl'), 'utf8'));
+    for (const f of ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl']) {
+      expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(fresh, f), 'utf8'));
+    }
+    // Nothing the killed run left half-done stays behind.
+    expect(readdirSync(join(out)).sort()).toEqual(['.cache', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl', 'report.json', 'train.jsonl', 'valid.jsonl']);
+    expect(readdirSync(join(out, '.cache'))).toEqual(['editor.jsonl']);
   });
 
   it('a provider error on one block is reported, the rest kept, and retried on the next run', async () => {
@@ -136,13 +153,21 @@ describe('restyle corpus build', () => {
     const first = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json', '--concurrency', '1'], { env: env(), cwd });
     expect(first.code, first.stderr).toBe(0);
     const r1 = JSON.parse(first.stdout);
-    expect(r1.failed).toHaveLength(1);
-    expect(r1.failed[0].error).toMatch(/^llm_unavailable/);
-    expect(first.stderr).toMatch(/failed: .*block \d+/);
+    expect(r1.complete).toBe(false);
+    expect(r1.failed).toEqual([{ doc: expect.stringMatching(/federalist\/01\.md$/), block: 0, error: expect.stringMatching(/^llm_unavailable: .*server error 500/) }]);
+    expect(first.stderr).toMatch(/failed 1 block\(s\) at the provider; re-run the same command to retry only those:\n {2}\S*federalist\/01\.md block 0: llm_unavailable/);
+    // The rest were kept: every other block is written (or rejected with a reason).
+    expect(r1.examples.train + r1.examples.valid + r1.rejected.length).toBe(r1.blocks - 1);
+    expect(lines(join(out, 'train.jsonl')).length).toBe(r1.examples.train);
     const second = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
+    expect(second.code, second.stderr).toBe(0);
     const r2 = JSON.parse(second.stdout);
     expect(r2.failed).toEqual([]);
-    expect(r2.requests).toBe(r1.failed.length);
+    expect(r2.complete).toBe(true);
+    expect(r2.editor.requests).toBe(1);
+    expect(r2.editor.reused).toBe(r1.editor.requests);
+    expect(r2.examples.train + r2.examples.valid).toBe(r1.examples.train + r1.examples.valid + 1);
+    expect(second.stderr).not.toMatch(/failed \d+ block/);
   });
 
   it('bad input: a missing path is named and nothing is written; empty/binary files are skipped with a warning; bad JSONL names file:line', async () => {
@@ -171,8 +196,16 @@ describe('restyle corpus build', () => {
     const out = join(cwd, 'small-out');
     const r = await runInProcess(['corpus', 'build', '--in', dir, '--out', out, '--style', 'publius'], { env: env(), cwd });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/only 1 usable examples; fine-tuning needs at least 10/);
+    expect(r.stderr).toMatch(/^restyle: only 1 usable examples \(1 for training\) from 1 block\(s\); fine-tuning needs at least 10 training examples$/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(out, 'train.jsonl'))).toBe(false);
+    // No half-set either: only the cache of the answer already paid for.
+    expect(readdirSync(out)).toEqual(['.cache']);
+    // When the provider is why, the error says what the provider said (no report is written to look it up in).
+    fake.failNext(3, { status: 500 });
+    const failed = await runInProcess(['corpus', 'build', '--in', dir, '--out', join(cwd, 'failed-out'), '--style', 'publius'], { env: env(), cwd });
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/only 0 usable examples \(0 for training\) from 1 block\(s\) \(1 failed at the provider\); .*; the first provider error: llm_unavailable: .*server error 500/);
   });
 });
 
@@ -223,7 +256,8 @@ describe('--from-store', () => {
     const { openStore } = await import('../../src/store/index.js');
     const store = await openStore({ redisUrl: undefined, dataDir: join(cwd, 'data'), sqlitePath: join(cwd, 'data', 'restyle.sqlite'), connectTimeoutMs: 1000 });
     const base = { source: 'reaction', platform: 'slack', savedBy: 'slack:U1', createdAt: '2026-01-01T00:00:00Z' };
-    for (let i = 0; i < 12; i++) {
+    // 18 samples over 3 channels: one channel (6) is held out for validation, 12 stay for training (at least 10 are needed).
+    for (let i = 0; i < 18; i++) {
       const pair = i % 2 === 0;
       await store.ns('samples').set(`s${String(i).padStart(2, '0')}`, {
         ...base,
@@ -243,10 +277,22 @@ describe('--from-store', () => {
     const r = await runInProcess(['corpus', 'build', '--from-store', '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.blocks).toBe(12);
-    expect(report.requests).toBe(6);
+    expect(report.blocks).toBe(18);
+    expect(report.inputs).toMatchObject({ fromStore: true, documents: 3 });
+    expect(report.examples).toEqual({ train: 12, valid: 6 });
+    expect(report.editor).toMatchObject({ requests: 9, approvedPairs: 9 });
+    // Only the styled samples went to the editor.
+    expect(chats().map((q) => q.body.messages.at(-1).content).sort()).toEqual(
+      Array.from({ length: 9 }, (_, k) => `Styled sample number ${2 * k + 1}; written in the house voice of the publius style.`).sort(),
+    );
     const pairs = lines(join(out, 'pairs.jsonl'));
-    expect(pairs.find((p: { ref: string }) => p.ref === 's00').neutral).toBe('Neutral sample number 0, approved by a person.');
+    expect(pairs).toHaveLength(18);
+    expect(pairs.find((p: { ref: string }) => p.ref === 's00')).toMatchObject({ source: 'approved', neutral: 'Neutral sample number 0, approved by a person.' });
+    expect(pairs.find((p: { ref: string }) => p.ref === 's01')).toMatchObject({ source: 'editor', neutral: 'Styled sample number 1. written in the house voice of the publius style.' });
+    // A channel's samples stay on one side of the split.
+    const sides = new Map<string, Set<string>>();
+    for (const p of pairs) sides.set(p.doc, (sides.get(p.doc) ?? new Set()).add(p.split));
+    expect([...sides.values()].every((s) => s.size === 1)).toBe(true);
     expect(JSON.stringify(pairs)).not.toContain('Not yet reviewed');
     expect(JSON.stringify(pairs)).not.toContain('another style');
     const none = await runInProcess(['corpus', 'build', '--out', out, '--style', 'publius'], { env: env(), cwd });
@@ -272,9 +318,10 @@ describe('--batch', () => {
     const input = files.get(batch!.input_file_id)!.content.toString('utf8').trim().split('\n');
     expect(input).toHaveLength(JSON.parse(r.stdout).blocks);
     expect(JSON.parse(input[0]!)).toMatchObject({ method: 'POST', url: '/v1/chat/completions', body: { model: 'editor-1' } });
-    for (const f of ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl']) {
-      expect(readFileSync(join(out, f), 'utf8')).toBe(readFileSync(join(live, f), 'utf8'));
+    for (const f of ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl']) {
+      expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(live, f), 'utf8'));
     }
+    expect(JSON.parse(r.stdout).editor).toMatchObject({ mode: 'batch', requests: input.length, reused: 0 });
     expect(r.stderr).toMatch(/batch: submitted batch_fake_\d+ with \d+ request\(s\)/);
   });
 });

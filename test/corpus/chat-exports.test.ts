@@ -2,13 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { ingest, type SourceDoc } from '../../src/corpus/ingest.js';
+import { ingest, resolveInputs } from '../../src/corpus/ingest.js';
+import type { SourceDoc } from '../../src/corpus/source.js';
 import { tmpDir } from '../support/tmp.js';
 
 async function collect(paths: string[], cwd: string, author?: string): Promise<{ docs: SourceDoc[]; warnings: string[] }> {
   const docs: SourceDoc[] = [];
   const warnings: string[] = [];
-  for await (const d of ingest(paths, cwd, { warn: (m) => warnings.push(m) }, author)) docs.push(d);
+  for await (const d of ingest(resolveInputs(paths, cwd), cwd, { warn: (m) => warnings.push(m), ...(author ? { author } : {}) })) docs.push(d);
   return { docs, warnings };
 }
 
@@ -33,7 +34,8 @@ describe('chat exports', () => {
   it('reads a Slack export folder: people\'s messages only, one document per channel-day, ts as provenance', async () => {
     const cwd = tmpDir('slack-export');
     slackFolder(cwd);
-    const { docs } = await collect(['export'], cwd);
+    const { docs, warnings } = await collect(['export'], cwd);
+    expect(warnings).toEqual([]);
     expect(docs.map((d) => [d.id, d.ref, d.text])).toEqual([
       ['export/general/2023-11-14.json', '1700000000.000100', 'Ahoy crew, the <release> sails at dawn & not a minute later.'],
       ['export/general/2023-11-14.json', '1700000000.000300', 'Sounds good.'],
@@ -70,6 +72,8 @@ describe('chat exports', () => {
       }),
     );
     const all = await collect(['chan.json'], cwd);
+    // No timestamps: the whole file is one document.
+    expect(all.docs.map((d) => d.id)).toEqual(['chan.json', 'chan.json']);
     expect(all.docs.map((d) => [d.ref, d.text])).toEqual([
       ['10', 'Well met, travellers.'],
       ['13', 'Aye.'],

@@ -1,18 +1,21 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { DEFAULT_EDITOR_PROMPT } from '../../config/defaults.js';
 import { getStyle } from '../../config/load.js';
-import { buildCorpus, type BuildReport } from '../../corpus/build.js';
+import { buildCorpus } from '../../corpus/build.js';
+import { shownPath } from '../../corpus/ingest.js';
+import { createProgress } from '../../corpus/progress.js';
+import { summarize } from '../../corpus/report.js';
+import { storeSamples } from '../../corpus/samples.js';
 import { validateJsonl } from '../../corpus/validate.js';
-import { runBatch } from '../../corpus/batch.js';
 import { RestyleError } from '../../errors.js';
+import { LlmPool } from '../../llm/pool.js';
+import { createLogger } from '../../log.js';
+import { openStore } from '../../store/index.js';
 import { CliExit } from '../exit.js';
-import type { Sample } from '../../samples/types.js';
-import type { Store } from '../../store/types.js';
+import { globalOptions, settingsFor } from '../context.js';
 import { write, type CliIO } from '../io.js';
-import { contextFor, settingsFor } from '../context.js';
 import { fractionOption, intOption } from '../params.js';
 
 interface BuildFlags {
@@ -33,132 +36,126 @@ interface BuildFlags {
   json?: boolean;
 }
 
+/** A corpus run waits longer per request than the live filter: a 1,500-character rewrite can take a while. */
+const EDITOR_TIMEOUT_MS = 120_000;
+
+function secondsOption(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new RestyleError('usage', `${name} ${value}: expected a number of seconds above 0`);
+    return n;
+  };
+}
+
+function paramNames(value: string): string[] {
+  const names = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = names.find((n) => !/^[A-Za-z_][\w-]*$/.test(n));
+  if (bad !== undefined || names.length === 0) throw new RestyleError('usage', `--params ${value}: expected comma-separated names like tone,mood`);
+  return names;
+}
+
+/**
+ * `restyle corpus build` and `restyle corpus validate`.
+ *
+ * @example
+ * restyle corpus build --in docs/ exports/slack.zip --out corpus/pirate --style pirate --rpm 500 --tpm 200000
+ * restyle corpus validate corpus/pirate/train.jsonl
+ */
 export function registerCorpus(program: Command, io: CliIO): void {
   const corpus = program.command('corpus').description('build fine-tuning data from text written in a style');
   corpus
     .command('build')
     .description('chunk styled text, strip the style with an editor model, write styler and de-styler JSONL')
-    .option('--in <path...>', '.txt/.md files or directories (recursive), .jsonl with a "text" field, a Slack export (folder or .zip), DiscordChatExporter .json')
-    .requiredOption('--out <dir>', 'output directory')
+    .option('--in <path...>', '.txt/.md files or folders (recursive), .jsonl with a "text" field, a Slack export (folder or .zip), DiscordChatExporter .json')
+    .requiredOption('--out <dir>', 'output folder (answers are cached in DIR/.cache, so a re-run pays only for what is missing)')
     .requiredOption('--style <name>', 'the style the text is written in')
-    .option('--valid-fraction <f>', 'share of source documents held out for validation', fractionOption('--valid-fraction'), 0.1)
+    .option('--valid-fraction <f>', 'share of examples held out for validation, by whole source document', fractionOption('--valid-fraction'), 0.1)
     .option('--seed <n>', 'seed for the train/valid split', intOption('--seed', 0), 1)
-    .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 8)
+    .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 16)
+    .option('--rpm <n>', "your provider's requests-per-minute limit for the editor model", intOption('--rpm'))
+    .option('--tpm <n>', "your provider's tokens-per-minute limit for the editor model", intOption('--tpm'))
     .option('--editor-model <model>', 'the model that strips the style (default: corpus.editorModel)')
-    .option('--params <names>', 'style parameters to extract first, comma-separated (e.g. tone,mood); the style prompt must use {{name}}')
+    .option('--params <names>', 'style parameters to extract first, comma-separated (e.g. tone,mood); the style prompt must use {{name}}', paramNames)
+    .option('--batch', 'send the editor requests through the Batch API (half the price, results within 24 h)')
+    .option('--poll-seconds <n>', 'how often to check on a batch', secondsOption('--poll-seconds'), 30)
     .option('--from-store', "add the samples people approved in chat for this style (the bot's store)")
-    .option('--author <id>', 'from chat exports, keep only this user (Slack user id, Discord user id or name)')
-    .option('--rpm <n>', "the provider's requests-per-minute limit", intOption('--rpm'))
-    .option('--tpm <n>', "the provider's tokens-per-minute limit", intOption('--tpm'))
-    .option('--batch', 'send the editor requests through the Batch API (half the price, up to 24 h)')
-    .option('--poll-seconds <n>', 'how often to check a batch', intOption('--poll-seconds'), 30)
+    .option('--author <id>', 'from chat exports and samples, keep only this person (Slack user id or name, Discord user id or name)')
     .option('--json', 'print report.json to stdout')
-    .action(async function (this: Command, flags: BuildFlags) {
+    .action(async function (this: Command, flags: BuildFlags & { params?: string[] | string }) {
       if (!flags.in?.length && !flags.fromStore) throw new RestyleError('usage', 'nothing to build from: pass --in PATH… and/or --from-store');
       const settings = settingsFor(this, io);
-      // The run's own limits: concurrency, RPM and TPM are shared by every request of this build.
-      settings.llm = { concurrency: flags.concurrency, rpm: flags.rpm ?? settings.llm.rpm, tpm: flags.tpm ?? settings.llm.tpm };
-      const ctx = await contextFor(this, io, settings);
-      try {
-        const style = getStyle(ctx.settings, flags.style);
-        const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
-        const price = ctx.settings.corpus.editorPricePerMTok;
-        const spend = (u: { promptTokens: number; completionTokens: number }): string => ((u.promptTokens * price.input + u.completionTokens * price.output) / 1e6).toFixed(2);
-        const bar = tty
-          ? new cliProgress.SingleBar(
-              { format: 'de-styling [{bar}] {value}/{total} blocks · {rate}/s · ETA {eta_formatted} · {tokens} tokens · ${spend}', stream: io.stderr, etaBuffer: 200 },
-              cliProgress.Presets.shades_classic,
-            )
-          : null;
-        const started = Date.now();
-        let lastLogged = 0;
-        const report = await buildCorpus({
-          inputs: flags.in ?? [],
-          batch: flags.batch
-            ? (requests) =>
-                runBatch(ctx.llm.get(ctx.settings.corpus.endpoint).sdk, requests, {
-                  stateFile: join(flags.out, '.cache', 'batch.json'),
-                  pollMs: flags.pollSeconds * 1000,
-                  log: (line) => write(io.stderr, line),
-                })
-            : undefined,
-          samples: flags.fromStore ? approvedSamples(ctx.store, style.name) : undefined,
-          outDir: flags.out,
-          style,
-          editor: {
-            model: flags.editorModel ?? ctx.settings.corpus.editorModel,
-            prompt: ctx.settings.corpus.editorPrompt ?? DEFAULT_EDITOR_PROMPT,
-            endpoint: ctx.settings.corpus.endpoint,
-          },
-          validFraction: flags.validFraction,
-          seed: flags.seed,
-          concurrency: flags.concurrency,
-          author: flags.author,
-          params: flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
-          pricePerMTok: ctx.settings.corpus.trainingPricePerMTok,
-          cwd: io.cwd,
-          chat: (endpoint, req) => ctx.llm.get(endpoint).chat(req),
-          log: (line) => write(io.stderr, line),
-          progress: (done, total, usage) => {
-            const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
-            const payload = { rate, tokens: usage.promptTokens + usage.completionTokens, spend: spend(usage) };
-            if (bar) {
-              if (done === 1) bar.start(total, 0, payload);
-              bar.update(done, payload);
-              if (done === total) bar.stop();
-            } else if (done === total || done - lastLogged >= Math.max(1, Math.floor(total / 10))) {
-              // Not a terminal (CI, a log file): a plain line every 10%.
-              lastLogged = done;
-              const eta = done === total ? 0 : Math.round(((total - done) * (Date.now() - started)) / done / 1000);
-              write(io.stderr, `de-styling: ${done}/${total} blocks, ${rate}/s, ETA ${eta}s, ${payload.tokens} tokens, $${payload.spend}`);
+      const style = getStyle(settings, flags.style);
+      const logger = createLogger({ level: globalOptions(this).debug ? 'debug' : 'error', secrets: [settings.openai.apiKey, settings.corpus.endpoint.apiKey] });
+      // This run's limits: concurrency, RPM and TPM hold across every request it makes.
+      const pool = new LlmPool({
+        llm: { concurrency: flags.concurrency, rpm: flags.rpm ?? settings.llm.rpm, tpm: flags.tpm ?? settings.llm.tpm },
+        restyle: { requestTimeoutMs: Math.max(settings.restyle.requestTimeoutMs, EDITOR_TIMEOUT_MS), maxRetries: settings.restyle.maxRetries },
+        logger,
+      });
+      const client = pool.get(settings.corpus.endpoint);
+      const editorModel = flags.editorModel ?? settings.corpus.editorModel;
+      const price = settings.corpus.editorPricePerMTok;
+      const report = await buildCorpus({
+        inputs: flags.in ?? [],
+        ...(flags.fromStore
+          ? {
+              fromStore: async () => {
+                const store = await openStore(settings.store);
+                try {
+                  return await storeSamples(store, style.name, flags.author);
+                } finally {
+                  await store.close();
+                }
+              },
             }
-          },
-        }).catch((error: unknown) => {
-          bar?.stop();
-          throw error;
-        });
-        if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
-        for (const line of summary(report, flags.out)) write(io.stderr, line);
-      } finally {
-        await ctx.close();
-      }
+          : {}),
+        cwd: io.cwd,
+        outDir: flags.out,
+        style,
+        editor: { model: editorModel, prompt: settings.corpus.editorPrompt ?? DEFAULT_EDITOR_PROMPT, endpoint: settings.corpus.endpoint },
+        validFraction: flags.validFraction,
+        seed: flags.seed,
+        concurrency: flags.concurrency,
+        ...(flags.params ? { params: flags.params as string[] } : {}),
+        ...(flags.author ? { author: flags.author } : {}),
+        chunk: { maxParagraphs: settings.restyle.maxBlockParagraphs, maxChars: settings.restyle.maxBlockChars },
+        trainingPricePerMTok: settings.corpus.trainingPricePerMTok,
+        editorPrice: { inputPerMTok: price.input, outputPerMTok: price.output },
+        chat: (req) => client.chat(req),
+        ...(flags.batch ? { batch: { sdk: client.sdk, toError: (e: unknown) => client.toError(e, editorModel), pollMs: flags.pollSeconds * 1000 } } : {}),
+        log: (line) => write(io.stderr, line),
+        progress: (label) => createProgress(io.stderr, label),
+      });
+      if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
+      for (const line of summarize(report, shownPath(resolve(io.cwd, flags.out), io.cwd))) write(io.stderr, line);
+      // The files are written either way; a run that gave up on the provider still says so in its exit code.
+      if (report.stoppedEarly) throw new RestyleError('llm_unavailable', `${report.stoppedEarly}; the ${report.failed.length} block(s) left are listed in report.json — re-run to continue`);
     });
   corpus
     .command('validate')
-    .description("check a chat fine-tuning JSONL file the way OpenAI's cookbook does, line by line")
-    .argument('<file>', 'a .jsonl file')
-    .option('--json', 'print the report as JSON')
-    .action(async (file: string, opts: { json?: boolean }) => {
-      const path = resolve(io.cwd, file);
-      if (!existsSync(path)) throw new RestyleError('file_not_found', `${file}: no such file`);
-      const report = await validateJsonl(path, file);
-      if (opts.json) write(io.stdout, JSON.stringify(report, null, 2));
-      else {
-        for (const i of report.issues) write(io.stdout, `${file}:${i.line}: ${i.problem}`);
-        write(io.stdout, `${report.examples} example(s), ${report.issues.length} problem(s), ${report.tokens.total} tokens (max ${report.tokens.max} in one example)`);
+    .description("check chat fine-tuning JSONL files the way OpenAI's cookbook does, line by line")
+    .argument('<file...>', '.jsonl files')
+    .option('--json', 'print the reports as JSON')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      const reports = [];
+      for (const file of files) {
+        const path = resolve(io.cwd, file);
+        if (!existsSync(path)) throw new RestyleError('file_not_found', `${file}: no such file`, { details: { file } });
+        reports.push(await validateJsonl(path, file));
       }
-      if (report.issues.length > 0) throw new CliExit(1);
+      if (opts.json) write(io.stdout, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
+      else {
+        for (const r of reports) {
+          for (const i of r.issues) write(io.stdout, `${r.file}:${i.line}: ${i.problem}`);
+          for (const w of r.warnings) write(io.stdout, `${r.file}: warning: ${w}`);
+          const t = r.tokens;
+          write(
+            io.stdout,
+            `${r.file}: ${r.examples} example(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max}; ` +
+              `${r.billing.tokensPerEpoch.toLocaleString('en-US')} billed tokens per epoch, ${r.billing.defaultEpochs} epoch(s) by default`,
+          );
+        }
+      }
+      if (reports.some((r) => r.issues.length > 0)) throw new CliExit(1);
     });
-}
-
-/** Approved samples of one style, in id order so the same store gives the same files. */
-async function* approvedSamples(store: Store, style: string): AsyncGenerator<{ id: string; channel: string; styled: string; neutral?: string }> {
-  const found: Array<{ id: string; channel: string; styled: string; neutral?: string }> = [];
-  for await (const [id, s] of store.ns<Sample>('samples').entries()) {
-    if (s.status === 'approved' && s.style === style) found.push({ id, channel: s.channel, styled: s.styled, ...(s.kind === 'pair' && s.neutral ? { neutral: s.neutral } : {}) });
-  }
-  yield* found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function summary(r: BuildReport, out: string): string[] {
-  const lines = [
-    `corpus: ${r.documents} document(s), ${r.blocks} block(s) → ${r.examples.train} train + ${r.examples.valid} valid examples (split by ${r.split}) in ${out}`,
-    `editor: ${r.requests} request(s), ${r.cachedResults} answer(s) reused from earlier runs, ${r.editorUsage.promptTokens + r.editorUsage.completionTokens} tokens`,
-    `tokens per example: p50 ${r.tokensPerExample.p50}, p95 ${r.tokensPerExample.p95}, max ${r.tokensPerExample.max} (limit ${r.tokensPerExample.limit})`,
-    `training: ${r.trainingTokensPerEpoch} tokens per epoch, about $${r.estimatedCostPerEpochUsd.toFixed(2)} per epoch`,
-  ];
-  for (const x of r.rejected) lines.push(`rejected: ${x.doc} block ${x.index}: ${x.reason}`);
-  for (const x of r.failed) lines.push(`failed: ${x.doc} block ${x.index}: ${x.error}`);
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
-  return lines;
 }

@@ -1,0 +1,17 @@
+/** One source document: the unit the train/valid split keeps whole. */
+export interface SourceDoc {
+  /** Stable id for provenance and the split: a relative path, `file#id` for JSONL rows, `export/channel/day.json` for chat. */
+  id: string;
+  text: string;
+  /** Where inside the document (a chat message ts/id, a sample id), for provenance. */
+  ref?: string;
+  /** An approved neutral side (a `pair` sample): the block is used as-is, no editor call. */
+  neutral?: string;
+  /** Style parameters that came with the text (a sample's), used instead of asking the editor. */
+  params?: Record<string, string>;
+  /** Don't chunk: the text is one block (a pair must stay aligned with its neutral side). */
+  whole?: boolean;
+}
+
+/** Warnings while reading (skipped files), each naming what was skipped and why. */
+export type Warn = (message: string) => void;
