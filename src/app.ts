@@ -5,6 +5,8 @@ import { Restyler, type RestyleObserver } from './restyle/filter.js';
 import { openStore } from './store/index.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/types.js';
+import type { Env } from './config/env.js';
+import { applyRegistry, startRegistrySync } from './registry/apply.js';
 
 /**
  * Everything a command, a use case or an adapter needs, built once from the settings: the composition
@@ -26,6 +28,14 @@ export interface ContextOptions {
   llm?: LlmPool;
   observer?: RestyleObserver;
   metrics?: Metrics;
+  /**
+   * Models registered with `restyle models` override the config: `once` applies them now (commands),
+   * `sync` also re-reads them every 30 s so `models use`/`rollback` reach a running bot; `off` for tests
+   * that want the config alone. Default `once`.
+   */
+  registry?: 'once' | 'sync' | 'off';
+  /** Where registry entries find API keys that the config does not name. */
+  env?: Env;
 }
 
 export async function createContext(settings: Settings, options: ContextOptions = {}): Promise<AppContext> {
@@ -38,6 +48,15 @@ export async function createContext(settings: Settings, options: ContextOptions 
   const store = options.store ?? (await openStore(settings.store));
   const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle });
   const metrics = options.metrics ?? new Metrics();
+  let stopSync: (() => void) | undefined;
+  const registry = options.registry ?? 'once';
+  try {
+    if (registry === 'once') await applyRegistry(settings, store, { env: options.env });
+    if (registry === 'sync') stopSync = await startRegistrySync(settings, store, { env: options.env, logger });
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
   const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer ?? metrics.observer() });
   return {
     settings,
@@ -47,6 +66,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     restyler,
     metrics,
     async close() {
+      stopSync?.();
       if (!options.store) await store.close();
     },
   };

@@ -22,7 +22,7 @@ export function registerDoctor(program: Command, io: CliIO, extraChecks: readonl
       }
       let ctx;
       try {
-        ctx = await createContext(settings, { logger: createLogger({ level: 'silent' }) });
+        ctx = await createContext(settings, { logger: createLogger({ level: 'silent' }), env: io.env });
       } catch (error) {
         write(io.stdout, formatCheck({ status: 'fail', name: 'store', detail: toRestyleError(error).message }));
         throw new CliExit(1);
