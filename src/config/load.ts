@@ -1,5 +1,6 @@
+import { displayPath } from '../util/paths.js';
 import { readFileSync, existsSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { RestyleError } from '../errors.js';
@@ -35,6 +36,8 @@ export interface Settings {
   llm: FileConfig['llm'];
   bot: FileConfig['bot'];
   corpus: FileConfig['corpus'] & { endpoint: Endpoint };
+  eval: FileConfig['eval'];
+  privacy: FileConfig['privacy'];
   /** The default endpoint (OPENAI_BASE_URL / OPENAI_API_KEY). */
   openai: Endpoint;
   store: { redisUrl: string | undefined; dataDir: string; sqlitePath: string; connectTimeoutMs: number };
@@ -151,6 +154,8 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
     llm: cfg.llm,
     bot: cfg.bot,
     corpus: { ...cfg.corpus, endpoint: endpointFor(cfg.corpus.editorBaseUrl, undefined) },
+    eval: cfg.eval,
+    privacy: cfg.privacy,
     openai,
     store: {
       redisUrl,
@@ -207,10 +212,6 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-function displayPath(file: string, cwd: string): string {
-  const rel = relative(cwd, file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
 
 function trimSlash(u: string): string {
   return u.replace(/\/+$/, '');

@@ -98,6 +98,36 @@ const corpusSchema = z
   })
   .strict();
 
+/** `restyle eval` pass/fail limits (scores 0–100, rates 0–1); flags override. See src/eval/thresholds.ts. */
+const evalThresholdsSchema = z
+  .object({
+    minChrf: z.number().min(0).max(100).optional(),
+    minBleu: z.number().min(0).max(100).optional(),
+    minChrfInput: z.number().min(0).max(100).optional(),
+    minStyleAccuracy: z.number().min(0).max(1).optional(),
+    maxFallbackRate: z.number().min(0).max(1).optional(),
+    minLengthRatio: z.number().min(0).optional(),
+    maxLengthRatio: z.number().min(0).optional(),
+    maxErrorRate: z.number().min(0).max(1).optional(),
+    noWorse: z.boolean().optional(),
+  })
+  .strict();
+
+const evalSchema = z
+  .object({
+    thresholds: evalThresholdsSchema.default({}),
+    /** Per-style thresholds, over `thresholds`. */
+    styles: z.record(z.string(), evalThresholdsSchema).default({}),
+  })
+  .strict();
+
+const privacySchema = z
+  .object({
+    /** Days to keep samples and 👍/👎 verdicts saved from chat; unset keeps them until forgotten. */
+    retentionDays: z.number().int().positive().optional(),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     styles: z
@@ -108,6 +138,8 @@ export const fileConfigSchema = z
     llm: llmSchema.default(llmSchema.parse({})),
     bot: botSchema.default(botSchema.parse({})),
     corpus: corpusSchema.default(corpusSchema.parse({})),
+    eval: evalSchema.default(evalSchema.parse({})),
+    privacy: privacySchema.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -129,3 +161,4 @@ export type RestyleSettings = FileConfig['restyle'];
 export type LlmSettings = FileConfig['llm'];
 export type BotSettings = FileConfig['bot'];
 export type CorpusSettings = FileConfig['corpus'];
+export type EvalSettings = FileConfig['eval'];

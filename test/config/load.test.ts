@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
 import { RestyleError } from '../../src/errors.js';
@@ -27,6 +27,30 @@ function errorOf(fn: () => unknown): RestyleError {
   }
   throw new Error('expected an error');
 }
+
+describe('the shipped config/restyle.yaml', () => {
+  const shipped = readFileSync(resolve(import.meta.dirname, '../../config/restyle.yaml'), 'utf8');
+
+  it('loads as it is', () => {
+    const settings = loadConfig({ env: {}, path: join(project(shipped), 'restyle.yaml') });
+    expect(Object.keys(settings.styles)).toEqual([]);
+  });
+
+  it('with every commented example switched on, still validates: the examples are real settings', () => {
+    // Keep the commented YAML lines ("# key: …", "#   # key: …"), drop prose and the empty top-level sections.
+    const examples = shipped
+      .split('\n')
+      .map((line) => /^# (?:( *)# )?( *)([\w-]+|"[^"]+"):/.exec(line) ? line.replace(/^# /, '').replace(/^( *)# /, '$1') : null)
+      .filter((line): line is string => line !== null);
+    const yaml = examples.join('\n');
+    expect(yaml).toMatch(/^bot:/m);
+    const settings = loadConfig({ env: { OPENAI_API_KEY: 'sk-x' }, path: join(project(yaml), 'restyle.yaml') });
+    expect(Object.keys(settings.styles).sort()).toEqual(['default', 'pirate']);
+    expect(settings.channels['slack:C0123ABC']).toBe('pirate');
+    expect(settings.eval.styles.pirate?.minStyleAccuracy).toBe(0.9);
+    expect(settings.bot.allowChannels).toEqual(['slack:C0123ABC']);
+  });
+});
 
 describe('loadConfig', () => {
   it('works with no config file at the default path: no styles, defaults filled', () => {

@@ -530,7 +530,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       method: 'GET',
       path: /^\/applications\/@me$/,
       auth: true,
-      handler: () => ({ id: applicationId, name: 'restyle', description: '', bot_public: false, bot_require_code_grant: false, flags: 0, owner: { id: snowflake(), username: 'owner' }, bot }),
+      // Unverified apps get the "limited" flags for the privileged intents they enabled, as Discord reports them.
+      handler: () => ({ id: applicationId, name: 'restyle', description: '', bot_public: false, bot_require_code_grant: false, flags: applicationFlags(privileged), owner: { id: snowflake(), username: 'owner' }, bot }),
     },
     {
       method: 'GET',
@@ -1248,3 +1249,7 @@ function send(res: ServerResponse, status: number, body: Json, headers: Record<s
   res.end(JSON.stringify(body));
 }
 
+/** Application flags for enabled privileged intents: GUILD_MEMBERS → 1<<15, GUILD_PRESENCES → 1<<13, MESSAGE_CONTENT → 1<<19 (the "limited" ones). */
+function applicationFlags(privileged: number): number {
+  return (privileged & (1 << 1) ? 1 << 15 : 0) | (privileged & (1 << 8) ? 1 << 13 : 0) | (privileged & (1 << 15) ? 1 << 19 : 0);
+}

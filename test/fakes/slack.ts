@@ -77,6 +77,8 @@ export interface FakeSlack {
   /** Refuse the next `times` response_url POSTs with this status. */
   failResponses(status: number, times?: number): void;
   setLatency(ms: number, method?: string): void;
+  /** The bot token's scopes, sent as `x-oauth-scopes` like Slack does (default: the manifest's). */
+  setScopes(scopes: string[]): void;
   /** Replace a method's behaviour. */
   handle(method: string, handler: MethodHandler): void;
   startSocketMode(): Promise<FakeSocketMode>;
@@ -95,6 +97,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const bot = { userId: 'UBOT', botId: 'BBOT', teamId: 'T0FAKE', appId: 'A0FAKE' };
   let tsCounter = 0;
   let seq = 0;
+  let scopes = ['app_mentions:read', 'channels:history', 'groups:history', 'im:history', 'chat:write', 'commands', 'reactions:read', 'users:read'];
   let socket: FakeSocketMode | undefined;
   let origin = '';
 
@@ -231,7 +234,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (!call.token) return json(res, 200, { ok: false, error: 'not_authed' });
     const handler = overrides.get(method) ?? methods[method];
     if (!handler) return json(res, 200, { ok: false, error: 'unknown_method' });
-    json(res, 200, await handler(args, call));
+    json(res, 200, await handler(args, call), { 'x-oauth-scopes': scopes.join(',') });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -255,6 +258,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failNext: (method, failure, times = 1) => void failures.push({ method, failure, left: times }),
     failResponses: (status, times = 1) => void responseFailures.push({ status, left: times }),
     setLatency: (ms, method = '*') => void latency.set(method, ms),
+    setScopes: (next) => void (scopes = [...next]),
     handle: (method, handler) => void overrides.set(method, handler),
     async startSocketMode() {
       socket ??= await startFakeSocketMode();
@@ -268,9 +272,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 

@@ -5,9 +5,12 @@ import { settingsFor } from '../context.js';
 import { createLogger } from '../../log.js';
 import { createContext } from '../../app.js';
 import { RestyleError } from '../../errors.js';
+import { startRetention } from '../../privacy/retention.js';
 
 /** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in adapters/main.ts). */
 export interface Services {
+  /** The HTTP port, when this process serves HTTP (not with `--only worker`). */
+  readonly port?: number;
   /** Stop taking work, finish what is in flight, close connections; at most `deadlineMs`. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -34,7 +37,9 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
         level: settings.logLevel,
         secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
       });
-      const ctx = await createContext(settings, { logger });
+      const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync' });
+      const retentionDays = settings.privacy.retentionDays;
+      const stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
       const services = await serve(ctx, { port, only: opts.only as ServeOptions['only'] });
       write(io.stderr, `restyle: store ${ctx.store.kind} at ${ctx.store.location}; press Ctrl+C to stop`);
@@ -48,6 +53,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
         process.on('SIGTERM', stop);
       });
       logger.info('shutting down');
+      stopRetention?.();
       await services.stop(Number(opts.shutdownSeconds) * 1000);
       await ctx.close();
     });

@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { RestyleError } from '../../errors.js';
+import { forgetUserInCorpus, type ExportForgetResult } from '../../privacy/exports.js';
+import { sweepRetention } from '../../privacy/retention.js';
+import { forgetUserInStore } from '../../privacy/store.js';
+import { userMatcher } from '../../privacy/user.js';
+import { displayPath } from '../../util/paths.js';
+import { write, type CliIO } from '../io.js';
+import { withContext } from '../context.js';
+
+interface ForgetFlags {
+  user?: string;
+  corpus: string[];
+  retention?: boolean;
+  json?: boolean;
+}
+
+const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * `restyle corpus forget --user ID [--corpus DIR]…`: a person's samples and verdicts go from the store, and
+ * their text from corpora already built (and those corpora's editor caches). `--retention` applies
+ * `privacy.retentionDays` now, as the bot does every 6 hours.
+ */
+export function registerForget(corpus: Command, io: CliIO): void {
+  corpus
+    .command('forget')
+    .description("delete a person's samples and feedback from the store and their text from built corpora")
+    .option('--user <id>', 'who: slack:U0123, discord:1122… (or a bare id, any platform)')
+    .option('--corpus <dir>', 'also remove their examples from this corpus build folder (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--retention', 'delete everything older than privacy.retentionDays now')
+    .option('--json', 'print the counts as JSON')
+    .action(async function (this: Command, flags: ForgetFlags) {
+      if (!flags.user && !flags.retention) throw new RestyleError('usage', 'corpus forget: pass --user ID (and --corpus DIR for built corpora), or --retention');
+      if (flags.retention && flags.corpus.length > 0 && !flags.user) throw new RestyleError('usage', '--corpus needs --user: built corpora record authors, not dates (rebuild them to apply retention)');
+      const matches = flags.user ? userMatcher(flags.user) : undefined;
+      await withContext(this, io, async (ctx) => {
+        const out: { store?: { samples: number; feedback: number }; retention?: { days: number; samples: number; feedback: number }; corpora: ExportForgetResult[] } = { corpora: [] };
+        if (flags.retention) {
+          const days = ctx.settings.privacy.retentionDays;
+          if (!days) throw new RestyleError('usage', `--retention: privacy.retentionDays is not set in ${ctx.settings.configPath}`);
+          out.retention = { days, ...(await sweepRetention(ctx.store, days)) };
+        }
+        if (matches) {
+          try {
+            out.store = await forgetUserInStore(ctx.store, matches);
+          } catch (error) {
+            const partial = (error as { partial?: { samples: number; feedback: number } }).partial;
+            const done = partial ? ` after deleting ${plural(partial.samples, 'sample')} and ${plural(partial.feedback, 'verdict')}` : '';
+            throw new RestyleError('store_unavailable', `forgetting stopped${done}: ${error instanceof Error ? error.message : String(error)}; run it again to finish`, { cause: error });
+          }
+          for (const dir of flags.corpus) {
+            const abs = resolve(io.cwd, dir);
+            const result = forgetUserInCorpus(abs, matches);
+            out.corpora.push({ ...result, dir: displayPath(abs, io.cwd) });
+          }
+        }
+        if (flags.json) return write(io.stdout, JSON.stringify(out, null, 2));
+        if (out.retention) write(io.stdout, `retention (${out.retention.days} days): deleted ${plural(out.retention.samples, 'sample')} and ${plural(out.retention.feedback, 'feedback verdict')}`);
+        if (out.store) write(io.stdout, `store (${ctx.store.kind}): deleted ${plural(out.store.samples, 'sample')} and ${plural(out.store.feedback, 'feedback verdict')} of ${flags.user}`);
+        for (const c of out.corpora) write(io.stdout, `${c.dir}: removed ${plural(c.examples, 'example')} from each direction and ${plural(c.cached, 'cached editor answer')}`);
+        if (out.corpora.some((c) => c.examples > 0)) write(io.stderr, 'note: models already trained on those corpora still learned from the text; retrain to remove it');
+      });
+    });
+}

@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RestyleError } from '../errors.js';
+import { writeFileAtomic } from '../corpus/write.js';
+import { lockDir } from '../corpus/lock.js';
+
+export interface ExportForgetResult {
+  dir: string;
+  /** Examples removed from each direction (styler and de-styler files). */
+  examples: number;
+  /** Editor answers removed from `.cache/editor.jsonl`. */
+  cached: number;
+}
+
+interface PairRow {
+  split: 'train' | 'valid';
+  author?: string;
+  editorKey?: string;
+}
+
+const FILES = { train: ['train.jsonl', 'destyle.train.jsonl'], valid: ['valid.jsonl', 'destyle.valid.jsonl'] } as const;
+
+function lines(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+}
+
+/**
+ * Remove a user's text from a corpus `restyle corpus build` wrote. `pairs.jsonl` says, line by line, which
+ * example came from whom and which split it went to; the n-th `train` pair is line n of `train.jsonl` and of
+ * `destyle.train.jsonl` (likewise `valid`), so the matching lines go from all five files, and the editor's
+ * cached answers for them from `.cache/editor.jsonl`. Every file is checked before any is rewritten, and
+ * each is replaced atomically. `report.json` gets a `forgotten` entry; its other counts describe the build.
+ */
+export function forgetUserInCorpus(dir: string, matches: (key: string | undefined) => boolean, now: Date = new Date()): ExportForgetResult {
+  if (!existsSync(join(dir, 'pairs.jsonl'))) throw new RestyleError('file_not_found', `${dir}: no pairs.jsonl (expected a directory written by restyle corpus build)`);
+  // The build's lock: a build writing this directory now would put the text back.
+  mkdirSync(join(dir, '.cache'), { recursive: true });
+  const release = lockDir(join(dir, '.cache', 'lock'), dir);
+  try {
+    return rewrite(dir, matches, now);
+  } finally {
+    release();
+  }
+}
+
+function rewrite(dir: string, matches: (key: string | undefined) => boolean, now: Date): ExportForgetResult {
+  const pairsPath = join(dir, 'pairs.jsonl');
+  const pairLines = lines(pairsPath);
+  const pairs = pairLines.map((line, i) => {
+    try {
+      return JSON.parse(line) as PairRow;
+    } catch {
+      throw new RestyleError('file_invalid', `${pairsPath}:${i + 1}: not valid JSON; nothing was changed`);
+    }
+  });
+  if (!pairs.some((p) => 'author' in p) && pairs.length > 0) {
+    throw new RestyleError('file_invalid', `${pairsPath}: no authors recorded (built by an older restyle, or from plain files): rebuild the corpus without the user's text instead; nothing was changed`);
+  }
+  const drop = { train: new Set<number>(), valid: new Set<number>() };
+  const seen = { train: 0, valid: 0 };
+  const keepPairs: string[] = [];
+  const editorKeys = new Set<string>();
+  pairs.forEach((p, i) => {
+    const side = p.split === 'valid' ? 'valid' : 'train';
+    const n = seen[side]++;
+    if (matches(p.author)) {
+      drop[side].add(n);
+      if (p.editorKey) editorKeys.add(p.editorKey);
+    } else keepPairs.push(pairLines[i]!);
+  });
+  const removed = drop.train.size + drop.valid.size;
+  if (removed === 0) return { dir, examples: 0, cached: 0 };
+
+  const rewrites: Array<[string, string[]]> = [];
+  for (const side of ['train', 'valid'] as const) {
+    for (const name of FILES[side]) {
+      const path = join(dir, name);
+      if (!existsSync(path)) {
+        if (seen[side] === 0) continue;
+        throw new RestyleError('file_not_found', `${path}: missing but pairs.jsonl lists ${seen[side]} ${side} example(s); nothing was changed`);
+      }
+      const rows = lines(path);
+      if (rows.length !== seen[side]) throw new RestyleError('file_invalid', `${path}: ${rows.length} line(s) but pairs.jsonl lists ${seen[side]} ${side} example(s) (edited by hand?); nothing was changed`);
+      rewrites.push([path, rows.filter((_, i) => !drop[side].has(i))]);
+    }
+  }
+  let cached = 0;
+  const cachePath = join(dir, '.cache', 'editor.jsonl');
+  if (editorKeys.size > 0 && existsSync(cachePath)) {
+    const kept = lines(cachePath).filter((line) => {
+      const key = /^\{"key":"([^"]+)"/.exec(line)?.[1];
+      if (key && editorKeys.has(key)) {
+        cached += 1;
+        return false;
+      }
+      return true;
+    });
+    rewrites.push([cachePath, kept]);
+  }
+  rewrites.push([pairsPath, keepPairs]);
+  for (const [path, rows] of rewrites) writeFileAtomic(path, rows.length > 0 ? `${rows.join('\n')}\n` : '');
+
+  const reportPath = join(dir, 'report.json');
+  if (existsSync(reportPath)) {
+    try {
+      const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { forgotten?: unknown[] };
+      report.forgotten = [...(report.forgotten ?? []), { at: now.toISOString(), examples: removed }];
+      writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    } catch {
+      // A report we cannot read is left as it is: the data files are what matters.
+    }
+  }
+  return { dir, examples: removed, cached };
+}
