@@ -4,6 +4,12 @@ import type { ServeOptions, Services } from '../src/cli/commands/bot.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runCli, type CliDeps } from '../src/cli/main.js';
 import { registerCorpus } from '../src/cli/commands/corpus.js';
+import { registerTrain } from '../src/cli/commands/train.js';
+import { registerModels } from '../src/cli/commands/models.js';
+import { registerEval } from '../src/cli/commands/eval.js';
+import { promptHashCheck } from '../src/registry/doctor.js';
+import { slackCheck } from './slack/doctor.js';
+import { discordCheck } from './discord/doctor.js';
 import { processEnv } from '../src/config/env.js';
 import { createHttpServer } from './http/server.js';
 import { PLATFORMS } from './platforms.js';
@@ -15,23 +21,35 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   const http = createHttpServer({ ctx });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
   for (const entry of PLATFORMS) {
-    if (only && entry.role !== only) continue;
+    if (only && entry.role !== only) {
+      http.posterUnavailable(
+        entry.name,
+        `${entry.name} is not running in this process (started with --only ${only}; ${entry.name} runs with --only ${entry.role}): post to ${entry.name}: channels through a \`restyle bot\` that runs it`,
+      );
+      continue;
+    }
     if (!entry.enabled(ctx.settings)) {
       ctx.logger.info(`${entry.name}: off (set ${entry.enableHint} to enable)`);
+      http.posterUnavailable(entry.name, `${entry.name} is off in this process: set ${entry.enableHint} to enable it`);
       continue;
     }
     const platform = await entry.load();
     const started = await platform.start(ctx, http);
     running.push({ name: entry.name, platform: started });
     http.addReadiness(entry.name, () => started.ready());
+    const post = started.post?.bind(started);
+    if (post) http.addPoster(entry.name, post);
+    else http.posterUnavailable(entry.name, `${entry.name} cannot post messages for the HTTP API`);
     ctx.logger.info(`${entry.name}: on`);
   }
   // A worker (Discord gateway only) serves no HTTP; everything else shares one port.
+  let port: number | undefined;
   if (only !== 'worker') {
-    const port = await http.listen(options.port);
-    ctx.logger.info(`http: listening on port ${port} (POST /v1/restyle, GET /healthz, /readyz, /metrics)`);
+    port = await http.listen(options.port);
+    ctx.logger.info(`http: listening on port ${port} (POST /v1/restyle, /v1/post, GET /healthz, /readyz, /metrics)`);
   }
   return {
+    port,
     async stop(deadlineMs = 10_000) {
       // Stop taking work, let in-flight requests finish, then close the platforms; give up at the deadline.
       const graceful = (async () => {
@@ -52,7 +70,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   };
 }
 
-export const cliDeps: CliDeps = { serve, commands: [registerCorpus, registerDiscordCommands] };
+export const cliDeps: CliDeps = { serve, commands: [registerCorpus, registerDiscordCommands, registerTrain, registerModels, registerEval], doctorChecks: [promptHashCheck, slackCheck, discordCheck] };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: processEnv(), cwd: process.cwd() };

@@ -25,6 +25,13 @@ export type ErrorCode =
   // storage
   | 'store_unavailable'
   | 'store_error'
+  // chat platforms (posting through Slack or Discord)
+  | 'platform_unavailable' // not running in this process, or not answering / rate limiting: retry later
+  | 'platform_refused' // the platform refused this post (unknown channel, bot not in it, no permission…)
+  | 'platform_error' // the platform refused our credentials or failed in a way the caller cannot fix
+  // idempotent requests (Idempotency-Key)
+  | 'idempotency_in_progress'
+  | 'idempotency_mismatch'
   // files, chat and the rest
   | 'file_not_found'
   | 'file_invalid'

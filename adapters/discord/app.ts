@@ -13,6 +13,7 @@ import { discordError } from './errors.js';
 import { registerEvents } from './events.js';
 import { registerInteractions } from './interactions.js';
 import { Shower } from './show.js';
+import { discordPoster } from './post.js';
 
 export interface DiscordOptions {
   ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>;
@@ -30,6 +31,7 @@ export interface DiscordOptions {
 
 export interface RunningDiscord extends RunningPlatform {
   readonly client: Client;
+  post: NonNullable<RunningPlatform['post']>;
   readonly bot: Bot;
   /** Resolves once every event received so far has been handled (tests, graceful stop). */
   idle(): Promise<void>;
@@ -47,11 +49,13 @@ export async function startDiscord(options: DiscordOptions): Promise<RunningDisc
   const logger = ctx.logger.child({ platform: 'discord' });
   const client = options.client ?? createDiscordClient(ctx.settings, options.clientOptions);
   const inflight = new InFlight();
-  const bot = new Bot({ ...ctx, actions: new DiscordActions(client.rest, logger), logger, fetch: options.fetch, now: options.now, newId: options.newId });
+  const actions = new DiscordActions(client.rest, logger);
+  const bot = new Bot({ ...ctx, actions, logger, fetch: options.fetch, now: options.now, newId: options.newId });
   const deps: DiscordDeps = { bot, client, settings: ctx.settings, shower: new Shower(client, logger), inflight, logger };
 
   const off = [registerInteractions(client, deps), registerEvents(client, deps)];
   watch(client, logger);
+  guardPackets(client, logger);
 
   try {
     await login(client, token, options.readyTimeoutMs ?? 60_000);
@@ -66,6 +70,7 @@ export async function startDiscord(options: DiscordOptions): Promise<RunningDisc
     client,
     bot,
     ready: () => !stopped && client.isReady(),
+    post: discordPoster(client, actions),
     idle: () => inflight.idle(),
     async stop() {
       if (stopped) return;
@@ -117,6 +122,31 @@ function gatewayRefused(code: number): RestyleError {
   }
   if (code === GatewayCloseCodes.AuthenticationFailed) return new RestyleError('env_missing', 'DISCORD_BOT_TOKEN was rejected by the Discord gateway (4004)');
   return new RestyleError('internal', `the Discord gateway closed the connection (code ${code}: ${GatewayCloseCodes[code] ?? 'unknown'})`);
+}
+
+/**
+ * discord.js builds its objects from a gateway packet synchronously, inside an async handler of
+ * @discordjs/ws: a packet it cannot read (an INTERACTION_CREATE without `data`, a reaction with a null
+ * payload, a shape from a newer API) throws there and becomes an unhandled rejection, which ends a Node
+ * process. Such a packet is dropped here with one log line instead; everything else is untouched.
+ * `handlePacket` is discord.js's private dispatch (v14); if it ever goes away this is a no-op with a warning.
+ */
+export function guardPackets(client: Client, logger: Logger): void {
+  const ws = client.ws as unknown as { handlePacket?: (packet?: unknown, shard?: unknown) => boolean };
+  const handle = ws.handlePacket;
+  if (typeof handle !== 'function') {
+    logger.warn('discord: cannot guard gateway packets (discord.js internals changed); a malformed event may end the process');
+    return;
+  }
+  ws.handlePacket = function guarded(packet?: unknown, shard?: unknown): boolean {
+    try {
+      return handle.call(this, packet, shard);
+    } catch (error) {
+      const event = (packet as { t?: unknown } | null | undefined)?.t;
+      logger.warn({ event: typeof event === 'string' ? event : null, err: (error as Error).message }, 'discord: malformed gateway event dropped');
+      return true;
+    }
+  };
 }
 
 /** discord.js's own news, through our logger (secrets redacted there; the censored-token debug line dropped). */

@@ -14,6 +14,11 @@ const HINTS: Partial<Record<number, string>> = {
   [RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged]: 'the interaction was already answered',
 };
 
+/** The fix for a Discord JSON error code people can fix themselves, if we know one. */
+export function discordHint(code: number): string | undefined {
+  return HINTS[code];
+}
+
 /** A REST failure as a RestyleError with a one-line message (never the token or the request body). */
 export function discordError(error: unknown, what: string): RestyleError {
   if (error instanceof RestyleError) return error;

@@ -10,6 +10,7 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { styleNames } from '../../src/config/load.js';
+import { isRestyleError } from '../../src/errors.js';
 import type { PreviewAction, ReviewAction } from '../../src/bot/types.js';
 import { COMMAND_NAME, MENU_RESTYLE, MENU_SAVE, STYLE_OPTION, toBotCommand } from './commands.js';
 import { messageRef } from './convert.js';
@@ -25,20 +26,47 @@ import { BUTTON_ID, EDIT_INPUT, EDIT_MODAL_PREFIX, editModal, INPUT_LIMIT } from
  * processes, because Discord accepts only one acknowledgement per interaction.
  */
 export function registerInteractions(client: Client, deps: DiscordDeps): () => void {
-  const listener = (interaction: Interaction): void => track(deps, interactionName(interaction), () => handle(interaction, deps));
+  const listener = (interaction: Interaction): void =>
+    track(deps, interactionName(interaction), async () => {
+      try {
+        await handle(interaction, deps);
+      } catch (error) {
+        await apologize(interaction, error, deps);
+        throw error;
+      }
+    });
   client.on(Events.InteractionCreate, listener);
   return () => client.off(Events.InteractionCreate, listener);
+}
+
+/**
+ * A handler that fails after deferring would leave the person looking at "thinking…" until Discord gives
+ * up: tell them in one line instead (the error itself is logged by `track`). Best effort.
+ */
+async function apologize(interaction: Interaction, error: unknown, deps: DiscordDeps): Promise<void> {
+  if (!interaction.isRepliable()) return;
+  const text = `That did not work: ${isRestyleError(error) ? error.message : 'restyle could not handle this interaction (the error is in its log)'}`;
+  const message = { content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
+  try {
+    // deferUpdate on a button (or a modal opened from one) keeps its message: do not overwrite the preview.
+    const onMessage = interaction.isMessageComponent() || (interaction.isModalSubmit() && interaction.isFromMessage());
+    if (interaction.deferred && !interaction.replied && !onMessage) await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
+    else if (interaction.deferred || interaction.replied) await interaction.followUp(message);
+    else await interaction.reply(message);
+  } catch (e) {
+    deps.logger.debug({ err: discordError(e, 'reporting a failure').message }, 'discord: could not tell the user about a failure');
+  }
 }
 
 async function handle(interaction: Interaction, deps: DiscordDeps): Promise<void> {
   if (interaction.isAutocomplete()) return autocomplete(interaction, deps);
   if (interaction.isChatInputCommand() && interaction.commandName === COMMAND_NAME) return slashCommand(interaction, deps);
   if (interaction.isMessageContextMenuCommand() && (interaction.commandName === MENU_RESTYLE || interaction.commandName === MENU_SAVE)) return contextMenu(interaction, deps);
-  if (interaction.isButton()) {
+  if (interaction.isButton() && typeof interaction.customId === 'string') {
     const m = BUTTON_ID.exec(interaction.customId);
     if (m) return buttonPress(interaction, m[1] as PreviewAction | ReviewAction, m[2]!, deps);
   }
-  if (interaction.isModalSubmit() && interaction.customId.startsWith(EDIT_MODAL_PREFIX)) return editSubmitted(interaction, deps);
+  if (interaction.isModalSubmit() && typeof interaction.customId === 'string' && interaction.customId.startsWith(EDIT_MODAL_PREFIX)) return editSubmitted(interaction, deps);
 }
 
 /** Acknowledge; false when another process (or an earlier attempt) already did, or it is too late. */
@@ -116,7 +144,7 @@ async function autocomplete(interaction: AutocompleteInteraction, deps: DiscordD
 }
 
 function interactionName(interaction: Interaction): string {
-  if (interaction.isCommand() || interaction.isAutocomplete()) return `/${interaction.commandName}`;
-  if (interaction.isMessageComponent() || interaction.isModalSubmit()) return `interaction ${interaction.customId.split(':').slice(0, 2).join(':')}`;
+  if (interaction.isCommand() || interaction.isAutocomplete()) return `/${String(interaction.commandName)}`;
+  if (interaction.isMessageComponent() || interaction.isModalSubmit()) return `interaction ${String(interaction.customId).split(':').slice(0, 2).join(':')}`;
   return 'interaction';
 }

@@ -5,6 +5,7 @@ import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { readJson } from './body.js';
+import { postRoute, type PlatformSlot, type Poster } from './post.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -19,6 +20,10 @@ export interface HttpServer extends HttpMount {
   /** Add a readiness check for `GET /readyz` (the store is always checked). */
   addReadiness(name: string, check: () => boolean | Promise<boolean>): void;
   route(method: string, path: string, handler: Handler): void;
+  /** Let `POST /v1/post` reach a running platform: channels `<platform>:…` are posted with `post`. */
+  addPoster(platform: string, post: Poster): void;
+  /** Why `<platform>:` channels cannot be posted to from this process (`POST /v1/post` answers 503 with it). */
+  posterUnavailable(platform: string, reason: string): void;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -51,11 +56,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   llm_auth: 502,
   store_unavailable: 503,
   env_missing: 500,
+  platform_unavailable: 503,
+  platform_refused: 422,
+  platform_error: 502,
+  idempotency_in_progress: 409,
+  idempotency_mismatch: 422,
 };
 
 /**
- * restyle's HTTP API (`POST /v1/restyle`, `GET /healthz`) on plain node:http, with room for platforms to
- * mount their own endpoints (Slack's `/slack/events`) on the same port.
+ * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, `GET /healthz`) on plain node:http, with room for
+ * platforms to mount their own endpoints (Slack's `/slack/events`) on the same port.
  */
 export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOptions): HttpServer {
   const routes = new Map<string, Handler>();
@@ -69,6 +79,11 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     const b = Buffer.from(token);
     return a.length === b.length && timingSafeEqual(a, b);
   };
+
+  const requireAuth = (req: IncomingMessage): void => {
+    if (!authorized(req)) throw new RestyleError('permission_denied', 'missing or wrong bearer token (RESTYLE_API_TOKEN)', { details: { status: 401 } });
+  };
+  const platforms = new Map<string, PlatformSlot>();
 
   const readiness = new Map<string, () => boolean | Promise<boolean>>();
   readiness.set('store', async () => {
@@ -89,7 +104,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     res.end(body);
   });
   routes.set('POST /v1/restyle', async (req, res) => {
-    if (!authorized(req)) throw new RestyleError('permission_denied', 'missing or wrong bearer token (RESTYLE_API_TOKEN)', { details: { status: 401 } });
+    requireAuth(req);
     const parsed = restyleBody.safeParse(await readJson(req, bodyLimit));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -100,6 +115,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     const { text, ...options } = parsed.data;
     sendJson(res, 200, await ctx.restyler.restyle(text, options));
   });
+  routes.set('POST /v1/post', postRoute({ ctx, bodyLimit, authorize: requireAuth, platform: (name) => platforms.get(name), send: sendJson }));
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -135,6 +151,12 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     addReadiness(name, check) {
       readiness.set(name, check);
     },
+    addPoster(platform, post) {
+      platforms.set(platform, { post });
+    },
+    posterUnavailable(platform, reason) {
+      platforms.set(platform, { unavailable: reason });
+    },
     mount(prefix, handler) {
       mounts.push({ prefix, handler });
     },
@@ -162,9 +184,9 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 

@@ -13,7 +13,8 @@ export const METADATA_EVENT = 'restyle_reply';
 
 /**
  * What the use cases may do in Slack: post (split within limits, mentions guarded, credited, with
- * message metadata naming the style, model and the neutral text's hash).
+ * message metadata naming the style, model and the neutral text's hash). Posts are final text: they never
+ * pass through the restyleSlack middleware again.
  */
 export class SlackActions implements ChatActions {
   constructor(
@@ -33,7 +34,9 @@ export class SlackActions implements ChatActions {
     for (const [i, part] of parts.entries()) {
       const credit = i === parts.length - 1 && options.onBehalfOf ? creditLine(options.onBehalfOf.id, origin?.style) : undefined;
       try {
-        const res = await this.client.chat.postMessage({
+        // The text is final. apiCall goes around `client.chat.postMessage`, which restyleSlack (the middleware
+        // for existing Bolt apps) replaces on clients it sees: already-styled text is never styled twice.
+        const args: webApi.ChatPostMessageArguments = {
           channel: place.channelId,
           text: part,
           ...(credit
@@ -47,7 +50,8 @@ export class SlackActions implements ChatActions {
           ...(options.thread ? { thread_ts: options.thread } : {}),
           ...(metadata ? { metadata } : {}),
           unfurl_links: false,
-        });
+        };
+        const res = (await this.client.apiCall('chat.postMessage', { ...args })) as webApi.ChatPostMessageResponse;
         if (res.ts) ids.push(res.ts);
       } catch (error) {
         throw slackError(error, 'chat.postMessage');

@@ -13,6 +13,7 @@ import { boltLogger } from './logger.js';
 import { SlackActions } from './actions.js';
 import { chooseReceiver } from './receiver.js';
 import { Shower } from './show.js';
+import { slackPoster } from './post.js';
 
 export interface SlackOptions {
   ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>;
@@ -28,6 +29,7 @@ export interface SlackOptions {
 
 export interface RunningSlack extends RunningPlatform {
   readonly app: App;
+  post: NonNullable<RunningPlatform['post']>;
   readonly bot: Bot;
   readonly mode: 'http' | 'socket';
   /** Resolves once every event received so far has been handled (tests, graceful stop). */
@@ -60,7 +62,8 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   }
 
   const client = app.client;
-  const bot = new Bot({ ...ctx, actions: new SlackActions(client, logger), logger, fetch: fetchFn, now: options.now, newId: options.newId });
+  const actions = new SlackActions(client, logger);
+  const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
   const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger };
 
   app.use(dedupeEvents(ctx.store, logger));
@@ -83,6 +86,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     bot,
     mode: choice.mode,
     ready: () => !stopped && choice.connected(),
+    post: slackPoster(actions),
     idle: () => choice.inflight.idle(),
     async stop() {
       if (stopped) return;

@@ -14,6 +14,11 @@ const HINTS: Record<string, string> = {
   expired_trigger_id: 'the button press is too old to open a dialog; press Edit again',
 };
 
+/** The fix for a Slack error code people can fix themselves, if we know one. */
+export function slackHint(code: string): string | undefined {
+  return HINTS[code];
+}
+
 /** A Web API failure as a RestyleError with a one-line message (never the token or the request). */
 export function slackError(error: unknown, method: string): RestyleError {
   if (error instanceof RestyleError) return error;

@@ -24,6 +24,21 @@ interface ReactionEventLike {
   item: { type: string; channel?: string; ts?: string };
 }
 
+/** A reaction to a message with everything the handlers read (the request check only vouches for `event.type`). */
+function isReaction(r: Partial<ReactionEventLike>): r is ReactionEventLike & { item: { channel: string; ts: string } } {
+  return (
+    typeof r.user === 'string' &&
+    typeof r.reaction === 'string' &&
+    typeof r.item === 'object' &&
+    r.item !== null &&
+    r.item.type === 'message' &&
+    typeof r.item.channel === 'string' &&
+    r.item.channel !== '' &&
+    typeof r.item.ts === 'string' &&
+    r.item.ts !== ''
+  );
+}
+
 /**
  * Mentions and DMs (answered through the answer source, styled, replied in the thread), reactions (⭐
  * saves, 👍/👎 feedback, removal retracts) and deleted messages (their samples go too).
@@ -40,7 +55,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   app.event('app_mention', async ({ event, context }) => {
     // Other bots mentioning us could loop forever.
-    if (event.bot_id || !event.user) return;
+    if (event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
     await safely(deps, 'app_mention', () =>
       answer({ user: event.user!, channel: event.channel, text: event.text, ts: event.ts, thread_ts: event.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, false),
     );
@@ -48,22 +63,22 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   app.event('message', async ({ event, context }) => {
     const m = event as unknown as MessageEventLike;
-    if (m.subtype === 'message_deleted' && m.deleted_ts) {
+    if (m.subtype === 'message_deleted' && typeof m.deleted_ts === 'string' && typeof m.channel === 'string') {
       await safely(deps, 'message_deleted', async () => {
         await bot.messageDeleted({ place: slackPlace(m.channel), messageId: m.deleted_ts! });
       });
       return;
     }
     // DMs only: channel messages that mention the bot arrive as app_mention too.
-    if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user || typeof m.text !== 'string') return;
+    if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user || typeof m.text !== 'string' || typeof m.channel !== 'string') return;
     await safely(deps, 'direct message', () =>
       answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true),
     );
   });
 
   app.event('reaction_added', async ({ event }) => {
-    const r = event as unknown as ReactionEventLike;
-    if (r.item.type !== 'message' || !r.item.channel || !r.item.ts || !bot.wantsReaction(r.reaction)) return;
+    const r = event as unknown as Partial<ReactionEventLike>;
+    if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
     const channel = r.item.channel;
     const ts = r.item.ts;
     await safely(deps, 'reaction_added', async () => {
@@ -84,8 +99,8 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   });
 
   app.event('reaction_removed', async ({ event }) => {
-    const r = event as unknown as ReactionEventLike;
-    if (r.item.type !== 'message' || !r.item.channel || !r.item.ts || !bot.wantsReaction(r.reaction)) return;
+    const r = event as unknown as Partial<ReactionEventLike>;
+    if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
     const channel = r.item.channel;
     const ts = r.item.ts;
     await safely(deps, 'reaction_removed', async () => {

@@ -38,12 +38,17 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
   });
 
   app.view(EDIT_CALLBACK, async ({ ack, body, view }) => {
+    const meta = editMeta(view.private_metadata);
+    if (!meta) {
+      // Not from our Edit button (or from an older version): say so in the modal rather than close it silently.
+      await ack({ response_action: 'errors', errors: { [EDIT_BLOCK]: 'This editor no longer belongs to a preview: close it and press Edit on the preview again.' } });
+      return;
+    }
     await ack();
     await safely(deps, 'edit submission', async () => {
-      const meta = JSON.parse(view.private_metadata || '{}') as { id?: string; responseUrl?: string; channel?: string };
-      const text = view.state.values[EDIT_BLOCK]?.[EDIT_INPUT]?.value ?? '';
+      const text = view.state?.values?.[EDIT_BLOCK]?.[EDIT_INPUT]?.value ?? '';
       const actor = await directory.actor(body.user.id);
-      const reply = await bot.submitEdit({ actor, id: meta.id ?? '', text });
+      const reply = await bot.submitEdit({ actor, id: meta.id, text });
       await shower.show(reply, { channel: meta.channel ?? '', user: body.user.id, responseUrl: meta.responseUrl, fromButton: true });
     });
   });
@@ -65,6 +70,24 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
       await shower.show(reply, { channel: shortcut.channel.id, user: shortcut.user.id, responseUrl: shortcut.response_url });
     });
   });
+}
+
+/** The Edit modal's private_metadata (written by `editModal`); null when it is not ours. */
+function editMeta(raw: string | undefined): { id: string; responseUrl?: string; channel?: string } | null {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(raw || 'null');
+  } catch {
+    return null;
+  }
+  if (typeof meta !== 'object' || meta === null) return null;
+  const m = meta as Record<string, unknown>;
+  if (typeof m.id !== 'string' || m.id === '') return null;
+  return {
+    id: m.id,
+    ...(typeof m.responseUrl === 'string' ? { responseUrl: m.responseUrl } : {}),
+    ...(typeof m.channel === 'string' ? { channel: m.channel } : {}),
+  };
 }
 
 function messageRef(shortcut: MessageShortcut): MessageRef {

@@ -1,10 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTPReceiver, SocketModeReceiver, type App, type Receiver } from '@slack/bolt';
+import { ErrorCode, HTTPReceiver, SocketModeReceiver, isValidSlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { InFlight } from '../../src/util/inflight.js';
 import { boltLogger } from './logger.js';
+import { checkSlackRequest, parseSlackBody, SLACK_BODY_LIMIT } from './request-check.js';
 
 /** Bolt's default path for commands, events, interactivity and shortcuts alike. */
 export const EVENTS_PATH = '/slack/events';
@@ -46,17 +48,107 @@ export function chooseReceiver(options: {
   }
   if (!options.signingSecret) throw new RestyleError('env_missing', 'SLACK_SIGNING_SECRET is not set: Slack over HTTP needs it (or set SLACK_APP_TOKEN for Socket Mode)');
   if (!options.http) throw new RestyleError('internal', 'slack: HTTP mode needs the shared HTTP server to mount on');
-  const inner = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: EVENTS_PATH, logger, processBeforeResponse: false });
+  const signingSecret = options.signingSecret;
+  const log = options.logger;
+  const inner = new HTTPReceiver({
+    signingSecret,
+    endpoints: EVENTS_PATH,
+    logger,
+    processBeforeResponse: false,
+    bodyLimit: SLACK_BODY_LIMIT,
+    // Bolt answers 500 (which Slack retries) when a payload breaks it before ack(); that is a bad request.
+    processEventErrorHandler: async ({ error, response }) => {
+      if (response.headersSent) {
+        log.error({ err: error.message }, 'slack: a listener failed after ack()');
+        return false;
+      }
+      if ((error as { code?: string }).code === ErrorCode.AuthorizationError) {
+        response.writeHead(401).end();
+        return true;
+      }
+      refuse(response, 400, 'input_invalid', `Slack request could not be processed: ${firstLine(error.message)}`, log);
+      return true;
+    },
+    // Only if nothing answered at all (tracked() answers unhandled requests as soon as the app is done).
+    unhandledRequestHandler: ({ request, response }) => {
+      if (response.headersSent) return;
+      log.warn({ path: request.url }, 'slack: request not acknowledged within 3 s');
+      refuse(response, 404, 'not_found', 'no handler acknowledged this Slack request', log);
+    },
+  });
   options.http.mount(EVENTS_PATH, (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      inner.requestListener(req, res);
-    } catch {
-      // HTTPReceiver throws for anything but POST /slack/events.
-      res.writeHead(req.method === 'POST' ? 404 : 405, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'not_found', message: `Slack events are POST ${EVENTS_PATH}` } }));
-    }
+    const dispatch = (): void => {
+      try {
+        responses.run(res, () => inner.requestListener(req, res));
+      } catch {
+        // HTTPReceiver throws for anything but POST /slack/events.
+        res.writeHead(req.method === 'POST' ? 404 : 405, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'not_found', message: `Slack events are POST ${EVENTS_PATH}` } }));
+      }
+    };
+    if (req.method !== 'POST') return dispatch();
+    screen(req, res, signingSecret, log).then(
+      (pass) => pass && dispatch(),
+      (error: unknown) => {
+        log.warn({ err: (error as Error).message }, 'slack: could not read the request');
+        if (!res.headersSent) refuse(res, 400, 'input_invalid', 'Slack request could not be read', log);
+      },
+    );
   });
   return { receiver: tracked(inner, inflight), mode: 'http', inflight, connected: () => true };
+}
+
+/** The HTTP response of the Slack request being processed (HTTP mode), so an unhandled one is answered at once. */
+const responses = new AsyncLocalStorage<ServerResponse>();
+
+/**
+ * Read the body (Bolt takes the buffered request as is) and refuse what Bolt cannot take: 401 when the
+ * signature is wrong, as Bolt would; 400 with the reason when it is right but the payload is not one
+ * Slack sends. True: hand the request to Bolt.
+ */
+async function screen(req: IncomingMessage, res: ServerResponse, signingSecret: string, logger: Logger): Promise<boolean> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > SLACK_BODY_LIMIT) {
+      refuse(res, 413, 'text_too_long', `Slack request body is larger than ${SLACK_BODY_LIMIT} bytes`, logger);
+      return false;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const rawBody = Buffer.concat(chunks);
+  (req as IncomingMessage & { rawBody?: Buffer }).rawBody = rawBody;
+  const raw = rawBody.toString();
+  let problem: string;
+  try {
+    const check = checkSlackRequest(parseSlackBody(raw, req.headers['content-type']));
+    if (check.ok) return true;
+    problem = check.problem;
+  } catch (error) {
+    problem = `the body is not valid JSON or form data (${firstLine((error as Error).message)})`;
+  }
+  const signature = req.headers['x-slack-signature'];
+  const timestamp = Number(req.headers['x-slack-request-timestamp']);
+  const signed = typeof signature === 'string' && Number.isFinite(timestamp) && isValidSlackRequest({ signingSecret, body: raw, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } });
+  if (!signed) {
+    logger.warn('slack: request refused: bad or missing signature');
+    res.writeHead(401).end();
+    return false;
+  }
+  refuse(res, 400, 'input_invalid', `Slack request refused: ${problem}`, logger);
+  return false;
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string, logger: Logger): void {
+  if (status !== 404) logger.warn({ status }, message);
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 300);
 }
 
 /** The receiver sees a stand-in app whose processEvent is counted from the moment it is dispatched. */
@@ -64,7 +156,21 @@ function tracked(inner: Receiver, inflight: InFlight): Receiver {
   return {
     init(app: App) {
       const proxy = Object.create(app) as App;
-      proxy.processEvent = (event) => inflight.run(() => app.processEvent(event));
+      proxy.processEvent = (event) =>
+        inflight.run(async () => {
+          let acked = false;
+          const ack: ReceiverEvent['ack'] = (response) => {
+            acked = true;
+            return event.ack(response);
+          };
+          await app.processEvent({ ...event, ack });
+          // Every listener has run: nothing will acknowledge it now, so say so instead of letting Slack wait 3 s.
+          const res = responses.getStore();
+          if (!acked && res && !res.headersSent) {
+            res.writeHead(404, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: { code: 'not_found', message: 'restyle has no handler for this Slack request' } }));
+          }
+        });
       inner.init(proxy);
     },
     start: (...args: unknown[]) => inner.start(...args),

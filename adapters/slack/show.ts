@@ -64,11 +64,16 @@ export class Shower {
       const body = replace
         ? { ...message, replace_original: true, ...(message.blocks ? {} : { blocks: [] }) }
         : { ...message, response_type: 'ephemeral', replace_original: false };
-      const res = await this.fetchFn(target.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      // Drain the body so the connection is reused.
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.ok) return;
-      this.logger.warn({ status: res.status }, 'slack: response_url refused the reply; posting it as an ephemeral message');
+      try {
+        const res = await this.fetchFn(target.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        // Drain the body so the connection is reused.
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) return;
+        this.logger.warn({ status: res.status }, 'slack: response_url refused the reply; posting it as an ephemeral message');
+      } catch (error) {
+        // Unreachable or not a URL at all: the person still gets the answer.
+        this.logger.warn({ err: (error as Error).message }, 'slack: response_url failed; posting the reply as an ephemeral message');
+      }
     }
     try {
       await this.client.chat.postEphemeral({

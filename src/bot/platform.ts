@@ -19,6 +19,32 @@ export interface RunningPlatform {
   /** Connected and able to post (for /readyz). */
   ready(): boolean;
   stop(): Promise<void>;
+  /**
+   * Post text that is final (already styled: the platform must not restyle it) to one of its channels,
+   * for `POST /v1/post`. Resolves only once the platform's API accepted the message. Fails with a
+   * RestyleError: `input_invalid` (malformed channel or thread, field named), `platform_refused` (the
+   * platform said no to this post, its own error code in the message), `platform_unavailable` (not
+   * answering, rate limited) or `platform_error` (our credentials or anything else).
+   */
+  post?(message: OutgoingMessage): Promise<PostedMessage>;
+}
+
+/** A message for `RunningPlatform.post`. */
+export interface OutgoingMessage {
+  /** Platform-qualified channel key: `slack:C0123ABC`, `discord:112233445566778899`. */
+  channel: string;
+  text: string;
+  /** Where in the channel: the parent message's ts (Slack), a thread of the channel (Discord). */
+  thread?: string;
+  /** The neutral text it was styled from: posts can never ping more than it did; Slack metadata names the style. */
+  origin?: { style: string | null; model: string | null; neutral: string };
+}
+
+export interface PostedMessage {
+  /** The message's platform id (Slack ts, Discord message id); the first part's when the text was split. */
+  id: string;
+  /** Every message the text was split into (the platform's length limit), in order. */
+  ids: string[];
 }
 
 /** Lets a platform serve routes on the shared HTTP port (Slack's `POST /slack/events`). */

@@ -7,7 +7,7 @@
 const PATTERNS: RegExp[] = [
   /(`+)[^`]*?\1/, // inline code (any backtick run length)
   /<(?:[@#!]|a?:\w+:|t:|\/|https?:|mailto:|tel:)[^<>\s|]*(?:\|[^<>]*)?>/, // Slack <@U…> <#C…|x> <!here> <url|label>; Discord <@…> <#…> <:name:id> <t:…> </cmd:id>
-  /\bhttps?:\/\/[^\s<>()]+(?:\([^\s<>()]*\)[^\s<>()]*)*[^\s<>().,;:!?'"\]]/, // bare URLs, without trailing punctuation
+  /https?:\/\/[^\s<>()]+(?:\([^\s<>()]*\)[^\s<>()]*)*[^\s<>().,;:!?'"\]]/, // bare URLs (even glued to a word), without trailing punctuation
   /\bwww\.[^\s<>()]+[^\s<>().,;:!?'"\]]/,
   /(?<![\w:])(?::[a-z0-9_+-]{1,64}:)+(?![\w:])/, // :emoji: and :wave::skin-tone-2:
   /(?<!\w)@(?:everyone|here|channel)\b/, // plain-text mass mentions
@@ -30,14 +30,28 @@ export interface Protected {
 }
 
 export function protect(text: string): Protected {
-  // Pick brackets the text does not already contain, so a literal "⟦0⟧" in the input can't be confused.
-  const [open, close] = BRACKETS.find(([o, c]) => !text.includes(o) && !text.includes(c)) ?? BRACKETS[0]!;
+  const [open, close] = brackets(text);
   const spans: string[] = [];
   const out = text.replace(COMBINED, (span) => {
     spans.push(span);
     return `${open}${spans.length - 1}${close}`;
   });
   return { text: out, spans, open, close };
+}
+
+/**
+ * Brackets the text does not already contain, so a literal "⟦0⟧" in the input can't be confused with a
+ * placeholder. A text using all three pairs (one about placeholders, say) gets two private-use characters.
+ */
+function brackets(text: string): readonly [string, string] {
+  const free = BRACKETS.find(([o, c]) => !text.includes(o) && !text.includes(c));
+  if (free) return free;
+  const unused: string[] = [];
+  for (let cp = 0xe000; unused.length < 2 && cp <= 0xf8ff; cp++) {
+    const ch = String.fromCodePoint(cp);
+    if (!text.includes(ch)) unused.push(ch);
+  }
+  return [unused[0]!, unused[1]!];
 }
 
 /** Put the spans back; `null` when the reply lost, repeated, altered or invented a placeholder. */

@@ -14,6 +14,7 @@ export type NamespaceName =
   | 'jobs' // training jobs being watched
   | 'models' // model registry
   | 'previews' // /restyle previews waiting for a button press (TTL)
+  | 'idempotency' // HTTP API responses by Idempotency-Key (TTL)
   | 'meta';
 
 export interface Namespace<T> {
@@ -33,7 +34,8 @@ export interface Store {
   ns<T>(name: NamespaceName): Namespace<T>;
   /**
    * Atomic set-if-absent with a TTL: true for the first caller only, across processes
-   * (Redis `SET NX PX`, SQLite unique insert). Used to dedupe Slack retries and double reactions.
+   * (Redis `SET NX PX`, SQLite unique insert). Used to dedupe Slack retries and double reactions, and
+   * to run an HTTP request with an Idempotency-Key once.
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
   /** Give a claim back (e.g. the work it guarded failed and may be retried). */

@@ -1,0 +1,74 @@
+import { DiscordAPIError, type Client } from 'discord.js';
+import type { OutgoingMessage, PostedMessage } from '../../src/bot/platform.js';
+import type { Place } from '../../src/bot/types.js';
+import { RestyleError } from '../../src/errors.js';
+import type { DiscordActions } from './actions.js';
+import { PLATFORM } from './convert.js';
+import { discordHint } from './errors.js';
+
+const SNOWFLAKE = /^\d{15,21}$/;
+
+/**
+ * `RunningPlatform.post` for Discord: a REST create-message (`POST /channels/{id}/messages`), split at
+ * 2,000 characters by DiscordActions, pinging only whom the neutral text mentioned. Resolves once Discord
+ * answered with the message.
+ *
+ * `thread` is a Discord thread (its id; for a thread started from a message that is the message's id) of
+ * `channel`: the message goes into the thread, and the style is the channel's, as for the bot's own
+ * answers in threads. It is checked to be a thread of that channel, so a mapping can't be borrowed. (It
+ * is not a message to reply to.)
+ */
+export function discordPoster(client: Client, actions: DiscordActions): (message: OutgoingMessage) => Promise<PostedMessage> {
+  return async (message) => {
+    const channelId = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
+    if (!SNOWFLAKE.test(channelId)) {
+      throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Discord channel; use discord:<channel id>, e.g. discord:112233445566778899 (Developer Mode → right-click the channel → Copy Channel ID)`, {
+        details: { field: 'channel' },
+      });
+    }
+    let target = channelId;
+    if (message.thread !== undefined) {
+      if (!SNOWFLAKE.test(message.thread)) {
+        throw new RestyleError('input_invalid', `thread: "${message.thread}" is not a Discord thread id (right-click the thread → Copy Thread ID)`, { details: { field: 'thread' } });
+      }
+      let thread;
+      try {
+        thread = await client.channels.fetch(message.thread);
+      } catch (error) {
+        throw postError(error, `thread ${message.thread}`);
+      }
+      if (!thread?.isThread()) {
+        throw new RestyleError('input_invalid', `thread: ${message.thread} is not a thread (post to a channel with channel: "discord:${message.thread}")`, { details: { field: 'thread' } });
+      }
+      if (thread.parentId !== channelId) {
+        throw new RestyleError('input_invalid', `thread: ${message.thread} is a thread of discord:${thread.parentId ?? '?'}, not of ${message.channel}`, { details: { field: 'thread' } });
+      }
+      target = thread.id;
+    }
+    const place: Place = { key: `${PLATFORM}:${channelId}`, platform: PLATFORM, channelId: target, isDirect: false };
+    let ids: string[];
+    try {
+      ids = await actions.post(place, message.text, message.origin ? { origin: message.origin } : {});
+    } catch (error) {
+      throw postError(error, 'the post');
+    }
+    if (ids.length === 0) throw new RestyleError('platform_error', 'Discord answered without a message id');
+    return { id: ids[0]!, ids };
+  };
+}
+
+/** A failed REST call, classified for the API caller with Discord's own error code in the message. */
+function postError(error: unknown, what: string): RestyleError {
+  const api = error instanceof DiscordAPIError ? error : error instanceof Error && error.cause instanceof DiscordAPIError ? error.cause : undefined;
+  if (!api) {
+    const reason = error instanceof RestyleError ? error.message : error instanceof Error ? error.message : String(error);
+    return new RestyleError('platform_unavailable', `Discord did not take ${what}: ${reason}`, { cause: error, retryable: true });
+  }
+  const code = typeof api.code === 'number' ? api.code : 0;
+  const hint = discordHint(code);
+  const said = `${api.message} (HTTP ${api.status}${code ? `, code ${code}` : ''})${hint ? `: ${hint}` : ''}`;
+  const details = { platformError: code || api.status };
+  if (api.status === 401) return new RestyleError('platform_error', `Discord refused DISCORD_BOT_TOKEN (HTTP 401) for ${what}`, { cause: error, details });
+  if (api.status === 429 || api.status >= 500) return new RestyleError('platform_unavailable', `Discord could not take ${what}: ${said}; try again later`, { cause: error, retryable: true, details });
+  return new RestyleError('platform_refused', `Discord refused ${what}: ${said}`, { cause: error, details });
+}

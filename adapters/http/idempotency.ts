@@ -1,0 +1,166 @@
+import type { IncomingMessage } from 'node:http';
+import { RestyleError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import type { Namespace, Store } from '../../src/store/types.js';
+import { sha256 } from '../../src/util/hash.js';
+
+/** What a key's first request answered, or that it is still running. */
+interface Entry {
+  /** sha256 of the route and the canonical body: the same key with another body is refused. */
+  fingerprint: string;
+  state: 'running' | 'done';
+  status?: number;
+  body?: unknown;
+  at: string;
+}
+
+export interface IdempotentResponse {
+  status: number;
+  body: unknown;
+  /** True when this is the stored answer of an earlier request (header `Idempotent-Replayed: true`). */
+  replayed: boolean;
+}
+
+export interface IdempotencyOptions {
+  /** Keeps the keys of different routes apart (`/v1/post`). */
+  scope: string;
+  /** How long a finished request's answer is replayed (24 h). */
+  resultTtlMs?: number;
+  /**
+   * How long a running request holds its key. Longer than any request can take (the platform clients retry
+   * for a while), so a slow first request is never run twice; also how long a request whose process died
+   * leaves its key "in progress".
+   */
+  lockTtlMs?: number;
+  logger?: Logger;
+  /** Counts answers given without running (metrics). */
+  onShortcut?(result: 'replayed' | 'in_progress' | 'mismatch'): void;
+}
+
+export const RESULT_TTL_MS = 24 * 3600 * 1000;
+export const LOCK_TTL_MS = 40 * 60 * 1000;
+const HEADER = 'idempotency-key';
+
+/** The request's Idempotency-Key, or undefined; a malformed one is a 400 naming the header. */
+export function idempotencyKey(req: IncomingMessage): string | undefined {
+  const raw = req.headers[HEADER];
+  if (raw === undefined) return undefined;
+  const key = (Array.isArray(raw) ? raw.join(',') : raw).trim();
+  if (!/^[\x20-\x7e]{1,255}$/.test(key)) {
+    throw new RestyleError('input_invalid', 'Idempotency-Key: 1 to 255 printable ASCII characters (a UUID is a good key)', { details: { status: 400, field: 'Idempotency-Key' } });
+  }
+  return key;
+}
+
+/**
+ * Stripe-style idempotent requests over the store: the first request with a key runs; its 2xx answer is kept
+ * 24 h and replayed to every later request with that key, which then runs nothing. While it runs, the same
+ * key gets 409 `idempotency_in_progress`; with a different body, 422 `idempotency_mismatch`. A failed run
+ * keeps nothing and gives the key back, so a retry runs again.
+ *
+ * Exactly one runner per key across processes and restarts: the store's atomic claim (Redis SET NX PX,
+ * SQLite unique insert) decides, and the answer lives in the store's `idempotency` namespace.
+ */
+export class Idempotency {
+  private readonly ns: Namespace<Entry>;
+  private readonly resultTtlMs: number;
+  private readonly lockTtlMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: IdempotencyOptions,
+  ) {
+    this.ns = store.ns<Entry>('idempotency');
+    this.resultTtlMs = options.resultTtlMs ?? RESULT_TTL_MS;
+    this.lockTtlMs = options.lockTtlMs ?? LOCK_TTL_MS;
+  }
+
+  /** Fingerprint of a request body: key order does not matter. */
+  fingerprint(body: unknown): string {
+    return sha256(this.options.scope, canonical(body));
+  }
+
+  async run(key: string, fingerprint: string, fn: () => Promise<{ status: number; body: unknown }>): Promise<IdempotentResponse> {
+    const id = `${this.options.scope}:${sha256(key)}`;
+    const claim = `idempotency:${id}`;
+    const known = await this.ns.get(id);
+    if (known) return this.answer(known, fingerprint);
+    if (!(await this.store.claim(claim, this.lockTtlMs))) {
+      // Another request holds the key: it is running, or it finished between our read and the claim.
+      const now = await this.ns.get(id);
+      if (now) return this.answer(now, fingerprint);
+      this.options.onShortcut?.('in_progress');
+      throw inProgress();
+    }
+    let done: Entry | undefined;
+    try {
+      // Ours now. A finished entry can only be here if it was written after our first read (its claim
+      // expiring meanwhile); it stays, and answers.
+      done = await this.ns.get(id);
+      // Visible to concurrent requests, so one with another body hears 422 rather than 409.
+      if (done?.state !== 'done') await this.ns.set(id, { fingerprint, state: 'running', at: new Date().toISOString() }, this.lockTtlMs);
+    } catch (error) {
+      await this.giveBack(id, claim);
+      throw error;
+    }
+    if (done?.state === 'done') return this.answer(done, fingerprint);
+
+    let result: { status: number; body: unknown };
+    try {
+      result = await fn();
+    } catch (error) {
+      await this.giveBack(id, claim);
+      throw error;
+    }
+    try {
+      await this.ns.set(id, { fingerprint, state: 'done', status: result.status, body: result.body, at: new Date().toISOString() }, this.resultTtlMs);
+    } catch (error) {
+      // It ran and the caller gets its answer; the claim keeps retries from running it again for lockTtlMs.
+      this.options.logger?.warn({ err: (error as Error).message, scope: this.options.scope }, 'idempotency: could not store the answer; retries with this key get 409 until the lock expires');
+    }
+    return { ...result, replayed: false };
+  }
+
+  private answer(entry: Entry, fingerprint: string): IdempotentResponse {
+    if (entry.fingerprint !== fingerprint) {
+      this.options.onShortcut?.('mismatch');
+      throw new RestyleError('idempotency_mismatch', 'Idempotency-Key: this key was used with a different request body; use a new key for a new request', {
+        details: { status: 422 },
+      });
+    }
+    if (entry.state !== 'done' || entry.status === undefined) {
+      this.options.onShortcut?.('in_progress');
+      throw inProgress();
+    }
+    this.options.onShortcut?.('replayed');
+    return { status: entry.status, body: entry.body, replayed: true };
+  }
+
+  private async giveBack(id: string, claim: string): Promise<void> {
+    try {
+      await this.ns.delete(id);
+      await this.store.release(claim);
+    } catch (error) {
+      this.options.logger?.warn({ err: (error as Error).message, scope: this.options.scope }, 'idempotency: could not release the key; a retry with it gets 409 until the lock expires');
+    }
+  }
+}
+
+function inProgress(): RestyleError {
+  return new RestyleError('idempotency_in_progress', 'Idempotency-Key: a request with this key is still running; retry after it finishes to get its answer', {
+    details: { status: 409 },
+    retryable: true,
+  });
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { AppContext } from '../../src/app.js';
+import { ReplyOrigins } from '../../src/bot/origins.js';
+import type { RunningPlatform } from '../../src/bot/platform.js';
+import { guardMentions } from '../../src/bot/safety.js';
+import { CHANNEL_KEY } from '../../src/config/schema.js';
+import { RestyleError } from '../../src/errors.js';
+import { readJson } from './body.js';
+import { Idempotency, idempotencyKey } from './idempotency.js';
+
+/** Posts final text to one of a running platform's channels (`RunningPlatform.post`). */
+export type Poster = NonNullable<RunningPlatform['post']>;
+
+/** A platform as `POST /v1/post` sees it: running here, or why not. */
+export type PlatformSlot = { post: Poster } | { unavailable: string };
+
+export interface PostRouteDeps {
+  ctx: Pick<AppContext, 'restyler' | 'store' | 'metrics' | 'logger'>;
+  bodyLimit: number;
+  /** Throws the 401 when the bearer token is missing or wrong. */
+  authorize(req: IncomingMessage): void;
+  /** The platform named by a channel key's prefix (`slack`), if this process knows it. */
+  platform(name: string): PlatformSlot | undefined;
+  send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void;
+}
+
+const postBody = z
+  .object({
+    channel: z.string({ error: 'required (a channel key such as slack:C0123ABC or discord:112233445566778899)' }).min(1),
+    text: z.string({ error: 'required (a string)' }).refine((t) => t.trim() !== '', 'must not be empty'),
+    thread: z.string().min(1).optional(),
+    style: z.string().min(1).optional(),
+    params: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type PostBody = z.infer<typeof postBody>;
+
+export interface PostResponse {
+  ok: true;
+  channel: string;
+  thread?: string;
+  /** The message's platform id (Slack ts, Discord message id). */
+  id: string;
+  /** Every message posted (more than one when the text exceeded the platform's length limit). */
+  ids: string[];
+  /** The text as posted. */
+  text: string;
+  styled: boolean;
+  style: string | null;
+  fallbacks: number;
+  /** Why the text went out unstyled (`no_style`, a model error code with fail-open, `mention_added`). */
+  reason?: string;
+}
+
+/**
+ * `POST /v1/post`: restyle `text` with the channel's style (as `/v1/restyle` with `channel`, failing open
+ * the way the filter is configured to) and post it through the chat platform running in this process.
+ * Answers 200 only once the platform accepted the message. With an `Idempotency-Key` header it runs at most
+ * once per key (see ./idempotency.ts).
+ */
+export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { ctx } = deps;
+  const origins = new ReplyOrigins(ctx.store);
+  const idempotency = new Idempotency(ctx.store, {
+    scope: '/v1/post',
+    logger: ctx.logger,
+    onShortcut: (result) => ctx.metrics.idempotency.inc({ result }),
+  });
+
+  const posterFor = (name: string): Poster => {
+    const slot = deps.platform(name) ?? { unavailable: `${name} is not running in this process` };
+    if ('unavailable' in slot) throw new RestyleError('platform_unavailable', slot.unavailable, { retryable: true });
+    return slot.post;
+  };
+
+  const post = async (body: PostBody): Promise<PostResponse> => {
+    const { channel, text, thread } = body;
+    const name = channel.slice(0, channel.indexOf(':'));
+    try {
+      const poster = posterFor(name);
+      const r = await ctx.restyler.restyle(text, { channel, ...(body.style ? { style: body.style } : {}), ...(body.params ? { params: body.params } : {}) });
+      const safe = guardMentions(text, r.text);
+      if (safe.blocked.length > 0) ctx.logger.warn({ blocked: safe.blocked, channel }, 'post: the styled text added mentions; posting the text as written');
+      const styled = r.styled && safe.blocked.length === 0;
+      const origin = { style: styled ? r.style : null, model: styled ? r.model : null, neutral: text };
+      const posted = await poster({ channel, text: safe.text, ...(thread ? { thread } : {}), origin });
+      ctx.metrics.posts.inc({ platform: name, outcome: 'ok' });
+      if (styled) {
+        // So 👍/👎 on the message reach the corpus, as for the bot's own answers.
+        await origins.record({ key: channel }, posted.ids, { ...origin, styled: safe.text }).catch((error: unknown) => {
+          ctx.logger.warn({ err: (error as Error).message, channel }, 'post: could not record the message origin');
+        });
+      }
+      const reason = safe.blocked.length > 0 ? 'mention_added' : r.reason;
+      return {
+        ok: true,
+        channel,
+        ...(thread ? { thread } : {}),
+        id: posted.id,
+        ids: posted.ids,
+        text: safe.text,
+        styled,
+        style: r.style,
+        fallbacks: r.fallbacks,
+        ...(reason ? { reason } : {}),
+      };
+    } catch (error) {
+      ctx.metrics.posts.inc({ platform: name, outcome: 'failed' });
+      throw error;
+    }
+  };
+
+  return async (req, res) => {
+    deps.authorize(req);
+    const body = parse(await readJson(req, deps.bodyLimit));
+    const key = idempotencyKey(req);
+    if (key === undefined) {
+      deps.send(res, 200, await post(body));
+      return;
+    }
+    const answer = await idempotency.run(key, idempotency.fingerprint(body), async () => ({ status: 200, body: await post(body) }));
+    deps.send(res, answer.status, answer.body, answer.replayed ? { 'idempotent-replayed': 'true' } : {});
+  };
+}
+
+function parse(input: unknown): PostBody {
+  const parsed = postBody.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RestyleError('input_invalid', `${issue.path.join('.') || 'body'}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`, {
+      details: { status: 400 },
+    });
+  }
+  const body = parsed.data;
+  if (!CHANNEL_KEY.test(body.channel) || body.channel === 'default') {
+    throw new RestyleError('input_invalid', `channel: "${body.channel}" is not a channel key; use slack:<channel id> (slack:C0123ABC) or discord:<channel id> (discord:112233445566778899)`, {
+      details: { status: 400, field: 'channel' },
+    });
+  }
+  return body;
+}
