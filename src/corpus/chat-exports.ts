@@ -124,7 +124,7 @@ function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set
     for (const m of messages as SlackMessage[]) {
       if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
       if (authors && !(m.user && authors.has(m.user))) continue;
-      yield { id, ref: m.ts ?? '', text: unescapeSlack(m.text) };
+      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), text: unescapeSlack(m.text) };
     }
   }
 }
@@ -163,6 +163,6 @@ export function* readDiscordExport(data: DiscordExport, shown: string, author?: 
     if (wanted && m.author?.id !== author && m.author?.name?.toLowerCase() !== wanted && m.author?.nickname?.toLowerCase() !== wanted) continue;
     const at = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
     const day = Number.isNaN(at) ? undefined : new Date(at).toISOString().slice(0, 10);
-    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', text: m.content };
+    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), text: m.content };
   }
 }

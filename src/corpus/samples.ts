@@ -23,6 +23,7 @@ export async function storeSamples(store: Store, style: string, author?: string)
       id: `store:${s.channel}`,
       ref: key,
       text: s.styled.trim(),
+      ...((s.author ?? s.savedBy) ? { author: s.author ?? s.savedBy } : {}),
       ...(pair ? { neutral: s.neutral!.trim(), whole: true } : {}),
       ...(s.params && Object.keys(s.params).length > 0 ? { params: s.params } : {}),
     };

@@ -9,6 +9,8 @@ export interface SourceDoc {
   neutral?: string;
   /** Style parameters that came with the text (a sample's), used instead of asking the editor. */
   params?: Record<string, string>;
+  /** Who wrote it, platform-qualified (`slack:U0123`, `discord:1122…`), when known: kept per pair so `corpus forget` can find it. */
+  author?: string;
   /** Don't chunk: the text is one block (a pair must stay aligned with its neutral side). */
   whole?: boolean;
 }

@@ -11,6 +11,8 @@ export interface PlannedBlock {
   /** Block number within its document (before de-duplication, so it is stable provenance). */
   index: number;
   ref?: string;
+  /** Who wrote the block (platform-qualified), when the source said. */
+  author?: string;
   styled: string;
   /** An approved neutral side: no editor call. */
   neutral?: string;

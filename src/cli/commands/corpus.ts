@@ -14,6 +14,7 @@ import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
 import { openStore } from '../../store/index.js';
 import { CliExit } from '../exit.js';
+import { registerForget } from './forget.js';
 import { globalOptions, settingsFor } from '../context.js';
 import { write, type CliIO } from '../io.js';
 import { fractionOption, intOption } from '../params.js';
@@ -158,4 +159,5 @@ export function registerCorpus(program: Command, io: CliIO): void {
       }
       if (reports.some((r) => r.issues.length > 0)) throw new CliExit(1);
     });
+  registerForget(corpus, io);
 }

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RestyleError } from '../../errors.js';
 import { forgetUserInCorpus, type ExportForgetResult } from '../../privacy/exports.js';
@@ -35,6 +36,11 @@ export function registerForget(corpus: Command, io: CliIO): void {
       if (!flags.user && !flags.retention) throw new RestyleError('usage', 'corpus forget: pass --user ID (and --corpus DIR for built corpora), or --retention');
       if (flags.retention && flags.corpus.length > 0 && !flags.user) throw new RestyleError('usage', '--corpus needs --user: built corpora record authors, not dates (rebuild them to apply retention)');
       const matches = flags.user ? userMatcher(flags.user) : undefined;
+      // Check every corpus folder before touching anything, so a typo does not leave the job half done.
+      const corpora = flags.corpus.map((dir) => resolve(io.cwd, dir));
+      for (const abs of corpora) {
+        if (!existsSync(join(abs, 'pairs.jsonl'))) throw new RestyleError('file_not_found', `--corpus ${displayPath(abs, io.cwd)}: no pairs.jsonl (expected a folder written by restyle corpus build); nothing was changed`);
+      }
       await withContext(this, io, async (ctx) => {
         const out: { store?: { samples: number; feedback: number }; retention?: { days: number; samples: number; feedback: number }; corpora: ExportForgetResult[] } = { corpora: [] };
         if (flags.retention) {
@@ -50,17 +56,16 @@ export function registerForget(corpus: Command, io: CliIO): void {
             const done = partial ? ` after deleting ${plural(partial.samples, 'sample')} and ${plural(partial.feedback, 'verdict')}` : '';
             throw new RestyleError('store_unavailable', `forgetting stopped${done}: ${error instanceof Error ? error.message : String(error)}; run it again to finish`, { cause: error });
           }
-          for (const dir of flags.corpus) {
-            const abs = resolve(io.cwd, dir);
+          for (const abs of corpora) {
             const result = forgetUserInCorpus(abs, matches);
             out.corpora.push({ ...result, dir: displayPath(abs, io.cwd) });
           }
         }
+        if (out.corpora.some((c) => c.examples > 0)) write(io.stderr, 'note: models already trained on those corpora still learned from the text; retrain to remove it');
         if (flags.json) return write(io.stdout, JSON.stringify(out, null, 2));
         if (out.retention) write(io.stdout, `retention (${out.retention.days} days): deleted ${plural(out.retention.samples, 'sample')} and ${plural(out.retention.feedback, 'feedback verdict')}`);
         if (out.store) write(io.stdout, `store (${ctx.store.kind}): deleted ${plural(out.store.samples, 'sample')} and ${plural(out.store.feedback, 'feedback verdict')} of ${flags.user}`);
         for (const c of out.corpora) write(io.stdout, `${c.dir}: removed ${plural(c.examples, 'example')} from each direction and ${plural(c.cached, 'cached editor answer')}`);
-        if (out.corpora.some((c) => c.examples > 0)) write(io.stderr, 'note: models already trained on those corpora still learned from the text; retrain to remove it');
       });
     });
 }
