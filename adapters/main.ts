@@ -22,10 +22,15 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
   for (const entry of PLATFORMS) {
     if (only && entry.role !== only) {
-      http.posterUnavailable(
-        entry.name,
-        `${entry.name} is not running in this process (started with --only ${only}; ${entry.name} runs with --only ${entry.role}): post to ${entry.name}: channels through a \`restyle bot\` that runs it`,
-      );
+      // Its connection runs in another process; the HTTP API may still post through its REST API.
+      const restOnly = only === 'web' && entry.enabled(ctx.settings) ? (await entry.load()).poster?.(ctx) : undefined;
+      if (restOnly) http.addPoster(entry.name, restOnly);
+      else {
+        http.posterUnavailable(
+          entry.name,
+          `${entry.name} is not running in this process (started with --only ${only}; ${entry.name} runs with --only ${entry.role}): post to ${entry.name}: channels through a \`restyle bot\` that runs it`,
+        );
+      }
       continue;
     }
     if (!entry.enabled(ctx.settings)) {

@@ -70,7 +70,7 @@ export async function startDiscord(options: DiscordOptions): Promise<RunningDisc
     client,
     bot,
     ready: () => !stopped && client.isReady(),
-    post: discordPoster(client, actions),
+    post: discordPoster(client.rest, actions),
     idle: () => inflight.idle(),
     async stop() {
       if (stopped) return;

@@ -1,12 +1,14 @@
-import { DiscordAPIError, type Client } from 'discord.js';
+import { ChannelType, DiscordAPIError, REST, Routes, type APIChannel } from 'discord.js';
 import type { OutgoingMessage, PostedMessage } from '../../src/bot/platform.js';
 import type { Place } from '../../src/bot/types.js';
 import { RestyleError } from '../../src/errors.js';
-import type { DiscordActions } from './actions.js';
+import type { AppContext } from '../../src/app.js';
+import { DiscordActions } from './actions.js';
 import { PLATFORM } from './convert.js';
 import { discordHint } from './errors.js';
 
 const SNOWFLAKE = /^\d{15,21}$/;
+const THREADS = new Set<ChannelType>([ChannelType.PublicThread, ChannelType.PrivateThread, ChannelType.AnnouncementThread]);
 
 /**
  * `RunningPlatform.post` for Discord: a REST create-message (`POST /channels/{id}/messages`), split at
@@ -18,7 +20,7 @@ const SNOWFLAKE = /^\d{15,21}$/;
  * answers in threads. It is checked to be a thread of that channel, so a mapping can't be borrowed. (It
  * is not a message to reply to.)
  */
-export function discordPoster(client: Client, actions: DiscordActions): (message: OutgoingMessage) => Promise<PostedMessage> {
+export function discordPoster(rest: REST, actions: DiscordActions): (message: OutgoingMessage) => Promise<PostedMessage> {
   return async (message) => {
     const channelId = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
     if (!SNOWFLAKE.test(channelId)) {
@@ -31,17 +33,19 @@ export function discordPoster(client: Client, actions: DiscordActions): (message
       if (!SNOWFLAKE.test(message.thread)) {
         throw new RestyleError('input_invalid', `thread: "${message.thread}" is not a Discord thread id (right-click the thread → Copy Thread ID)`, { details: { field: 'thread' } });
       }
-      let thread;
+      let thread: APIChannel;
       try {
-        thread = await client.channels.fetch(message.thread);
+        // Straight through REST (no gateway cache), so a web process without the gateway can post too.
+        thread = (await rest.get(Routes.channel(message.thread))) as APIChannel;
       } catch (error) {
         throw postError(error, `thread ${message.thread}`);
       }
-      if (!thread?.isThread()) {
+      if (!THREADS.has(thread.type)) {
         throw new RestyleError('input_invalid', `thread: ${message.thread} is not a thread (post to a channel with channel: "discord:${message.thread}")`, { details: { field: 'thread' } });
       }
-      if (thread.parentId !== channelId) {
-        throw new RestyleError('input_invalid', `thread: ${message.thread} is a thread of discord:${thread.parentId ?? '?'}, not of ${message.channel}`, { details: { field: 'thread' } });
+      const parentId = 'parent_id' in thread ? thread.parent_id : undefined;
+      if (parentId !== channelId) {
+        throw new RestyleError('input_invalid', `thread: ${message.thread} is a thread of discord:${parentId ?? '?'}, not of ${message.channel}`, { details: { field: 'thread' } });
       }
       target = thread.id;
     }
@@ -55,6 +59,17 @@ export function discordPoster(client: Client, actions: DiscordActions): (message
     if (ids.length === 0) throw new RestyleError('platform_error', 'Discord answered without a message id');
     return { id: ids[0]!, ids };
   };
+}
+
+/**
+ * A Discord poster on a REST client of its own, for a process that does not hold the gateway (the
+ * Procfile's `web` while `worker` runs the bot): posting needs only the bot token.
+ */
+export function discordRestPoster(ctx: Pick<AppContext, 'settings' | 'logger'>): (message: OutgoingMessage) => Promise<PostedMessage> {
+  const token = ctx.settings.discord.botToken;
+  if (!token) throw new RestyleError('env_missing', 'DISCORD_BOT_TOKEN is not set');
+  const rest = new REST({ api: ctx.settings.discord.apiUrl, version: '10' }).setToken(token);
+  return discordPoster(rest, new DiscordActions(rest, ctx.logger.child({ platform: 'discord' })));
 }
 
 /** A failed REST call, classified for the API caller with Discord's own error code in the message. */

@@ -13,6 +13,11 @@ export interface ChatPlatform {
   /** Which environment variables would enable it, for the start-up log line. */
   readonly enableHint: string;
   start(ctx: AppContext, http: HttpMount): Promise<RunningPlatform>;
+  /**
+   * Post without starting the platform (no gateway, no event intake): how a `web` process serves
+   * `POST /v1/post` for a platform whose connection lives in a `worker`. Optional.
+   */
+  poster?(ctx: AppContext): NonNullable<RunningPlatform['post']>;
 }
 
 export interface RunningPlatform {
