@@ -124,9 +124,16 @@ function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set
     for (const m of messages as SlackMessage[]) {
       if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
       if (authors && !(m.user && authors.has(m.user))) continue;
-      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), text: unescapeSlack(m.text) };
+      const at = slackTime(m.ts);
+      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: unescapeSlack(m.text) };
     }
   }
+}
+
+/** A Slack ts (`1700000000.000100`, seconds) as an ISO date, or undefined. */
+function slackTime(ts: string | undefined): string | undefined {
+  const seconds = Number(ts);
+  return ts && Number.isFinite(seconds) && seconds > 0 ? new Date(Math.floor(seconds * 1000)).toISOString() : undefined;
 }
 
 /** Slack escapes &, < and > in message text; the corpus wants the characters people typed. */
@@ -163,6 +170,6 @@ export function* readDiscordExport(data: DiscordExport, shown: string, author?: 
     if (wanted && m.author?.id !== author && m.author?.name?.toLowerCase() !== wanted && m.author?.nickname?.toLowerCase() !== wanted) continue;
     const at = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
     const day = Number.isNaN(at) ? undefined : new Date(at).toISOString().slice(0, 10);
-    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), text: m.content };
+    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
   }
 }

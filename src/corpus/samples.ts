@@ -24,6 +24,7 @@ export async function storeSamples(store: Store, style: string, author?: string)
       ref: key,
       text: s.styled.trim(),
       ...((s.author ?? s.savedBy) ? { author: s.author ?? s.savedBy } : {}),
+      ...(typeof s.createdAt === 'string' ? { at: s.createdAt } : {}),
       ...(pair ? { neutral: s.neutral!.trim(), whole: true } : {}),
       ...(s.params && Object.keys(s.params).length > 0 ? { params: s.params } : {}),
     };

@@ -11,6 +11,8 @@ export interface SourceDoc {
   params?: Record<string, string>;
   /** Who wrote it, platform-qualified (`slack:U0123`, `discord:1122…`), when known: kept per pair so `corpus forget` can find it. */
   author?: string;
+  /** When it was written (ISO 8601), when known: kept per pair so retention can reach built corpora. */
+  at?: string;
   /** Don't chunk: the text is one block (a pair must stay aligned with its neutral side). */
   whole?: boolean;
 }

@@ -13,6 +13,8 @@ export interface PlannedBlock {
   ref?: string;
   /** Who wrote the block (platform-qualified), when the source said. */
   author?: string;
+  /** When it was written (ISO 8601), when the source said. */
+  at?: string;
   styled: string;
   /** An approved neutral side: no editor call. */
   neutral?: string;

@@ -15,8 +15,13 @@ export interface ExportForgetResult {
 interface PairRow {
   split: 'train' | 'valid';
   author?: string;
+  /** When the text was written (ISO), when the source said: chat messages and samples. */
+  at?: string;
   editorKey?: string;
 }
+
+/** Which pairs to remove: one person's, or everything written before a date (retention). */
+export type CorpusRule = { user: (key: string | undefined) => boolean } | { before: Date };
 
 const FILES = { train: ['train.jsonl', 'destyle.train.jsonl'], valid: ['valid.jsonl', 'destyle.valid.jsonl'] } as const;
 
@@ -33,18 +38,30 @@ function lines(path: string): string[] {
  * each is replaced atomically. `report.json` gets a `forgotten` entry; its other counts describe the build.
  */
 export function forgetUserInCorpus(dir: string, matches: (key: string | undefined) => boolean, now: Date = new Date()): ExportForgetResult {
+  return forgetInCorpus(dir, { user: matches }, now);
+}
+
+/**
+ * Retention for a built corpus: remove the examples written before `cutoff`. Pairs without a date (text
+ * from plain files, not chat) are kept.
+ */
+export function purgeCorpusBefore(dir: string, cutoff: Date, now: Date = new Date()): ExportForgetResult {
+  return forgetInCorpus(dir, { before: cutoff }, now);
+}
+
+export function forgetInCorpus(dir: string, rule: CorpusRule, now: Date = new Date()): ExportForgetResult {
   if (!existsSync(join(dir, 'pairs.jsonl'))) throw new RestyleError('file_not_found', `${dir}: no pairs.jsonl (expected a directory written by restyle corpus build)`);
   // The build's lock: a build writing this directory now would put the text back.
   mkdirSync(join(dir, '.cache'), { recursive: true });
   const release = lockDir(join(dir, '.cache', 'lock'), dir);
   try {
-    return rewrite(dir, matches, now);
+    return rewrite(dir, rule, now);
   } finally {
     release();
   }
 }
 
-function rewrite(dir: string, matches: (key: string | undefined) => boolean, now: Date): ExportForgetResult {
+function rewrite(dir: string, rule: CorpusRule, now: Date): ExportForgetResult {
   const pairsPath = join(dir, 'pairs.jsonl');
   const pairLines = lines(pairsPath);
   const pairs = pairLines.map((line, i) => {
@@ -54,9 +71,11 @@ function rewrite(dir: string, matches: (key: string | undefined) => boolean, now
       throw new RestyleError('file_invalid', `${pairsPath}:${i + 1}: not valid JSON; nothing was changed`);
     }
   });
-  if (!pairs.some((p) => 'author' in p) && pairs.length > 0) {
+  if ('user' in rule && !pairs.some((p) => 'author' in p) && pairs.length > 0) {
     throw new RestyleError('file_invalid', `${pairsPath}: no authors recorded (built by an older restyle, or from plain files): rebuild the corpus without the user's text instead; nothing was changed`);
   }
+  const cutoff = 'before' in rule ? rule.before.toISOString() : '';
+  const doomed = (p: PairRow): boolean => ('user' in rule ? rule.user(p.author) : typeof p.at === 'string' && p.at < cutoff);
   const drop = { train: new Set<number>(), valid: new Set<number>() };
   const seen = { train: 0, valid: 0 };
   const keepPairs: string[] = [];
@@ -64,7 +83,7 @@ function rewrite(dir: string, matches: (key: string | undefined) => boolean, now
   pairs.forEach((p, i) => {
     const side = p.split === 'valid' ? 'valid' : 'train';
     const n = seen[side]++;
-    if (matches(p.author)) {
+    if (doomed(p)) {
       drop[side].add(n);
       if (p.editorKey) editorKeys.add(p.editorKey);
     } else keepPairs.push(pairLines[i]!);
@@ -105,7 +124,7 @@ function rewrite(dir: string, matches: (key: string | undefined) => boolean, now
   if (existsSync(reportPath)) {
     try {
       const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { forgotten?: unknown[] };
-      report.forgotten = [...(report.forgotten ?? []), { at: now.toISOString(), examples: removed }];
+      report.forgotten = [...(report.forgotten ?? []), { at: now.toISOString(), examples: removed, reason: 'user' in rule ? 'user' : `retention (before ${cutoff})` }];
       writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     } catch {
       // A report we cannot read is left as it is: the data files are what matters.

@@ -34,7 +34,7 @@ const rows = (file: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** A Slack export of two channels over three days: Ana and Bo each write distinct, countable lines. */
-function slackExport(): string {
+function slackExport(secondsOf: (n: number) => number = (n) => 1_709_300_000 + n): string {
   const dir = join(cwd, 'export');
   mkdirSync(dir);
   writeFileSync(join(dir, 'users.json'), JSON.stringify([{ id: 'U01ANA', name: 'ana' }, { id: 'U02BO', name: 'bo' }]));
@@ -46,8 +46,8 @@ function slackExport(): string {
       const messages = [];
       for (let i = 0; i < 4; i++) {
         n += 1;
-        messages.push({ type: 'message', user: 'U01ANA', ts: `17093${n}.000100`, text: `Ahoy number ${n}; the ana line sails at dawn with cargo ${n}.` });
-        messages.push({ type: 'message', user: 'U02BO', ts: `17093${n}.000200`, text: `Bo writes note ${n}; the bo line is plain and short ${n}.` });
+        messages.push({ type: 'message', user: 'U01ANA', ts: `${secondsOf(n)}.000100`, text: `Ahoy number ${n}; the ana line sails at dawn with cargo ${n}.` });
+        messages.push({ type: 'message', user: 'U02BO', ts: `${secondsOf(n)}.000200`, text: `Bo writes note ${n}; the bo line is plain and short ${n}.` });
       }
       writeFileSync(join(dir, channel, `${day}.json`), JSON.stringify(messages));
     }
@@ -123,6 +123,36 @@ describe('restyle corpus forget', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('corpus: removed 0 examples');
     expect(rows(join(out, 'pairs.jsonl'))).toHaveLength(24);
+  });
+
+  it('--retention removes what was written before privacy.retentionDays from the store and from built corpora', async () => {
+    writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  pirate:\n    model: ft:pirate\ncorpus:\n  editorModel: editor-1\nprivacy:\n  retentionDays: 30\n');
+    const now = Date.now() / 1000;
+    // Messages 1–12 were written 400 days ago, 13–24 yesterday.
+    const out = join(cwd, 'corpus');
+    const exported = slackExport((n) => Math.floor(now - (n <= 12 ? 400 : 1) * 86_400) + n);
+    const built = await runInProcess(['corpus', 'build', '--in', exported, '--out', out, '--style', 'pirate', '--valid-fraction', '0.3'], { env: env(), cwd });
+    expect(built.code, built.stderr).toBe(0);
+    expect(rows(join(out, 'pairs.jsonl'))).toHaveLength(48);
+    const store = await sqlite();
+    await store.ns('samples').set('old', { ...sample('old', 'slack:U01ANA'), createdAt: new Date(Date.now() - 31 * 86_400_000).toISOString() });
+    await store.ns('samples').set('new', { ...sample('new', 'slack:U01ANA'), createdAt: new Date().toISOString() });
+    await store.close();
+
+    const r = await runInProcess(['corpus', 'forget', '--retention', '--corpus', 'corpus'], { env: env(), cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('retention (30 days): deleted 1 sample');
+    expect(r.stdout).toContain('corpus: removed 24 examples past the retention window');
+    const pairs = rows(join(out, 'pairs.jsonl'));
+    expect(pairs).toHaveLength(24);
+    const cutoff = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    expect(pairs.every((p) => typeof p.at === 'string' && p.at > cutoff)).toBe(true);
+    expect(read(join(out, 'train.jsonl'))).not.toContain('cargo 1.');
+    expect(rows(join(out, 'train.jsonl'))).toHaveLength(pairs.filter((p) => p.split === 'train').length);
+    const after = await sqlite();
+    expect(await after.ns('samples').get('old')).toBeUndefined();
+    expect(await after.ns('samples').get('new')).toMatchObject({ id: 'new' });
+    await after.close();
   });
 
   it('checks every --corpus folder before deleting anything', async () => {

@@ -42,7 +42,7 @@ describe('forgetting a user in a built corpus', () => {
     expect(content('destyle.valid.jsonl')).toEqual(['neutral 3']);
     expect(rows(join(dir, 'pairs.jsonl')).map((p) => p.ref)).toEqual(['1', '3', '4']);
     expect(rows(join(dir, '.cache/editor.jsonl')).map((c) => c.key)).toEqual(['k1', 'k3', 'k4']);
-    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).forgotten).toEqual([{ at: '2026-11-25T00:00:00.000Z', examples: 3 }]);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).forgotten).toEqual([{ at: '2026-11-25T00:00:00.000Z', examples: 3, reason: 'user' }]);
     expect(existsSync(join(dir, '.cache/lock'))).toBe(false);
     // Again: nothing left to remove, nothing rewritten.
     expect(forgetUserInCorpus(dir, userMatcher('U1'))).toMatchObject({ examples: 0, cached: 0 });

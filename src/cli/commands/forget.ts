@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RestyleError } from '../../errors.js';
-import { forgetUserInCorpus, type ExportForgetResult } from '../../privacy/exports.js';
+import { forgetUserInCorpus, purgeCorpusBefore, type ExportForgetResult } from '../../privacy/exports.js';
 import { sweepRetention } from '../../privacy/retention.js';
 import { forgetUserInStore } from '../../privacy/store.js';
 import { userMatcher } from '../../privacy/user.js';
@@ -22,19 +22,19 @@ const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')
 /**
  * `restyle corpus forget --user ID [--corpus DIR]…`: a person's samples and verdicts go from the store, and
  * their text from corpora already built (and those corpora's editor caches). `--retention` applies
- * `privacy.retentionDays` now, as the bot does every 6 hours.
+ * `privacy.retentionDays` now, to the store (as the bot does every 6 hours) and to the --corpus folders
+ * (examples with a date: chat exports and samples).
  */
 export function registerForget(corpus: Command, io: CliIO): void {
   corpus
     .command('forget')
     .description("delete a person's samples and feedback from the store and their text from built corpora")
     .option('--user <id>', 'who: slack:U0123, discord:1122… (or a bare id, any platform)')
-    .option('--corpus <dir>', 'also remove their examples from this corpus build folder (repeatable)', (v: string, all: string[]) => [...all, v], [])
-    .option('--retention', 'delete everything older than privacy.retentionDays now')
+    .option('--corpus <dir>', 'also apply it to this corpus build folder (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--retention', 'delete everything written before privacy.retentionDays ago now (store and --corpus folders)')
     .option('--json', 'print the counts as JSON')
     .action(async function (this: Command, flags: ForgetFlags) {
       if (!flags.user && !flags.retention) throw new RestyleError('usage', 'corpus forget: pass --user ID (and --corpus DIR for built corpora), or --retention');
-      if (flags.retention && flags.corpus.length > 0 && !flags.user) throw new RestyleError('usage', '--corpus needs --user: built corpora record authors, not dates (rebuild them to apply retention)');
       const matches = flags.user ? userMatcher(flags.user) : undefined;
       // Check every corpus folder before touching anything, so a typo does not leave the job half done.
       const corpora = flags.corpus.map((dir) => resolve(io.cwd, dir));
@@ -42,11 +42,18 @@ export function registerForget(corpus: Command, io: CliIO): void {
         if (!existsSync(join(abs, 'pairs.jsonl'))) throw new RestyleError('file_not_found', `--corpus ${displayPath(abs, io.cwd)}: no pairs.jsonl (expected a folder written by restyle corpus build); nothing was changed`);
       }
       await withContext(this, io, async (ctx) => {
-        const out: { store?: { samples: number; feedback: number }; retention?: { days: number; samples: number; feedback: number }; corpora: ExportForgetResult[] } = { corpora: [] };
+        const out: {
+          store?: { samples: number; feedback: number };
+          retention?: { days: number; samples: number; feedback: number };
+          corpora: Array<ExportForgetResult & { reason: 'user' | 'retention' }>;
+        } = { corpora: [] };
         if (flags.retention) {
           const days = ctx.settings.privacy.retentionDays;
           if (!days) throw new RestyleError('usage', `--retention: privacy.retentionDays is not set in ${ctx.settings.configPath}`);
-          out.retention = { days, ...(await sweepRetention(ctx.store, days)) };
+          const now = new Date();
+          out.retention = { days, ...(await sweepRetention(ctx.store, days, now)) };
+          const cutoff = new Date(now.getTime() - days * 24 * 3600 * 1000);
+          for (const abs of corpora) out.corpora.push({ ...purgeCorpusBefore(abs, cutoff, now), dir: displayPath(abs, io.cwd), reason: 'retention' });
         }
         if (matches) {
           try {
@@ -57,15 +64,17 @@ export function registerForget(corpus: Command, io: CliIO): void {
             throw new RestyleError('store_unavailable', `forgetting stopped${done}: ${error instanceof Error ? error.message : String(error)}; run it again to finish`, { cause: error });
           }
           for (const abs of corpora) {
-            const result = forgetUserInCorpus(abs, matches);
-            out.corpora.push({ ...result, dir: displayPath(abs, io.cwd) });
+            out.corpora.push({ ...forgetUserInCorpus(abs, matches), dir: displayPath(abs, io.cwd), reason: 'user' });
           }
         }
         if (out.corpora.some((c) => c.examples > 0)) write(io.stderr, 'note: models already trained on those corpora still learned from the text; retrain to remove it');
         if (flags.json) return write(io.stdout, JSON.stringify(out, null, 2));
         if (out.retention) write(io.stdout, `retention (${out.retention.days} days): deleted ${plural(out.retention.samples, 'sample')} and ${plural(out.retention.feedback, 'feedback verdict')}`);
         if (out.store) write(io.stdout, `store (${ctx.store.kind}): deleted ${plural(out.store.samples, 'sample')} and ${plural(out.store.feedback, 'feedback verdict')} of ${flags.user}`);
-        for (const c of out.corpora) write(io.stdout, `${c.dir}: removed ${plural(c.examples, 'example')} from each direction and ${plural(c.cached, 'cached editor answer')}`);
+        for (const c of out.corpora) {
+          const why = c.reason === 'user' ? `of ${flags.user}` : 'past the retention window';
+          write(io.stdout, `${c.dir}: removed ${plural(c.examples, 'example')} ${why} from each direction and ${plural(c.cached, 'cached editor answer')}`);
+        }
       });
     });
 }
