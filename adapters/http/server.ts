@@ -63,6 +63,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   idempotency_mismatch: 422,
 };
 
+/** A connection from this machine: 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
 /**
  * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, `GET /healthz`) on plain node:http, with room for
  * platforms to mount their own endpoints (Slack's `/slack/events`) on the same port.
@@ -73,7 +80,8 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
   const token = ctx.settings.http.apiToken;
 
   const authorized = (req: IncomingMessage): boolean => {
-    if (!token) return true;
+    // Without a token the API is for this machine only: an open /v1/post would let anyone post as the bot.
+    if (!token) return isLoopback(req.socket.remoteAddress);
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const a = Buffer.from(given);
     const b = Buffer.from(token);
@@ -81,7 +89,9 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
   };
 
   const requireAuth = (req: IncomingMessage): void => {
-    if (!authorized(req)) throw new RestyleError('permission_denied', 'missing or wrong bearer token (RESTYLE_API_TOKEN)', { details: { status: 401 } });
+    if (authorized(req)) return;
+    const why = token ? 'missing or wrong bearer token (RESTYLE_API_TOKEN)' : 'RESTYLE_API_TOKEN is not set, so the API answers only on this machine (127.0.0.1); set it to call from elsewhere';
+    throw new RestyleError('permission_denied', why, { details: { status: 401 } });
   };
   const platforms = new Map<string, PlatformSlot>();
 

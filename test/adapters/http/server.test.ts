@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createContext, type AppContext } from '../../../src/app.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
-import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
+import { networkInterfaces } from 'node:os';
+import { createHttpServer, isLoopback, type HttpServer } from '../../../adapters/http/server.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { tmpDir } from '../../support/tmp.js';
 
@@ -81,6 +82,27 @@ describe('HTTP API', () => {
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' })).status).toBe(401);
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer tok-123456' })).status).toBe(200);
+  });
+
+  it('without RESTYLE_API_TOKEN answers this machine only', async () => {
+    expect(['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true);
+    expect(['192.0.2.2', '::ffff:10.0.0.1', 'fd00::2', '', undefined].some(isLoopback)).toBe(false);
+    // A real connection from another address of this host, when it has one.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    if (!external) return;
+    const open = createHttpServer({ ctx, bodyLimit: 4096 });
+    const port = await open.listen(0, '0.0.0.0');
+    try {
+      const far = await fetch(`http://${external}:${port}/v1/restyle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x', style: 'wavy' }) });
+      expect(far.status).toBe(401);
+      expect((await far.json()).error.message).toContain('RESTYLE_API_TOKEN is not set');
+      const near = await fetch(`http://127.0.0.1:${port}/v1/restyle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x', style: 'wavy' }) });
+      expect(near.status).toBe(200);
+    } finally {
+      await open.close();
+    }
   });
 });
 
