@@ -77,6 +77,8 @@ export interface FakeSlack {
   /** Refuse the next `times` response_url POSTs with this status. */
   failResponses(status: number, times?: number): void;
   setLatency(ms: number, method?: string): void;
+  /** Delay before answering every response_url POST (ms); 0 (the default) answers at once. */
+  setResponseLatency(ms: number): void;
   /** The bot token's scopes, sent as `x-oauth-scopes` like Slack does (default: the manifest's). */
   setScopes(scopes: string[]): void;
   /** Replace a method's behaviour. */
@@ -93,6 +95,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const failures: Array<{ method: string; failure: Failure; left: number }> = [];
   const responseFailures: Array<{ status: number; left: number }> = [];
   const latency = new Map<string, number>();
+  let responseLatency = 0;
   const overrides = new Map<string, MethodHandler>();
   const bot = { userId: 'UBOT', botId: 'BBOT', teamId: 'T0FAKE', appId: 'A0FAKE' };
   let tsCounter = 0;
@@ -192,6 +195,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (path.startsWith('/response/')) {
       const id = path.slice('/response/'.length);
       const body = raw ? (JSON.parse(raw) as SlackArgs) : {};
+      if (responseLatency > 0) await new Promise((r) => setTimeout(r, responseLatency));
       const f = responseFailures[0];
       if (f) {
         if (--f.left <= 0) responseFailures.shift();
@@ -258,6 +262,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failNext: (method, failure, times = 1) => void failures.push({ method, failure, left: times }),
     failResponses: (status, times = 1) => void responseFailures.push({ status, left: times }),
     setLatency: (ms, method = '*') => void latency.set(method, ms),
+    setResponseLatency: (ms) => void (responseLatency = ms),
     setScopes: (next) => void (scopes = [...next]),
     handle: (method, handler) => void overrides.set(method, handler),
     async startSocketMode() {
