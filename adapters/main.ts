@@ -23,8 +23,9 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   for (const entry of PLATFORMS) {
     if (only && entry.role !== only) {
       // Its connection runs in another process; the HTTP API may still post through its REST API.
-      const restOnly = only === 'web' && entry.enabled(ctx.settings) ? (await entry.load()).poster?.(ctx) : undefined;
-      if (restOnly) http.addPoster(entry.name, restOnly);
+      const loaded = only === 'web' && entry.enabled(ctx.settings) ? await entry.load() : undefined;
+      const restOnly = loaded?.poster?.(ctx);
+      if (restOnly) http.addPoster(entry.name, restOnly, loaded?.checkPost);
       else {
         http.posterUnavailable(
           entry.name,
@@ -43,7 +44,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
     running.push({ name: entry.name, platform: started });
     http.addReadiness(entry.name, () => started.ready());
     const post = started.post?.bind(started);
-    if (post) http.addPoster(entry.name, post);
+    if (post) http.addPoster(entry.name, post, platform.checkPost);
     else http.posterUnavailable(entry.name, `${entry.name} cannot post messages for the HTTP API`);
     ctx.logger.info(`${entry.name}: on`);
   }

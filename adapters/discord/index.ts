@@ -1,6 +1,6 @@
 import type { ChatPlatform } from '../../src/bot/platform.js';
 import { startDiscord } from './app.js';
-import { discordRestPoster } from './post.js';
+import { checkDiscordPost, discordRestPoster } from './post.js';
 import { DISCORD_ENABLE_HINT, discordEnabled } from './enabled.js';
 
 /** Discord as a `restyle bot` platform (loaded lazily from adapters/platforms.ts). */
@@ -10,6 +10,7 @@ export const discordPlatform: ChatPlatform = {
   enabled: discordEnabled,
   start: (ctx) => startDiscord({ ctx }),
   poster: (ctx) => discordRestPoster(ctx),
+  checkPost: (message) => void checkDiscordPost(message),
 };
 
 export { startDiscord, type DiscordOptions, type RunningDiscord } from './app.js';

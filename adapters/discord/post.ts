@@ -10,6 +10,20 @@ import { discordHint } from './errors.js';
 const SNOWFLAKE = /^\d{15,21}$/;
 const THREADS = new Set<ChannelType>([ChannelType.PublicThread, ChannelType.PrivateThread, ChannelType.AnnouncementThread]);
 
+/** The Discord channel id of a post, once its channel and thread ids are well-formed (`RunningPlatform.checkPost`). */
+export function checkDiscordPost(message: Pick<OutgoingMessage, 'channel' | 'thread'>): { channelId: string } {
+  const channelId = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
+  if (!SNOWFLAKE.test(channelId)) {
+    throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Discord channel; use discord:<channel id>, e.g. discord:112233445566778899 (Developer Mode → right-click the channel → Copy Channel ID)`, {
+      details: { field: 'channel' },
+    });
+  }
+  if (message.thread !== undefined && !SNOWFLAKE.test(message.thread)) {
+    throw new RestyleError('input_invalid', `thread: "${message.thread}" is not a Discord thread id (right-click the thread → Copy Thread ID)`, { details: { field: 'thread' } });
+  }
+  return { channelId };
+}
+
 /**
  * `RunningPlatform.post` for Discord: a REST create-message (`POST /channels/{id}/messages`), split at
  * 2,000 characters by DiscordActions, pinging only whom the neutral text mentioned. Resolves once Discord
@@ -22,17 +36,9 @@ const THREADS = new Set<ChannelType>([ChannelType.PublicThread, ChannelType.Priv
  */
 export function discordPoster(rest: REST, actions: DiscordActions): (message: OutgoingMessage) => Promise<PostedMessage> {
   return async (message) => {
-    const channelId = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
-    if (!SNOWFLAKE.test(channelId)) {
-      throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Discord channel; use discord:<channel id>, e.g. discord:112233445566778899 (Developer Mode → right-click the channel → Copy Channel ID)`, {
-        details: { field: 'channel' },
-      });
-    }
+    const { channelId } = checkDiscordPost(message);
     let target = channelId;
     if (message.thread !== undefined) {
-      if (!SNOWFLAKE.test(message.thread)) {
-        throw new RestyleError('input_invalid', `thread: "${message.thread}" is not a Discord thread id (right-click the thread → Copy Thread ID)`, { details: { field: 'thread' } });
-      }
       let thread: APIChannel;
       try {
         // Straight through REST (no gateway cache), so a web process without the gateway can post too.

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AppContext } from '../../src/app.js';
 import { ReplyOrigins } from '../../src/bot/origins.js';
-import type { RunningPlatform } from '../../src/bot/platform.js';
+import type { ChatPlatform, RunningPlatform } from '../../src/bot/platform.js';
 import { guardMentions } from '../../src/bot/safety.js';
 import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
@@ -12,8 +12,11 @@ import { Idempotency, idempotencyKey } from './idempotency.js';
 /** Posts final text to one of a running platform's channels (`RunningPlatform.post`). */
 export type Poster = NonNullable<RunningPlatform['post']>;
 
+/** Checks a post's channel and thread for the platform (`ChatPlatform.checkPost`). */
+export type PostCheck = NonNullable<ChatPlatform['checkPost']>;
+
 /** A platform as `POST /v1/post` sees it: running here, or why not. */
-export type PlatformSlot = { post: Poster } | { unavailable: string };
+export type PlatformSlot = { post: Poster; check?: PostCheck } | { unavailable: string };
 
 export interface PostRouteDeps {
   ctx: Pick<AppContext, 'restyler' | 'store' | 'metrics' | 'logger'>;
@@ -69,23 +72,25 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     onShortcut: (result) => ctx.metrics.idempotency.inc({ result }),
   });
 
-  const posterFor = (name: string): Poster => {
+  const posterFor = (name: string): { post: Poster; check?: PostCheck } => {
     const slot = deps.platform(name) ?? { unavailable: `${name} is not running in this process` };
     if ('unavailable' in slot) throw new RestyleError('platform_unavailable', slot.unavailable, { retryable: true });
-    return slot.post;
+    return slot;
   };
 
   const post = async (body: PostBody): Promise<PostResponse> => {
     const { channel, text, thread } = body;
     const name = channel.slice(0, channel.indexOf(':'));
     try {
-      const poster = posterFor(name);
+      const platform = posterFor(name);
+      // A malformed channel or thread is the caller's mistake: say so before the model is paid.
+      platform.check?.({ channel, ...(thread ? { thread } : {}) });
       const r = await ctx.restyler.restyle(text, { channel, ...(body.style ? { style: body.style } : {}), ...(body.params ? { params: body.params } : {}) });
       const safe = guardMentions(text, r.text);
       if (safe.blocked.length > 0) ctx.logger.warn({ blocked: safe.blocked, channel }, 'post: the styled text added mentions; posting the text as written');
       const styled = r.styled && safe.blocked.length === 0;
       const origin = { style: styled ? r.style : null, model: styled ? r.model : null, neutral: text };
-      const posted = await poster({ channel, text: safe.text, ...(thread ? { thread } : {}), origin });
+      const posted = await platform.post({ channel, text: safe.text, ...(thread ? { thread } : {}), origin });
       ctx.metrics.posts.inc({ platform: name, outcome: 'ok' });
       if (styled) {
         // So 👍/👎 on the message reach the corpus, as for the bot's own answers.

@@ -5,7 +5,7 @@ import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { readJson } from './body.js';
-import { postRoute, type PlatformSlot, type Poster } from './post.js';
+import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -20,8 +20,8 @@ export interface HttpServer extends HttpMount {
   /** Add a readiness check for `GET /readyz` (the store is always checked). */
   addReadiness(name: string, check: () => boolean | Promise<boolean>): void;
   route(method: string, path: string, handler: Handler): void;
-  /** Let `POST /v1/post` reach a running platform: channels `<platform>:…` are posted with `post`. */
-  addPoster(platform: string, post: Poster): void;
+  /** Let `POST /v1/post` reach a running platform: channels `<platform>:…` are checked with `check` (before the model runs), then posted with `post`. */
+  addPoster(platform: string, post: Poster, check?: PostCheck): void;
   /** Why `<platform>:` channels cannot be posted to from this process (`POST /v1/post` answers 503 with it). */
   posterUnavailable(platform: string, reason: string): void;
   listen(port: number, host?: string): Promise<number>;
@@ -161,8 +161,8 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     addReadiness(name, check) {
       readiness.set(name, check);
     },
-    addPoster(platform, post) {
-      platforms.set(platform, { post });
+    addPoster(platform, post, check) {
+      platforms.set(platform, { post, ...(check ? { check } : {}) });
     },
     posterUnavailable(platform, reason) {
       platforms.set(platform, { unavailable: reason });

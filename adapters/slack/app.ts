@@ -1,4 +1,4 @@
-import { App, type webApi } from '@slack/bolt';
+import { App, webApi } from '@slack/bolt';
 import type { AppContext } from '../../src/app.js';
 import { Bot } from '../../src/bot/bot.js';
 import type { HttpMount, RunningPlatform } from '../../src/bot/platform.js';
@@ -14,6 +14,14 @@ import { SlackActions } from './actions.js';
 import { chooseReceiver } from './receiver.js';
 import { Shower } from './show.js';
 import { slackPoster } from './post.js';
+
+/**
+ * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
+ * hold an answer (and shutdown) for that long. The bot's own posts get a bounded minute; each call 30 s.
+ */
+const WEB_API_TIMEOUT_MS = 30_000;
+const BOT_RETRIES = { retries: 5, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
+const POST_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true };
 
 export interface SlackOptions {
   ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>;
@@ -48,13 +56,14 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const fetchFn = options.fetch ?? fetch;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, logger });
 
-  const app = new App({
-    token: botToken,
-    receiver: choice.receiver,
-    logger: boltLogger(logger),
-    clientOptions: { slackApiUrl: apiUrl, ...options.clientOptions, fetch: options.clientOptions?.fetch ?? fetchFn },
-    deferInitialization: true,
-  });
+  const clientOptions: webApi.WebClientOptions = {
+    slackApiUrl: apiUrl,
+    timeout: WEB_API_TIMEOUT_MS,
+    retryConfig: BOT_RETRIES,
+    ...options.clientOptions,
+    fetch: options.clientOptions?.fetch ?? fetchFn,
+  };
+  const app = new App({ token: botToken, receiver: choice.receiver, logger: boltLogger(logger), clientOptions, deferInitialization: true });
   try {
     await app.init();
   } catch (error) {
@@ -63,6 +72,8 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
 
   const client = app.client;
   const actions = new SlackActions(client, logger);
+  // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
+  const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
   const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
   const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger };
 
@@ -86,7 +97,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     bot,
     mode: choice.mode,
     ready: () => !stopped && choice.connected(),
-    post: slackPoster(actions),
+    post: slackPoster(new SlackActions(apiClient, logger)),
     idle: () => choice.inflight.idle(),
     async stop() {
       if (stopped) return;

@@ -1,5 +1,6 @@
 import type { ChatPlatform } from '../../src/bot/platform.js';
 import { startSlack } from './app.js';
+import { checkSlackPost } from './post.js';
 import { SLACK_ENABLE_HINT, slackEnabled } from './enabled.js';
 
 /** Slack as a `restyle bot` platform (loaded lazily from adapters/platforms.ts). */
@@ -8,6 +9,7 @@ export const slackPlatform: ChatPlatform = {
   enableHint: SLACK_ENABLE_HINT,
   enabled: slackEnabled,
   start: (ctx, http) => startSlack({ ctx, http }),
+  checkPost: (message) => void checkSlackPost(message),
 };
 
 export { startSlack, type RunningSlack, type SlackOptions } from './app.js';

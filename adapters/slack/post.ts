@@ -28,23 +28,29 @@ const CREDENTIALS = new Set([
 /** Slack errors that mean "not now". */
 const TRANSIENT = new Set(['ratelimited', 'rate_limited', 'fatal_error', 'internal_error', 'service_unavailable', 'request_timeout']);
 
+/** The Slack channel id of a post, once its channel and thread are well-formed (`RunningPlatform.checkPost`). */
+export function checkSlackPost(message: Pick<OutgoingMessage, 'channel' | 'thread'>): { channel: string } {
+  const channel = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
+  if (!CHANNEL_ID.test(channel)) {
+    throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Slack channel; use slack:<channel id>, e.g. slack:C0123ABC (channel details → About → Channel ID)`, {
+      details: { field: 'channel' },
+    });
+  }
+  if (message.thread !== undefined && !TS.test(message.thread)) {
+    throw new RestyleError('input_invalid', `thread: "${message.thread}" is not a Slack message ts; use the ts of the thread's parent message, e.g. 1700000000.000100`, {
+      details: { field: 'thread' },
+    });
+  }
+  return { channel };
+}
+
 /**
  * `RunningPlatform.post` for Slack: `chat.postMessage` (with `thread_ts` for `thread`) through the app's
  * Web API client, split within Slack's limits by SlackActions. Resolves once Slack answered `ok`.
  */
 export function slackPoster(actions: SlackActions): (message: OutgoingMessage) => Promise<PostedMessage> {
   return async (message) => {
-    const channel = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
-    if (!CHANNEL_ID.test(channel)) {
-      throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Slack channel; use slack:<channel id>, e.g. slack:C0123ABC (channel details → About → Channel ID)`, {
-        details: { field: 'channel' },
-      });
-    }
-    if (message.thread !== undefined && !TS.test(message.thread)) {
-      throw new RestyleError('input_invalid', `thread: "${message.thread}" is not a Slack message ts; use the ts of the thread's parent message, e.g. 1700000000.000100`, {
-        details: { field: 'thread' },
-      });
-    }
+    const { channel } = checkSlackPost(message);
     let ids: string[];
     try {
       ids = await actions.post(slackPlace(channel), message.text, { ...(message.thread ? { thread: message.thread } : {}), ...(message.origin ? { origin: message.origin } : {}) });

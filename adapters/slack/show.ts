@@ -5,6 +5,9 @@ import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
 import { editModal, INPUT_LIMIT, previewMessage, reviewMessage, type SlackMessage } from './render.js';
 
+/** response_url answers at once or not at all; don't let a hung one hold the handler. */
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
+
 /** Where a reply goes: the response_url of a command/button/shortcut when there is one, else an ephemeral post. */
 export interface ShowTarget {
   channel: string;
@@ -65,7 +68,7 @@ export class Shower {
         ? { ...message, replace_original: true, ...(message.blocks ? {} : { blocks: [] }) }
         : { ...message, response_type: 'ephemeral', replace_original: false };
       try {
-        const res = await this.fetchFn(target.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await this.fetchFn(target.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(RESPONSE_URL_TIMEOUT_MS) });
         // Drain the body so the connection is reused.
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return;

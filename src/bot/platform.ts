@@ -18,6 +18,8 @@ export interface ChatPlatform {
    * `POST /v1/post` for a platform whose connection lives in a `worker`. Optional.
    */
   poster?(ctx: AppContext): NonNullable<RunningPlatform['post']>;
+  /** Throw `input_invalid` (field named) for a channel or thread this platform can't have: checked before the model is paid. */
+  checkPost?(message: Pick<OutgoingMessage, 'channel' | 'thread'>): void;
 }
 
 export interface RunningPlatform {

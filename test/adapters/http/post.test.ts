@@ -9,6 +9,8 @@ import { serve } from '../../../adapters/main.js';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
 import { startDiscord, type RunningDiscord } from '../../../adapters/discord/app.js';
 import { startSlack, type RunningSlack } from '../../../adapters/slack/app.js';
+import { slackPlatform } from '../../../adapters/slack/index.js';
+import { discordPlatform } from '../../../adapters/discord/index.js';
 import { createContext, type AppContext } from '../../../src/app.js';
 import { ReplyOrigins } from '../../../src/bot/origins.js';
 import { settingsFrom } from '../../../src/config/load.js';
@@ -72,9 +74,9 @@ beforeAll(async () => {
   // As serve() does: one HTTP server, each running platform's `post` added as the poster for its prefix.
   http = createHttpServer({ ctx });
   runningSlack = await startSlack({ ctx, http, clientOptions: { retryConfig: { retries: 0 } } });
-  http.addPoster('slack', runningSlack.post.bind(runningSlack));
+  http.addPoster('slack', runningSlack.post.bind(runningSlack), slackPlatform.checkPost);
   runningDiscord = await startDiscord({ ctx, clientOptions: { rest: { retries: 0 } } });
-  http.addPoster('discord', runningDiscord.post.bind(runningDiscord));
+  http.addPoster('discord', runningDiscord.post.bind(runningDiscord), discordPlatform.checkPost);
   base = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}`;
 });
 
@@ -172,6 +174,8 @@ describe('POST /v1/post: auth and input', () => {
       expect(r.json.error?.message, channel).toMatch(message);
     }
     expect(slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes('where to?'))).toHaveLength(0);
+    // Refused before the model was asked (and paid).
+    expect(model.requests.filter((q) => JSON.stringify(q.body).includes('where to?'))).toHaveLength(0);
   });
 
   it('413 for a text over restyle.maxChars; counted as a failed post', async () => {
@@ -218,6 +222,7 @@ describe('POST /v1/post to Slack', () => {
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'input_invalid', message: expect.stringMatching(/^thread: "yesterday" is not a Slack message ts/) });
     expect(slackPosts('CGENERAL', 'Bad thread.')).toHaveLength(0);
+    expect(model.requests.filter((q) => JSON.stringify(q.body).includes('Bad thread.'))).toHaveLength(0);
   });
 
   it('an unmapped channel gets the text as written, styled:false with reason no_style', async () => {
