@@ -1,5 +1,4 @@
 import type { CheckResult, DoctorCheck } from '../../src/doctor.js';
-import { COMMAND_NAME, MENU_RESTYLE, MENU_SAVE } from './commands.js';
 
 // discord-api-types' ApplicationFlags, inlined so `restyle doctor` needs discord.js only when Discord is set up.
 const MESSAGE_CONTENT = (1 << 18) | (1 << 19); // GatewayMessageContent | GatewayMessageContentLimited
@@ -13,6 +12,7 @@ export const discordCheck: DoctorCheck = async (ctx) => {
   const { discord } = ctx.settings;
   if (!discord.botToken) return [];
   const { REST, Routes, DiscordAPIError } = await import('discord.js');
+  const { COMMAND_NAME, MENU_RESTYLE, MENU_SAVE } = await import('./commands.js');
   const rest = new REST({ api: discord.apiUrl, version: '10', retries: 1, timeout: 10_000 }).setToken(discord.botToken);
   const results: CheckResult[] = [];
   let app: { id: string; name: string; flags?: number };

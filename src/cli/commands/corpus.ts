@@ -14,6 +14,7 @@ import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
 import { openStore } from '../../store/index.js';
 import { CliExit } from '../exit.js';
+import { preferSmallHeap } from '../../util/heap.js';
 import { registerForget } from './forget.js';
 import { globalOptions, settingsFor } from '../context.js';
 import { write, type CliIO } from '../io.js';
@@ -84,6 +85,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .option('--json', 'print report.json to stdout')
     .action(async function (this: Command, flags: BuildFlags & { params?: string[] | string }) {
       if (!flags.in?.length && !flags.fromStore) throw new RestyleError('usage', 'nothing to build from: pass --in PATH… and/or --from-store');
+      preferSmallHeap();
       const settings = settingsFor(this, io);
       const style = getStyle(settings, flags.style);
       const logger = createLogger({ level: globalOptions(this).debug ? 'debug' : 'error', secrets: [settings.openai.apiKey, settings.corpus.endpoint.apiKey] });
