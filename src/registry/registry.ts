@@ -59,7 +59,11 @@ export class ModelRegistry {
   /** Every record, sorted by style then role. */
   async list(style?: string): Promise<RegistryRecord[]> {
     const out: RegistryRecord[] = [];
-    for await (const [, record] of this.ns.entries()) if (!style || record.style === style) out.push(record);
+    for await (const [, record] of this.ns.entries()) {
+      // Anything else under the namespace (a hand-written key, another tool's value) is not a record: skip it.
+      if (typeof record?.style !== 'string' || typeof record.role !== 'string' || !Array.isArray(record.entries)) continue;
+      if (!style || record.style === style) out.push(record);
+    }
     return out.sort((a, b) => (a.style === b.style ? a.role.localeCompare(b.role) : a.style.localeCompare(b.style)));
   }
 

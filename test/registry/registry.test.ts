@@ -76,6 +76,11 @@ describe.each(['sqlite', 'redis'] as const)('model registry on %s', (kind) => {
 
     expect((await registry.use(style, 'styler', '#1')).model).toBe('ft:pirate:v1');
     expect((await registry.use(style, 'styler', 'ft:pirate:v2')).id).toBe(2);
+    // A value that is not a registry record (hand-written, another tool's) is skipped, not a crash.
+    const stray = `${style}-stray`;
+    await store.ns('models').set(stray, 'not a record');
+    expect((await registry.list()).some((r) => typeof r !== 'object')).toBe(false);
+    await store.ns('models').delete(stray);
     const listed = (await registry.list()).filter((r) => r.style === style);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ active: 2, history: [null, 1, 2, 1] });
