@@ -3,8 +3,12 @@ import type { BotContext } from './context.js';
 import { failed, note, reason } from './replies.js';
 import type { Actor, MessageRef, Place, Reply } from './types.js';
 
-/** Dedupe claims outlive any retry or double click; the sample's id makes later repeats collide anyway. */
-const CLAIM_TTL_MS = 30 * 24 * 3600 * 1000;
+/**
+ * The claim is a lock for the moment between claiming and writing (double clicks, concurrent reactions,
+ * platform retries); the stored sample, found by its id, is what dedupes for good. Kept short so a claim
+ * stranded by a store outage, or left by `forget` and retention, stops answering "Already saved" soon.
+ */
+const CLAIM_TTL_MS = 10 * 60 * 1000;
 
 /** The sample id of a message saved as styled text (⭐, "Save as style sample"). */
 export function messageSampleId(place: Pick<Place, 'key'>, messageId: string): string {
@@ -65,17 +69,36 @@ export async function saveMessage(ctx: BotContext, input: { actor: Actor; messag
 
 export type SaveOutcome = { kind: 'saved'; sample: Sample } | { kind: 'duplicate' } | { kind: 'failed'; error: unknown };
 
+/**
+ * Claims this process holds, or may hold (the claim itself failed without an answer), for saves that then
+ * failed while the store was down, so they could not be given back. Such a claim outlives the outage and
+ * would answer every retry "Already saved" for a sample that does not exist; the next save of the same id
+ * gives it back first.
+ */
+const orphanedClaims = new WeakMap<BotContext['store'], Set<string>>();
+
 /** Claim the id, then write; a failed write gives the claim back so the user can simply try again. */
 export async function claimAndSave(ctx: BotContext, id: string, build: () => Sample): Promise<SaveOutcome> {
   const claimKey = `sample:${id}`;
-  let claimed = false;
+  let orphans = orphanedClaims.get(ctx.store);
+  if (!orphans) orphanedClaims.set(ctx.store, (orphans = new Set()));
+  /** Whether we hold the claim; undefined while unknown (asked, no answer). */
+  let held: boolean | undefined = false;
   try {
-    claimed = await ctx.store.claim(claimKey, CLAIM_TTL_MS);
-    if (!claimed) return { kind: 'duplicate' };
+    // Taken out of the set before the await, so concurrent retries do not release each other's new claim.
+    if (orphans.delete(claimKey)) {
+      await ctx.store.release(claimKey).catch((error: unknown) => {
+        orphans.add(claimKey);
+        throw error;
+      });
+    }
+    held = undefined;
+    held = await ctx.store.claim(claimKey, CLAIM_TTL_MS);
+    if (!held) return { kind: 'duplicate' };
     if (await ctx.samples.get(id)) return { kind: 'duplicate' };
     return { kind: 'saved', sample: await ctx.samples.save(build()) };
   } catch (error) {
-    if (claimed) await ctx.store.release(claimKey).catch(() => undefined);
+    if (held !== false) await ctx.store.release(claimKey).catch(() => orphans.add(claimKey));
     return { kind: 'failed', error };
   }
 }
