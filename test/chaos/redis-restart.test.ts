@@ -14,8 +14,7 @@
  * every claim, so it could tell neither "reported saved and then missing" nor a claim that outlives the
  * outage. One line of figures is printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { slackPlace } from '../../adapters/slack/convert.js';
 import { messageSampleId } from '../../src/bot/save-sample.js';
 import { SampleRepository } from '../../src/samples/repository.js';
@@ -24,7 +23,7 @@ import type { NamespaceName, Namespace, Store } from '../../src/store/types.js';
 import { channelId, startSlackHarness, userId, type SlackHarness } from '../adapters/slack/harness.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventRequest, type SlackCall } from '../fakes/slack.js';
-import { freePort, waitForRedis } from '../support/redis-server.js';
+import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
 
 const ANSWER_PROMPT = 'ANSWER-SOURCE';
@@ -55,58 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await model.close();
 });
-
-interface DurableRedis {
-  url: string;
-  /** SIGTERM, waits for the exit. */
-  stop(): Promise<void>;
-  /** Again on the same port and directory: it reloads what it had acknowledged. */
-  start(): Promise<void>;
-}
-
-/** A redis-server of the test's own that keeps its data across a restart (AOF, `appendfsync always`). */
-async function startDurableRedis(): Promise<DurableRedis> {
-  const bin = inject('redisServerBin');
-  if (!bin) throw new Error('redis-server not found: install it (apt-get install redis-server)');
-  const dir = tmpDir('redis-aof');
-  const port = await freePort();
-  let child: ChildProcess | null = null;
-  const kill = (): void => void child?.kill('SIGKILL');
-  process.once('exit', kill);
-  const start = async (): Promise<void> => {
-    if (child) return;
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--loglevel', 'warning'];
-    const c = spawn(bin, args, { stdio: 'ignore' });
-    child = c;
-    let spawnError: Error | undefined;
-    c.once('error', (error) => (spawnError = error));
-    try {
-      await waitForRedis(port, 10_000, () => {
-        if (spawnError) return `cannot run ${bin}: ${spawnError.message}`;
-        return c.exitCode !== null || c.signalCode !== null ? `redis-server on port ${port} exited (${c.exitCode ?? c.signalCode})` : null;
-      });
-    } catch (error) {
-      child = null;
-      c.kill('SIGKILL');
-      throw error;
-    }
-  };
-  const stop = async (): Promise<void> => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    });
-  };
-  await start();
-  onTestFinished(async () => {
-    await stop();
-    process.removeListener('exit', kill);
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop, start };
-}
 
 async function startBot(store: Store): Promise<SlackHarness> {
   return startSlackHarness({
@@ -140,7 +87,7 @@ interface Reaction extends Sent {
 
 describe('chaos: redis-server restarts under a steady stream of Slack mentions and ⭐ reactions', () => {
   it('answers every mention once, tells every reaction Saved or Not saved truthfully, and saves again after the restart', async () => {
-    const redis = await startDurableRedis();
+    const redis = await startRedis({ durableDir: tmpDir('redis-aof') });
     const store = await openStore({ redisUrl: redis.url, dataDir: tmpDir('chaos-redis'), sqlitePath: '', connectTimeoutMs: 500 });
     const h = await startBot(store);
     const samples = new SampleRepository(store);
@@ -286,7 +233,7 @@ describe('chaos: redis-server restarts under a steady stream of Slack mentions a
   });
 
   it('a save cut off between its claim and its write is refused, and re-reacting after the restart saves it', async () => {
-    const redis = await startDurableRedis();
+    const redis = await startRedis({ durableDir: tmpDir('redis-aof') });
     const real = await openStore({ redisUrl: redis.url, dataDir: tmpDir('chaos-redis'), sqlitePath: '', connectTimeoutMs: 500 });
     // The real store, except that redis-server is stopped right after one given claim was granted: the
     // worst moment of an outage for a save, made exact.

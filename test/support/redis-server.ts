@@ -70,24 +70,28 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** A redis-server of its own on a free loopback port (or `port`), no persistence. */
-export async function launchRedis(bin: string, port?: number): Promise<RedisProcess> {
+/**
+ * A redis-server of its own on a free loopback port (or `port`). No persistence by default; with `durableDir`
+ * it keeps every acknowledged write across a restart (AOF, `appendfsync always`) in that folder.
+ */
+export async function launchRedis(bin: string, port?: number, durableDir?: string): Promise<RedisProcess> {
   // A free port may be taken between probing and binding: try a few.
   for (let attempt = 1; ; attempt++) {
     const p = port ?? (await freePort());
     try {
-      return await launchOn(bin, p);
+      return await launchOn(bin, p, durableDir);
     } catch (error) {
       if (port !== undefined || attempt >= 3) throw error;
     }
   }
 }
 
-async function launchOn(bin: string, port: number): Promise<RedisProcess> {
+async function launchOn(bin: string, port: number, durableDir?: string): Promise<RedisProcess> {
+  const persistence = durableDir ? ['--dir', durableDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] : ['--save', '', '--appendonly', 'no'];
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
     if (child) return;
-    const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+    const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;

@@ -15,10 +15,10 @@ export function redisUrl(): string {
  * and resume ("Redis goes down" tests). Stopped when the test finishes, or with the worker if started
  * outside a test.
  */
-export async function startRedis(): Promise<RedisProcess> {
+export async function startRedis(options: { durableDir?: string } = {}): Promise<RedisProcess> {
   const bin = inject('redisServerBin');
   if (!bin) throw new Error('redis-server not found: install it (apt-get install redis-server); REDIS_URL cannot stand in for a server a test stops and restarts');
-  const redis = await launchRedis(bin);
+  const redis = await launchRedis(bin, undefined, options.durableDir);
   try {
     onTestFinished(() => redis.stop());
   } catch {
