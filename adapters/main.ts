@@ -53,6 +53,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   if (only !== 'worker') {
     port = await http.listen(options.port);
     ctx.logger.info(`http: listening on port ${port} (POST /v1/restyle, /v1/post, GET /healthz, /readyz, /metrics)`);
+    if (!ctx.settings.http.apiToken) ctx.logger.warn('http: RESTYLE_API_TOKEN is not set, so /v1/* answers only on this machine (127.0.0.1); set it to call the API from elsewhere');
   }
   return {
     port,
