@@ -14,7 +14,7 @@ import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
 import { openStore } from '../../store/index.js';
 import { CliExit } from '../exit.js';
-import { preferSmallHeap } from '../../util/heap.js';
+import { preferSmallHeap } from '../../util/memory.js';
 import { registerForget } from './forget.js';
 import { globalOptions, settingsFor } from '../context.js';
 import { write, type CliIO } from '../io.js';
