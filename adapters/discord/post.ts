@@ -1,10 +1,9 @@
 import { ChannelType, DiscordAPIError, REST, Routes, type APIChannel } from 'discord.js';
 import type { OutgoingMessage, PostedMessage } from '../../src/bot/platform.js';
-import type { Place } from '../../src/bot/types.js';
 import { RestyleError } from '../../src/errors.js';
 import type { AppContext } from '../../src/app.js';
 import { DiscordActions } from './actions.js';
-import { PLATFORM } from './convert.js';
+import { discordId, placeById } from './convert.js';
 import { discordHint } from './errors.js';
 
 const SNOWFLAKE = /^\d{15,21}$/;
@@ -12,7 +11,7 @@ const THREADS = new Set<ChannelType>([ChannelType.PublicThread, ChannelType.Priv
 
 /** The Discord channel id of a post, once its channel and thread ids are well-formed (`RunningPlatform.checkPost`). */
 export function checkDiscordPost(message: Pick<OutgoingMessage, 'channel' | 'thread'>): { channelId: string } {
-  const channelId = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
+  const channelId = discordId(message.channel) ?? '';
   if (!SNOWFLAKE.test(channelId)) {
     throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Discord channel; use discord:<channel id>, e.g. discord:112233445566778899 (Developer Mode → right-click the channel → Copy Channel ID)`, {
       details: { field: 'channel' },
@@ -55,7 +54,8 @@ export function discordPoster(rest: REST, actions: DiscordActions): (message: Ou
       }
       target = thread.id;
     }
-    const place: Place = { key: `${PLATFORM}:${channelId}`, platform: PLATFORM, channelId: target, isDirect: false };
+    // Keyed by the channel, so a thread's post gets the channel's style and origin.
+    const place = placeById(target, { parentId: channelId });
     let ids: string[];
     try {
       ids = await actions.post(place, message.text, message.origin ? { origin: message.origin } : {});

@@ -18,7 +18,7 @@ export function slackActor(userId: string, extra: Partial<Pick<Actor, 'name' | '
   return { key: `${PLATFORM}:${userId}`, platform: PLATFORM, id: userId, ...extra };
 }
 
-/** The Slack user id in a `slack:U123` key, or undefined for other platforms. */
+/** The Slack id in a `slack:U123` (or `slack:C123`) key, or undefined for other platforms. */
 export function slackUserId(key: string): string | undefined {
   return key.startsWith(`${PLATFORM}:`) ? key.slice(PLATFORM.length + 1) : undefined;
 }

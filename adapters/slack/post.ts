@@ -1,7 +1,7 @@
 import type { OutgoingMessage, PostedMessage } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError } from '../../src/errors.js';
 import type { SlackActions } from './actions.js';
-import { PLATFORM, slackPlace } from './convert.js';
+import { slackPlace, slackUserId } from './convert.js';
 import { slackHint } from './errors.js';
 
 /** Public and private channels, group and direct messages: C…, G…, D… */
@@ -30,7 +30,7 @@ const TRANSIENT = new Set(['ratelimited', 'rate_limited', 'fatal_error', 'intern
 
 /** The Slack channel id of a post, once its channel and thread are well-formed (`RunningPlatform.checkPost`). */
 export function checkSlackPost(message: Pick<OutgoingMessage, 'channel' | 'thread'>): { channel: string } {
-  const channel = message.channel.startsWith(`${PLATFORM}:`) ? message.channel.slice(PLATFORM.length + 1) : '';
+  const channel = slackUserId(message.channel) ?? '';
   if (!CHANNEL_ID.test(channel)) {
     throw new RestyleError('input_invalid', `channel: "${message.channel}" is not a Slack channel; use slack:<channel id>, e.g. slack:C0123ABC (channel details → About → Channel ID)`, {
       details: { field: 'channel' },

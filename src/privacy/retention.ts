@@ -4,9 +4,14 @@ import { purgeStoreBefore, type StoreForgetResult } from './store.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** The start of the retention window: what was written before it goes. */
+export function retentionCutoff(days: number, now: Date = new Date()): Date {
+  return new Date(now.getTime() - days * DAY_MS);
+}
+
 /** Delete samples and verdicts older than `days` now. */
 export function sweepRetention(store: Store, days: number, now: Date = new Date()): Promise<StoreForgetResult> {
-  return purgeStoreBefore(store, new Date(now.getTime() - days * DAY_MS));
+  return purgeStoreBefore(store, retentionCutoff(days, now));
 }
 
 /**

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RestyleError } from '../../errors.js';
 import { forgetUserInCorpus, purgeCorpusBefore, type ExportForgetResult } from '../../privacy/exports.js';
-import { sweepRetention } from '../../privacy/retention.js';
+import { retentionCutoff, sweepRetention } from '../../privacy/retention.js';
 import { forgetUserInStore } from '../../privacy/store.js';
 import { userMatcher } from '../../privacy/user.js';
 import { displayPath } from '../../util/paths.js';
@@ -52,8 +52,7 @@ export function registerForget(corpus: Command, io: CliIO): void {
           if (!days) throw new RestyleError('usage', `--retention: privacy.retentionDays is not set in ${ctx.settings.configPath}`);
           const now = new Date();
           out.retention = { days, ...(await sweepRetention(ctx.store, days, now)) };
-          const cutoff = new Date(now.getTime() - days * 24 * 3600 * 1000);
-          for (const abs of corpora) out.corpora.push({ ...purgeCorpusBefore(abs, cutoff, now), dir: displayPath(abs, io.cwd), reason: 'retention' });
+          for (const abs of corpora) out.corpora.push({ ...purgeCorpusBefore(abs, retentionCutoff(days, now), now), dir: displayPath(abs, io.cwd), reason: 'retention' });
         }
         if (matches) {
           try {
