@@ -32,7 +32,7 @@ const filters = new WeakMap<Client, Filter>();
  * untouched. Returns a function that stops filtering this client.
  *
  * @example
- * const ctx = await createContext(loadConfig({ env: process.env }));
+ * const ctx = await createContext(loadConfig({ env: processEnv() }));
  * restyleDiscord(client, ctx.restyler, { store: ctx.store });
  * await message.reply('Your build passed.');            // styled if the channel is mapped
  * await channel.send(noRestyle('```\nraw log\n```'));    // sent as is

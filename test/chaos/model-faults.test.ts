@@ -169,7 +169,19 @@ async function run(scenario: Scenario): Promise<Figure[]> {
     await settleWithin(h, DEADLINE_MS + 5000);
 
     const threadPosts = h.fake.callsTo('chat.postMessage').filter((c) => c.args.thread_ts !== undefined && sent.has(String(c.args.thread_ts)));
-    const ok = <T extends { status: number }>(list: T[]) => list.filter((r) => r.status === 200);
+    // An HTTP path's figure: answered 200, slowest request, and what came back.
+    const httpFigure = (path: string, prefix: string, expected: number, results: typeof postResults): Figure => {
+      const ok = results.filter((r) => r.status === 200);
+      return {
+        path,
+        prefix,
+        expected,
+        done: ok.length,
+        maxMs: Math.max(0, ...results.map((r) => r.ms)),
+        texts: ok.map((r) => String(r.json.text)),
+        reasons: ok.map((r) => r.json.reason as string | undefined),
+      };
+    };
     const figures: Figure[] = [
       {
         path: 'slack',
@@ -181,24 +193,8 @@ async function run(scenario: Scenario): Promise<Figure[]> {
         // SlackActions names the style in the message metadata only when the text went out styled.
         reasons: threadPosts.map((c) => (c.args.metadata?.event_payload?.style ? undefined : 'unstyled')),
       },
-      {
-        path: '/v1/post',
-        prefix: 'relay post',
-        expected: HTTP_POSTS,
-        done: ok(postResults).length,
-        maxMs: Math.max(0, ...postResults.map((r) => r.ms)),
-        texts: ok(postResults).map((r) => String(r.json.text)),
-        reasons: ok(postResults).map((r) => r.json.reason as string | undefined),
-      },
-      {
-        path: '/v1/restyle',
-        prefix: 'api text',
-        expected: HTTP_RESTYLES,
-        done: ok(restyleResults).length,
-        maxMs: Math.max(0, ...restyleResults.map((r) => r.ms)),
-        texts: ok(restyleResults).map((r) => String(r.json.text)),
-        reasons: ok(restyleResults).map((r) => r.json.reason as string | undefined),
-      },
+      httpFigure('/v1/post', 'relay post', HTTP_POSTS, postResults),
+      httpFigure('/v1/restyle', 'api text', HTTP_RESTYLES, restyleResults),
       {
         path: 'restyle()',
         prefix: 'direct text',
