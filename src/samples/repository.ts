@@ -1,4 +1,4 @@
-import type { Namespace, Store } from '../store/types.js';
+import type { Namespace, SampleIndex, SampleWhere, Store } from '../store/types.js';
 import type { Sample, SampleStatus } from './types.js';
 
 /** Which samples to list; every field narrows, none means all. */
@@ -14,6 +14,12 @@ export interface SampleFilter {
 
 export type SampleCounts = Record<SampleStatus, number>;
 
+/** A page of `list`: at most `limit` samples, those after `after` (the last sample of the previous page). */
+export interface SamplePage {
+  limit?: number;
+  after?: Pick<Sample, 'createdAt' | 'id'>;
+}
+
 /**
  * Training samples saved from chat, over `store.ns('samples')`. The corpus builder reads approved ones
  * (`list({status: 'approved', style})`); the bot writes, reviews and forgets them. Every write resolves
@@ -25,9 +31,11 @@ export type SampleCounts = Record<SampleStatus, number>;
  */
 export class SampleRepository {
   private readonly ns: Namespace<Sample>;
+  private readonly index: SampleIndex;
 
   constructor(store: Store) {
     this.ns = store.ns<Sample>('samples');
+    this.index = store.sampleIndex;
   }
 
   get(id: string): Promise<Sample | undefined> {
@@ -44,25 +52,31 @@ export class SampleRepository {
     return this.ns.delete(id);
   }
 
-  /** Matching samples, oldest first (the review queue's order). */
-  async list(filter: SampleFilter = {}): Promise<Sample[]> {
-    const out: Sample[] = [];
-    for await (const [, sample] of this.ns.entries()) if (matches(sample, filter)) out.push(sample);
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  /** Matching samples, oldest first (the review queue's order); reads only the page it returns. */
+  async list(filter: SampleFilter = {}, page: SamplePage = {}): Promise<Sample[]> {
+    const after = page.after ? { createdAt: page.after.createdAt, key: page.after.id } : undefined;
+    const keys = await this.index.keys(whereOf(filter), { limit: page.limit, after });
+    const values = await this.ns.getMany(keys);
+    // A sample deleted between the two reads is simply not listed.
+    return values.filter((s): s is Sample => s !== undefined);
   }
 
   /** Samples per status for the filter (status in the filter is ignored). */
   async counts(filter: Omit<SampleFilter, 'status'> = {}): Promise<SampleCounts> {
-    const counts: SampleCounts = { pending: 0, approved: 0, rejected: 0 };
-    for await (const [, sample] of this.ns.entries()) if (matches(sample, filter)) counts[sample.status] += 1;
-    return counts;
+    const { status: _ignored, ...where } = whereOf(filter);
+    const counts = await this.index.counts(where);
+    return { pending: counts.pending ?? 0, approved: counts.approved ?? 0, rejected: counts.rejected ?? 0 };
   }
 
   /** The oldest pending sample, preferring `prefer` (e.g. the reviewer's channel), and how many are pending. */
   async nextPending(prefer?: { channel?: string }): Promise<{ sample: Sample | undefined; pending: number }> {
-    const pending = await this.list({ status: 'pending' });
-    const preferred = prefer?.channel ? pending.find((s) => s.channel === prefer.channel) : undefined;
-    return { sample: preferred ?? pending[0], pending: pending.length };
+    const pending = ['pending'] as const;
+    const [preferred, oldest, counts] = await Promise.all([
+      prefer?.channel ? this.list({ status: pending, channel: prefer.channel }, { limit: 1 }) : Promise.resolve([]),
+      this.list({ status: pending }, { limit: 1 }),
+      this.index.counts({}),
+    ]);
+    return { sample: preferred[0] ?? oldest[0], pending: counts.pending ?? 0 };
   }
 
   /** Record a reviewer's verdict; returns the updated sample, or undefined if it no longer exists. */
@@ -82,14 +96,7 @@ export class SampleRepository {
   }
 }
 
-function matches(sample: Sample, filter: SampleFilter): boolean {
-  if (filter.status !== undefined) {
-    const wanted = typeof filter.status === 'string' ? [filter.status] : filter.status;
-    if (!wanted.includes(sample.status)) return false;
-  }
-  if (filter.style !== undefined && sample.style !== filter.style) return false;
-  if (filter.channel !== undefined && sample.channel !== filter.channel) return false;
-  if (filter.platform !== undefined && sample.platform !== filter.platform) return false;
-  if (filter.user !== undefined && sample.savedBy !== filter.user && sample.author !== filter.user) return false;
-  return true;
+function whereOf(filter: SampleFilter): SampleWhere & { status?: readonly string[] } {
+  const { status, ...rest } = filter;
+  return status === undefined ? rest : { ...rest, status: typeof status === 'string' ? [status] : status };
 }

@@ -1,7 +1,8 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
-import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
+import { KeyvNamespace, validTtl, type Backend, type RawWriter } from './keyv-namespace.js';
+import { RedisSampleIndex, type RedisClient } from './redis-sample-index.js';
 import type { Namespace, NamespaceName, Store } from './types.js';
 
 const PREFIX = 'restyle';
@@ -14,6 +15,8 @@ export interface RedisStoreOptions {
   connectTimeoutMs: number;
   /** Bounds every command, so a hung (not closed) Redis fails too; default max(5 s, connectTimeoutMs). */
   commandTimeoutMs?: number;
+  /** Testing only: how the sample index migration runs. */
+  migration?: { interruptAfterBatches?: number; batch?: number };
 }
 
 /** `redis://:secret@host` → `redis://:***@host`, for messages and logs. */
@@ -29,6 +32,57 @@ export function redactRedisUrl(url: string): string {
  */
 export async function openRedisStore(options: RedisStoreOptions): Promise<Store> {
   const { url, connectTimeoutMs } = options;
+  const { shown, toError } = errorsFor(url);
+  // node-redis's own command timeout only covers waiting to be written, not the reply: a Redis that
+  // accepts connections but does not answer (stopped, swapping, partitioned) needs a deadline of ours.
+  const commandTimeoutMs = options.commandTimeoutMs ?? Math.max(5_000, connectTimeoutMs);
+  let closed = false;
+  const backend: Backend = {
+    async run(op) {
+      if (closed) throw new RestyleError('store_unavailable', `the Redis store at REDIS_URL (${shown}) is closed`);
+      try {
+        return await within(op(), commandTimeoutMs, () => new Error(`no answer within ${commandTimeoutMs} ms`));
+      } catch (error) {
+        throw toError(error);
+      }
+    },
+  };
+  const { client, destroy } = await connect(url, connectTimeoutMs);
+  const sampleIndex = new RedisSampleIndex(client, (op) => backend.run(op), `${PREFIX}:samples:`, `${PREFIX}:idx:samples:`);
+  try {
+    // Unbounded on purpose: a large store takes a while, and each step is saved, so a crash loses little.
+    await sampleIndex.migrate(options.migration);
+  } catch (error) {
+    destroy();
+    throw toError(error);
+  }
+  const ns = namespaces(client, backend, connectTimeoutMs, sampleIndex);
+  return {
+    kind: 'redis',
+    location: shown,
+    sampleIndex,
+    ns,
+    async claim(key, ttlMs) {
+      const reply = await backend.run(async () => client.set(`${CLAIM_PREFIX}${key}`, '1', { NX: true, PX: validTtl(ttlMs) }));
+      return reply === 'OK';
+    },
+    async release(key) {
+      await backend.run(() => client.del(`${CLAIM_PREFIX}${key}`));
+    },
+    async ping() {
+      await backend.run(() => client.ping());
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // close() waits for pending replies, which a hung Redis never sends.
+      await within(client.close(), connectTimeoutMs, () => new Error('close timed out')).catch(destroy);
+    },
+  };
+}
+
+/** How Redis failures read: one line naming REDIS_URL with its password redacted. */
+function errorsFor(url: string): { shown: string; redact: (text: string) => string; toError: (error: unknown) => RestyleError } {
   const shown = redactRedisUrl(url);
   const secret = passwordOf(url);
   const redact = (text: string): string => {
@@ -44,22 +98,13 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       retryable: code === 'store_unavailable',
     });
   };
-  // node-redis's own command timeout only covers waiting to be written, not the reply: a Redis that
-  // accepts connections but does not answer (stopped, swapping, partitioned) needs a deadline of ours.
-  const commandTimeoutMs = options.commandTimeoutMs ?? Math.max(5_000, connectTimeoutMs);
-  let closed = false;
-  const backend: Backend = {
-    async run(op) {
-      if (closed) throw new RestyleError('store_unavailable', `the Redis store at REDIS_URL (${shown}) is closed`);
-      try {
-        return await within(op(), commandTimeoutMs, () => new Error(`no answer within ${commandTimeoutMs} ms`));
-      } catch (error) {
-        throw toError(error);
-      }
-    },
-  };
+  return { shown, redact, toError };
+}
 
-  let client: ReturnType<typeof createClient>;
+/** A connected client, or a RestyleError naming REDIS_URL; `destroy` drops it without waiting. */
+async function connect(url: string, connectTimeoutMs: number): Promise<{ client: RedisClient; destroy: () => void }> {
+  const { shown, redact, toError } = errorsFor(url);
+  let client: RedisClient;
   try {
     client = createClient({
       url,
@@ -91,7 +136,6 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       // already closed
     }
   };
-
   // node-redis's connect() retries forever by the reconnect strategy: the deadline is ours to set.
   try {
     await within(client.connect(), connectTimeoutMs, () => {
@@ -102,47 +146,35 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     destroy();
     throw toError(error);
   }
+  return { client, destroy };
+}
 
-  const namespaces = new Map<NamespaceName, Namespace<unknown>>();
-
-  return {
-    kind: 'redis',
-    location: shown,
-    ns<T>(name: NamespaceName): Namespace<T> {
-      let ns = namespaces.get(name);
-      if (!ns) {
-        const namespace = `${PREFIX}:${name}`;
-        const adapter = new KeyvRedis<unknown>(client, {
-          namespace,
-          keyPrefixSeparator: ':', // keys are `restyle:<ns>:<key>`
-          throwOnConnectError: true,
-          throwOnErrors: true,
-          connectionTimeout: connectTimeoutMs,
-        });
-        // KeyvRedis prefixes keys itself; Keyv's own prefixing would double it.
-        const keyv = new Keyv({ store: adapter, namespace, useKeyPrefix: false, throwOnErrors: true });
-        keyv.on('error', () => {}); // rethrown to the caller (throwOnErrors); the event is noise
-        ns = new KeyvNamespace<unknown>(keyv, backend, () => adapter.iterator<string>(namespace));
-        namespaces.set(name, ns);
-      }
-      return ns as Namespace<T>;
-    },
-    async claim(key, ttlMs) {
-      const reply = await backend.run(async () => client.set(`${CLAIM_PREFIX}${key}`, '1', { NX: true, PX: validTtl(ttlMs) }));
-      return reply === 'OK';
-    },
-    async release(key) {
-      await backend.run(() => client.del(`${CLAIM_PREFIX}${key}`));
-    },
-    async ping() {
-      await backend.run(() => client.ping());
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // close() waits for pending replies, which a hung Redis never sends.
-      await within(client.close(), connectTimeoutMs, () => new Error('close timed out')).catch(destroy);
-    },
+/** `store.ns`: one Keyv per namespace over the shared client; samples write through their index. */
+function namespaces(client: RedisClient, backend: Backend, connectTimeoutMs: number, sampleIndex: RedisSampleIndex): Store['ns'] {
+  const made = new Map<NamespaceName, Namespace<unknown>>();
+  const samplesWriter: RawWriter = {
+    set: async (key, raw, ttlMs) => void (await sampleIndex.write('set', key, raw, ttlMs)),
+    delete: async (key) => (await sampleIndex.write('del', key)) > 0,
+  };
+  return <T>(name: NamespaceName): Namespace<T> => {
+    let ns = made.get(name);
+    if (!ns) {
+      const namespace = `${PREFIX}:${name}`;
+      const adapter = new KeyvRedis<unknown>(client, {
+        namespace,
+        keyPrefixSeparator: ':', // keys are `restyle:<ns>:<key>`
+        throwOnConnectError: true,
+        throwOnErrors: true,
+        connectionTimeout: connectTimeoutMs,
+      });
+      // KeyvRedis prefixes keys itself; Keyv's own prefixing would double it.
+      const keyv = new Keyv({ store: adapter, namespace, useKeyPrefix: false, throwOnErrors: true });
+      keyv.on('error', () => {}); // rethrown to the caller (throwOnErrors); the event is noise
+      const writer = name === 'samples' ? samplesWriter : undefined;
+      ns = new KeyvNamespace<unknown>(keyv, backend, () => adapter.iterator<string>(namespace), undefined, writer);
+      made.set(name, ns);
+    }
+    return ns as Namespace<T>;
   };
 }
 

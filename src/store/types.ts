@@ -25,6 +25,36 @@ export interface Namespace<T> {
   delete(key: string): Promise<boolean>;
   /** Every live entry of the namespace, in no particular order. */
   entries(): AsyncIterable<[key: string, value: T]>;
+  /** The values of `keys`, in their order (undefined where missing), in one round trip. */
+  getMany(keys: readonly string[]): Promise<Array<T | undefined>>;
+}
+
+/**
+ * Which samples a query wants; every field narrows, none means all. The store indexes these fields of each
+ * value in the `samples` namespace (status, style, channel, platform, savedBy/author, createdAt), so a
+ * query reads only what it returns instead of decoding every sample.
+ */
+export interface SampleWhere {
+  status?: readonly string[];
+  style?: string;
+  channel?: string;
+  platform?: string;
+  /** `savedBy` or `author`. */
+  user?: string;
+}
+
+/** A position in the (createdAt, key) order: the query returns what comes strictly after it. */
+export interface SampleCursor {
+  createdAt: string;
+  key: string;
+}
+
+/** The store's index over the `samples` namespace, kept in step with every write to it. */
+export interface SampleIndex {
+  /** Keys of matching samples, oldest first (createdAt, then key), at most `limit`, after `after`. */
+  keys(where: SampleWhere, page?: { limit?: number; after?: SampleCursor }): Promise<string[]>;
+  /** Matching samples per status (the status in `where` is ignored). */
+  counts(where: Omit<SampleWhere, 'status'>): Promise<Record<string, number>>;
 }
 
 export interface Store {
@@ -32,6 +62,8 @@ export interface Store {
   /** Where the data lives, safe to print (Redis password redacted). */
   readonly location: string;
   ns<T>(name: NamespaceName): Namespace<T>;
+  /** The index over `ns('samples')`; migrated from a store written before it existed when the store opened. */
+  readonly sampleIndex: SampleIndex;
   /**
    * Atomic set-if-absent with a TTL: true for the first caller only, across processes
    * (Redis `SET NX PX`, SQLite unique insert). Used to dedupe Slack retries and double reactions, and

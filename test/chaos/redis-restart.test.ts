@@ -241,6 +241,7 @@ describe('chaos: redis-server restarts under a steady stream of Slack mentions a
     const store: Store = {
       kind: real.kind,
       location: real.location,
+      sampleIndex: real.sampleIndex,
       ns<T>(name: NamespaceName): Namespace<T> {
         return real.ns<T>(name);
       },
