@@ -218,8 +218,11 @@ export interface FakeDiscord {
   sessions(): Session[];
   /** Resolves when `count` sessions have been sent READY. */
   waitForSessions(count?: number): Promise<Session[]>;
-  /** Push a gateway event to the sessions of its shard; resolves with how many received it. */
-  dispatch(t: string, d: Json): Promise<number>;
+  /**
+   * Push a gateway event to the sessions of its shard; resolves with how many received it. `shards`
+   * delivers it to the sessions of those shards instead (an event replayed on every shard).
+   */
+  dispatch(t: string, d: Json, options?: { shards?: readonly number[] }): Promise<number>;
   /** Ask every live session to reconnect (op 7); their clients resume. */
   reconnectAll(): void;
 
@@ -1171,12 +1174,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         check();
       });
     },
-    async dispatch(t, d) {
+    async dispatch(t, d, options) {
       const guildId = typeof d?.guild_id === 'string' ? d.guild_id : undefined;
       let n = 0;
       for (const s of sessions.values()) {
         const shard = guildId ? shardOf(guildId, s.shard[1]) : 0;
-        if (shard !== s.shard[0] || !wants(s, t, d)) continue;
+        const to = options?.shards ? options.shards.includes(s.shard[0]) : shard === s.shard[0];
+        if (!to || !wants(s, t, d)) continue;
         n += 1;
         await sendDispatch(s, t, redact(s, t, d));
       }
