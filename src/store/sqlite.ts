@@ -58,15 +58,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   // KeyvSqlite's query runs on the same connection as its get/set; sqlite3 passes extra args as bind values.
   const query = (sql: string, ...params: unknown[]): Promise<Row[]> => adapter.query(sql, ...params) as Promise<Row[]>;
   try {
-    await query('PRAGMA journal_mode=WAL');
-    // In WAL mode NORMAL keeps every commit across a crash of the process (the OS has it) and syncs at
-    // checkpoints; FULL would add an fsync to every save (~0.5 ms). Only a power cut can lose the last commits.
-    await query('PRAGMA synchronous=NORMAL');
-    await query('CREATE TABLE IF NOT EXISTS restyle_claims(key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
-    // Expired rows are only dropped when read; sweep them at start so the file does not grow forever.
-    const now = Date.now();
-    await query('DELETE FROM restyle_claims WHERE expires_at <= ?', now);
-    await query(`DELETE FROM keyv WHERE json_valid(value) AND json_extract(value, '$.expires') <= ?`, now);
+    await prepare(query);
     await migrateSampleIndex(query, options.migration);
   } catch (error) {
     await adapter.disconnect().catch(() => {});
@@ -121,6 +113,19 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       await adapter.disconnect().catch(() => {}); // nothing left to tell the caller: writes already resolved
     },
   };
+}
+
+/** Settings, the claims table, and a sweep of what expired while nobody had the file open. */
+async function prepare(query: (sql: string, ...params: unknown[]) => Promise<Row[]>): Promise<void> {
+  await query('PRAGMA journal_mode=WAL');
+  // In WAL mode NORMAL keeps every commit across a crash of the process (the OS has it) and syncs at
+  // checkpoints; FULL would add an fsync to every save (~0.5 ms). Only a power cut can lose the last commits.
+  await query('PRAGMA synchronous=NORMAL');
+  await query('CREATE TABLE IF NOT EXISTS restyle_claims(key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+  // Expired rows are only dropped when read; sweep them at start so the file does not grow forever.
+  const now = Date.now();
+  await query('DELETE FROM restyle_claims WHERE expires_at <= ?', now);
+  await query(`DELETE FROM keyv WHERE json_valid(value) AND json_extract(value, '$.expires') <= ?`, now);
 }
 
 /**
