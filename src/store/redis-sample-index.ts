@@ -92,19 +92,24 @@ export class RedisSampleIndex implements SampleIndex {
   async migrate(options: { interruptAfterBatches?: number; batch?: number } = {}): Promise<void> {
     const versionKey = `${this.prefix}version`;
     const cursorKey = `${this.prefix}migration-cursor`;
-    if ((await this.client.get(versionKey)) === VERSION) return;
-    let cursor = (await this.client.get(cursorKey)) ?? '0';
+    if ((await this.run(() => this.client.get(versionKey))) === VERSION) return;
+    let cursor = (await this.run(() => this.client.get(cursorKey))) ?? '0';
     let batches = 0;
     do {
       if (options.interruptAfterBatches !== undefined && batches >= options.interruptAfterBatches) throw new Error('sample index migration interrupted');
-      const step = await this.client.scan(cursor, { MATCH: `${this.valuePrefix}*`, COUNT: options.batch ?? MIGRATION_BATCH });
-      await Promise.all(step.keys.map((k) => this.write('reindex', k.slice(this.valuePrefix.length))));
-      cursor = String(step.cursor);
-      await this.client.set(cursorKey, cursor);
+      // Each step within the store's command deadline: a hung Redis fails the open instead of hanging it.
+      cursor = await this.run(async () => {
+        const step = await this.client.scan(cursor, { MATCH: `${this.valuePrefix}*`, COUNT: options.batch ?? MIGRATION_BATCH });
+        await Promise.all(step.keys.map((k) => this.write('reindex', k.slice(this.valuePrefix.length))));
+        await this.client.set(cursorKey, String(step.cursor));
+        return String(step.cursor);
+      });
       batches += 1;
     } while (cursor !== '0');
-    await this.client.set(versionKey, VERSION);
-    await this.client.del(cursorKey);
+    await this.run(async () => {
+      await this.client.set(versionKey, VERSION);
+      await this.client.del(cursorKey);
+    });
   }
 
   keys(where: SampleWhere, page: { limit?: number; after?: SampleCursor } = {}): Promise<string[]> {
