@@ -11,7 +11,8 @@ const PATTERNS: RegExp[] = [
   /https?:\/\/[^\s<>()]+(?:\([^\s<>()]*\)[^\s<>()]*)*[^\s<>().,;:!?'"\]]/, // bare URLs (even glued to a word), without trailing punctuation
   /\bwww\.[^\s<>()]+[^\s<>().,;:!?'"\]]/,
   /(?<![\w:])(?::[a-z0-9_+-]{1,64}:)+(?![\w:])/, // :emoji: and :wave::skin-tone-2:
-  /(?<!\w)@(?:everyone|here|channel)\b/, // plain-text mass mentions
+  // Plain-text mass mentions as the mention guard sees them (src/restyle/mentions.ts): any case, full-width, glued to a word.
+  /[@\uFF20\uFE6B](?:[Ee][Vv][Ee][Rr][Yy][Oo][Nn][Ee]|[Hh][Ee][Rr][Ee]|[Cc][Hh][Aa][Nn][Nn][Ee][Ll])/,
 ];
 const COMBINED = new RegExp(PATTERNS.map((p) => `(?:${p.source})`).join('|'), 'g');
 
