@@ -1,5 +1,5 @@
 import { addedLinks } from '../restyle/links.js';
-import { addedMentions } from '../restyle/mentions.js';
+import { addedMentions, findMentions } from '../restyle/mentions.js';
 
 export interface GuardedText {
   text: string;
@@ -17,4 +17,22 @@ export interface GuardedText {
 export function guardMentions(original: string, styled: string): GuardedText {
   const blocked = [...addedMentions(original, styled), ...addedLinks(original, styled)];
   return blocked.length === 0 ? { text: styled, blocked } : { text: original, blocked };
+}
+
+/** What may ping in one post: mention keys as `findMentions` normalises them (`<@U1>`, `<@123>`, `<@&9>`, `<!here>`…). */
+export type Pingable = ReadonlySet<string>;
+
+/**
+ * The mentions a post may ping: the live user mentions in the asking human's words, and — only in a
+ * channel listed in `safety.allowBroadcast` — the live broadcast and group mentions there too
+ * (`<!channel>`, `<!here>`, `<!everyone>`, `<!subteam^…>`, `@everyone`, roles). Everything else the
+ * posters make inert: escaped text on Slack, left out of `allowed_mentions` on Discord.
+ */
+export function pingable(asked: string, options: { broadcast: boolean }): Pingable {
+  return new Set(findMentions(asked).filter((m) => m.live && (m.kind === 'user' || options.broadcast)).map((m) => m.key));
+}
+
+/** Whether `safety.allowBroadcast` lists the channel (`slack:C0123`, `discord:1122…`). */
+export function broadcastAllowed(allowBroadcast: readonly string[] | undefined, channelKey: string): boolean {
+  return (allowBroadcast ?? []).includes(channelKey);
 }
