@@ -5,6 +5,7 @@ import { splitMessage } from '../../src/bot/split.js';
 import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
+import { encodeSlack } from '../../src/restyle/slack-text.js';
 import { inertSlackMentions } from './mentions.js';
 import { SECTION_LIMIT } from './render.js';
 
@@ -31,7 +32,8 @@ export class SlackActions implements ChatActions {
     if (safe.blocked.length > 0) this.logger.warn({ blocked: safe.blocked, channel: place.key }, 'slack: post would add mentions; posting the original text');
     // Only the asking human's mentions ping; broadcasts only where the channel allows them (issue 13, hole 3).
     const allowed = pingable(options.asked ?? origin?.neutral ?? safe.text, { broadcast: broadcastAllowed(this.allowBroadcast, place.key) });
-    const inert = inertSlackMentions(safe.text, allowed);
+    // Text as typed → Slack's escaping, then the mentions that may not ping made inert.
+    const inert = inertSlackMentions(encodeSlack(safe.text), allowed);
     if (inert.inert.length > 0) this.logger.info({ inert: inert.inert, channel: place.key }, 'slack: mentions posted as inert text');
     const parts = splitMessage(inert.text, MESSAGE_LIMIT);
     const metadata = origin

@@ -7,6 +7,7 @@ import type { Restyler } from '../../src/restyle/filter.js';
 import type { Store } from '../../src/store/types.js';
 import { slackPlace } from './convert.js';
 import { METADATA_EVENT } from './actions.js';
+import { decodeSlack, encodeSlack } from '../../src/restyle/slack-text.js';
 import { inertSlackMentions } from './mentions.js';
 
 type ChatMethod = 'postMessage' | 'postEphemeral' | 'update' | 'scheduleMessage';
@@ -135,13 +136,16 @@ async function restyleArgs(restyler: Restyler, logger: Logger, input: Args, chan
   const used: { style: string | null; model: string | null } = { style: null, model: null };
   const one = async (text: string): Promise<string> => {
     try {
-      const r = await restyler.restyle(text, { channel: key, onError: 'original' });
-      const safe = guardMentions(text, r.text);
+      // The model sees the text as typed, as in training (Slack exports are decoded too); Slack gets it escaped.
+      const typed = decodeSlack(text);
+      const r = await restyler.restyle(typed, { channel: key, onError: 'original' });
+      const safe = guardMentions(typed, r.text);
       if (r.styled && safe.blocked.length === 0) {
         used.style = r.style;
         used.model = r.model;
+        return encodeSlack(safe.text);
       }
-      return safe.text;
+      return text;
     } catch (error) {
       logger.warn({ err: (error as Error).message, channel: key }, 'restyleSlack: sending the text unstyled');
       return text;
