@@ -95,4 +95,19 @@ describe('training lines from real Slack exports', () => {
     }
     expect(mentionsAndLinks).toBeGreaterThanOrEqual(5);
   }, 120_000);
+
+  it('de-styler lines are exactly what `restyle text --from` sends its de-styler for the styled block', async () => {
+    const pairs = lines(join(out, 'pairs.jsonl')) as unknown as Pair[];
+    const examples = [...lines(join(out, 'destyle.train.jsonl')), ...lines(join(out, 'destyle.valid.jsonl'))];
+    const ordered = [...pairs.filter((p) => p.split === 'train'), ...pairs.filter((p) => p.split === 'valid')];
+    expect(ordered).toHaveLength(examples.length);
+    for (const [i, line] of examples.entries()) {
+      fake.requests.length = 0;
+      const r = await runInProcess(['text', '--style', 'slacker', '--from', 'slacker'], { env: env(), cwd, stdin: ordered[i]!.styled });
+      expect(r.code, r.stderr).toBe(0);
+      const [destyle] = fake.requestsTo('/chat/completions');
+      expect(destyle!.body.model).toBe('ft:slacker-de');
+      expect(destyle!.body.messages).toEqual(line.messages.slice(0, 2));
+    }
+  }, 120_000);
 });
