@@ -95,11 +95,12 @@ describe('broadcast and group mentions on Slack', () => {
     });
     const server = (await app.start(0)) as unknown as { address(): AddressInfo };
     try {
-      for (const channel of ['general', 'random']) {
+      for (const [i, channel] of ['general', 'random'].entries()) {
         const res = await sendSigned(`http://127.0.0.1:${server.address().port}/slack/events`, commandRequest({ command: '/echo', text: '<!channel> hi', user: userId('ana'), channel: channelId(channel), responseUrl: fake.responseUrl() }), { secret: SIGNING_SECRET });
         expect(res.status).toBe(200);
+        // One at a time, so the posts come in a known order.
+        await vi.waitFor(() => expect(fake.callsTo('chat.postMessage')).toHaveLength(i + 1));
       }
-      await vi.waitFor(() => expect(fake.callsTo('chat.postMessage')).toHaveLength(2));
       expect(fake.callsTo('chat.postMessage').map((c) => [c.args.text, c.args.blocks[0].text.text])).toEqual([
         ['&lt;!channel&gt; HI <@UANA>', '&lt;!channel&gt; HI'],
         ['&lt;!channel&gt; hi <@UANA>', '&lt;!channel&gt; hi'],
