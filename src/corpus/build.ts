@@ -251,8 +251,14 @@ function requestsFor(o: BuildOptions, b: PlannedBlock, names: readonly string[])
   return {
     ...(names.length > 0 && !b.params ? { params: paramsRequest(o.editor, names, b.styled) } : {}),
     // The editor sees the block encoded, so its answer carries the placeholders the training lines hold.
-    ...(b.neutral === undefined ? { destyle: destyleRequest(o.editor, encodeBlock(b.styled).text) } : {}),
+    ...(b.neutral === undefined ? { destyle: destyleFor(o, b.styled) } : {}),
   };
+}
+
+/** The editor request that de-styles one block, encoded. */
+function destyleFor(o: BuildOptions, styled: string): ChatRequest {
+  const p = encodeBlock(styled);
+  return destyleRequest(o.editor, p.text, { count: p.spans.length, open: p.open, close: p.close });
 }
 
 /** Phase 2 of a build: every block's editor answers (batch first when asked), checked. */

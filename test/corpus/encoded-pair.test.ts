@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkNeutral } from '../../src/corpus/check.js';
 import { encodeBlock, encodedPair } from '../../src/corpus/encoded-pair.js';
+import { destyleRequest, requestKey } from '../../src/corpus/editor.js';
 import { protect } from '../../src/restyle/placeholders.js';
 
 const styled = 'Yo <@U0BMS113R>, grab the notes at <https://example.com/n|the wiki> and run `make` :tada:';
@@ -58,5 +59,17 @@ describe('checkNeutral with a span table', () => {
     expect(checkNeutral(p.text, 'Ping ⟦0⟧ about the crates at ⟦1⟧.', null, { spans: p })).toBe('lost number "40"');
     expect(checkNeutral(p.text, 'Ping someone about the 40 crates at ⟦1⟧.', null, { spans: p })).toBe('lost placeholder ⟦0⟧ ("<@U123>")');
     expect(checkNeutral(p.text, 'Tell ⟦0⟧ about the 40 crates at ⟦1⟧.', null, { spans: p })).toBeNull();
+  });
+});
+
+describe('the editor request for an encoded block', () => {
+  const editor = { model: 'editor-1', prompt: 'Strip the style.', endpoint: { baseUrl: 'http://127.0.0.1:1/v1', apiKey: undefined, apiKeyEnv: 'OPENAI_API_KEY' } };
+  it('keeps the bare prompt (and so the cache key) for a block without spans, and names the placeholders otherwise', () => {
+    const plain = encodeBlock('Nothing to protect here.');
+    const before = { model: 'editor-1', temperature: 0, messages: [{ role: 'system' as const, content: 'Strip the style.' }, { role: 'user' as const, content: 'Nothing to protect here.' }] };
+    expect(requestKey(destyleRequest(editor, plain.text, { count: plain.spans.length, open: plain.open, close: plain.close }))).toBe(requestKey(before));
+    const p = encodeBlock(styled);
+    const req = destyleRequest(editor, p.text, { count: p.spans.length, open: p.open, close: p.close });
+    expect(req.messages[0]!.content).toBe('Strip the style.\n\nThe text contains placeholders from ⟦0⟧ to ⟦3⟧ standing for links, mentions, code and emoji: keep each one exactly once, unchanged, where it fits in your rewrite.');
   });
 });

@@ -70,6 +70,12 @@ describe('training lines from real Slack exports', () => {
     expect(total).toBeGreaterThan(40);
     // The 2016 archive's mentions and links are in the corpus, encoded (not left out).
     expect(withSpans).toBeGreaterThanOrEqual(10);
+    // The editor saw those blocks encoded, and was told to keep the placeholders.
+    const toEditor = fake.requestsTo('/chat/completions').filter((r) => r.body.model === 'editor-1');
+    const encoded = toEditor.filter((r) => /⟦0⟧/.test(r.body.messages[1].content));
+    expect(encoded.length).toBeGreaterThanOrEqual(8);
+    for (const r of encoded) expect(r.body.messages[0].content).toMatch(/placeholders from ⟦0⟧ to ⟦\d+⟧ .* keep each one exactly once/);
+    for (const r of toEditor) expect(r.body.messages[1].content).not.toMatch(RAW_MARKUP);
   });
 
   it('are exactly what `restyle text` sends for their neutral text with the spans restored', async () => {
