@@ -42,7 +42,7 @@ export interface RestyleResult {
   model: string | null;
   /** Blocks sent to (or answered from cache for) the model; code and whitespace not counted. */
   blocks: number;
-  /** Blocks that kept their original text because the reply broke a placeholder or added a mention. */
+  /** Blocks that kept their original text because the reply broke a placeholder or added a mention or link. */
   fallbacks: number;
   /** Blocks answered from the cache. */
   cached: number;
