@@ -1,5 +1,5 @@
 import { Routes, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
-import { guardMentions } from '../../src/bot/safety.js';
+import { broadcastAllowed, guardMentions } from '../../src/bot/safety.js';
 import { splitMessage } from '../../src/bot/split.js';
 import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
@@ -17,6 +17,8 @@ export class DiscordActions implements ChatActions {
   constructor(
     private readonly rest: REST,
     private readonly logger: Logger,
+    /** `safety.allowBroadcast`: channels where the asker's @everyone, @here and roles may ping. */
+    private readonly allowBroadcast: readonly string[] = [],
   ) {}
 
   async post(place: Place, text: string, options: PostOptions = {}): Promise<string[]> {
@@ -25,7 +27,10 @@ export class DiscordActions implements ChatActions {
     if (safe.blocked.length > 0) this.logger.warn({ blocked: safe.blocked, channel: place.key }, 'discord: post would add mentions; posting the original text');
     const credit = options.onBehalfOf ? creditLine(options.onBehalfOf.id, origin?.style) : undefined;
     const parts = splitForDiscord(safe.text, credit);
-    const allowed = allowedMentionsFor(origin?.neutral ?? safe.text, { onBehalfOfUser: Boolean(options.onBehalfOf) });
+    const allowed = allowedMentionsFor(options.asked ?? origin?.neutral ?? safe.text, {
+      onBehalfOfUser: Boolean(options.onBehalfOf),
+      broadcast: broadcastAllowed(this.allowBroadcast, place.key),
+    });
     const ids: string[] = [];
     for (const [i, content] of parts.entries()) {
       const body: RESTPostAPIChannelMessageJSONBody = {

@@ -49,7 +49,7 @@ export async function startDiscord(options: DiscordOptions): Promise<RunningDisc
   const logger = ctx.logger.child({ platform: 'discord' });
   const client = options.client ?? createDiscordClient(ctx.settings, options.clientOptions);
   const inflight = new InFlight();
-  const actions = new DiscordActions(client.rest, logger);
+  const actions = new DiscordActions(client.rest, logger, ctx.settings.safety.allowBroadcast);
   const bot = new Bot({ ...ctx, actions, logger, fetch: options.fetch, now: options.now, newId: options.newId });
   const deps: DiscordDeps = { bot, client, settings: ctx.settings, shower: new Shower(client, logger), inflight, logger };
 

@@ -75,7 +75,7 @@ export function discordRestPoster(ctx: Pick<AppContext, 'settings' | 'logger'>):
   const token = ctx.settings.discord.botToken;
   if (!token) throw new RestyleError('env_missing', 'DISCORD_BOT_TOKEN is not set');
   const rest = new REST({ api: ctx.settings.discord.apiUrl, version: '10' }).setToken(token);
-  return discordPoster(rest, new DiscordActions(rest, ctx.logger.child({ platform: 'discord' })));
+  return discordPoster(rest, new DiscordActions(rest, ctx.logger.child({ platform: 'discord' }), ctx.settings.safety.allowBroadcast));
 }
 
 /** A failed REST call, classified for the API caller with Discord's own error code in the message. */

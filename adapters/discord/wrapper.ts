@@ -1,17 +1,20 @@
 import { BaseGuildTextChannel, BaseGuildVoiceChannel, Client, DMChannel, MessagePayload, ThreadChannel, type Message, type MessageCreateOptions } from 'discord.js';
 import { ReplyOrigins } from '../../src/bot/origins.js';
-import { guardMentions } from '../../src/bot/safety.js';
+import { broadcastAllowed, guardMentions } from '../../src/bot/safety.js';
 import { RestyleError, toRestyleError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import type { Restyler } from '../../src/restyle/filter.js';
 import type { Store } from '../../src/store/types.js';
 import { discordPlace, type ChannelLike } from './convert.js';
+import { allowedMentionsFor } from './mentions.js';
 import { MESSAGE_LIMIT } from './render.js';
 
 export interface RestyleDiscordOptions {
   /** Record what was posted in `store.ns('replies')`, so 👍/👎 on these messages reach the corpus. */
   store?: Store;
   logger?: Logger;
+  /** Channels (`discord:…`) where @everyone, @here and roles the bot's text names may ping (`safety.allowBroadcast`); none by default. */
+  allowBroadcast?: readonly string[];
 }
 
 type SendOptions = string | MessagePayload | (MessageCreateOptions & { restyle?: boolean });
@@ -45,11 +48,11 @@ export function restyleDiscord(client: Client, restyler: Restyler, options: Rest
   const logger = options.logger ?? silentLogger();
   const origins = options.store ? new ReplyOrigins(options.store) : undefined;
   filters.set(client, async (channel, input, send) => {
-    const raw = rawOptions(input);
+    const place = discordPlace(channel);
+    const raw = safeMentions(rawOptions(input), broadcastAllowed(options.allowBroadcast, place.key));
     if (raw.restyle === false) return send(withOptions(input, without(raw)));
     const neutral = raw.content;
-    if (typeof neutral !== 'string' || neutral.trim() === '') return send(input);
-    const place = discordPlace(channel);
+    if (typeof neutral !== 'string' || neutral.trim() === '') return send(withOptions(input, without(raw)));
     let styled: { text: string; style: string | null; model: string | null } | null = null;
     try {
       const r = await restyler.restyle(neutral, { channel: place.key, onError: 'original' });
@@ -115,4 +118,17 @@ function without(raw: MessageCreateOptions & { restyle?: boolean }): MessageCrea
 /** The same kind of argument `send` got (a payload keeps its target, e.g. the message replied to). */
 function withOptions(input: SendOptions, options: MessageCreateOptions): SendOptions {
   return input instanceof MessagePayload ? new MessagePayload(input.target, options) : options;
+}
+
+/**
+ * Whatever the bot's code asked for, a send pings only the users its text names live and — in a channel
+ * that allows broadcasts — the roles and @everyone/@here it names; never the whole server by default.
+ */
+function safeMentions(raw: MessageCreateOptions & { restyle?: boolean }, broadcast: boolean): MessageCreateOptions & { restyle?: boolean } {
+  const allowed = allowedMentionsFor(typeof raw.content === 'string' ? raw.content : '', { broadcast });
+  const repliedUser = raw.allowedMentions?.repliedUser;
+  return {
+    ...raw,
+    allowedMentions: { parse: allowed.parse ?? [], users: allowed.users ?? [], roles: allowed.roles ?? [], ...(repliedUser === undefined ? {} : { repliedUser }) },
+  };
 }

@@ -1,10 +1,12 @@
 import type { webApi } from '@slack/bolt';
 import { ReplyOrigins } from '../../src/bot/origins.js';
-import { guardMentions } from '../../src/bot/safety.js';
+import { broadcastAllowed, guardMentions, pingable } from '../../src/bot/safety.js';
 import { splitMessage } from '../../src/bot/split.js';
 import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
+import { encodeSlack } from '../../src/restyle/slack-text.js';
+import { inertSlackMentions } from './mentions.js';
 import { SECTION_LIMIT } from './render.js';
 
 /** Slack renders up to 40k characters but readers do not: parts of one section each. */
@@ -20,13 +22,20 @@ export class SlackActions implements ChatActions {
   constructor(
     private readonly client: webApi.WebClient,
     private readonly logger: Logger,
+    /** `safety.allowBroadcast`: channels where the asker's broadcast and group mentions may ping. */
+    private readonly allowBroadcast: readonly string[] = [],
   ) {}
 
   async post(place: Place, text: string, options: PostOptions = {}): Promise<string[]> {
     const origin = options.origin;
     const safe = origin ? guardMentions(origin.neutral, text) : { text, blocked: [] };
     if (safe.blocked.length > 0) this.logger.warn({ blocked: safe.blocked, channel: place.key }, 'slack: post would add mentions; posting the original text');
-    const parts = splitMessage(safe.text, MESSAGE_LIMIT);
+    // Only the asking human's mentions ping; broadcasts only where the channel allows them (issue 13, hole 3).
+    const allowed = pingable(options.asked ?? origin?.neutral ?? safe.text, { broadcast: broadcastAllowed(this.allowBroadcast, place.key) });
+    // Text as typed → Slack's escaping, then the mentions that may not ping made inert.
+    const inert = inertSlackMentions(encodeSlack(safe.text), allowed);
+    if (inert.inert.length > 0) this.logger.info({ inert: inert.inert, channel: place.key }, 'slack: mentions posted as inert text');
+    const parts = splitMessage(inert.text, MESSAGE_LIMIT);
     const metadata = origin
       ? { event_type: METADATA_EVENT, event_payload: { style: origin.style ?? '', model: origin.model ?? '', hash: ReplyOrigins.hash(origin.neutral) } }
       : undefined;

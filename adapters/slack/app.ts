@@ -71,7 +71,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   }
 
   const client = app.client;
-  const actions = new SlackActions(client, logger);
+  const actions = new SlackActions(client, logger, ctx.settings.safety.allowBroadcast);
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
   const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
@@ -97,7 +97,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     bot,
     mode: choice.mode,
     ready: () => !stopped && choice.connected(),
-    post: slackPoster(new SlackActions(apiClient, logger)),
+    post: slackPoster(new SlackActions(apiClient, logger, ctx.settings.safety.allowBroadcast)),
     idle: () => choice.inflight.idle(),
     async stop() {
       if (stopped) return;

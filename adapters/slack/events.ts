@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { MessageRef } from '../../src/bot/types.js';
+import { decodeSlack } from '../../src/restyle/slack-text.js';
 import { PLATFORM, slackActor, slackPlace, stripMention } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
 import { fetchMessage, threadHistory } from './history.js';
@@ -49,7 +50,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   const answer = async (e: { user: string; channel: string; text: string; ts: string; thread_ts?: string }, ids: { botUserId?: string; botId?: string }, isDirect: boolean) => {
     const place = { ...slackPlace(e.channel, e.thread_ts), isDirect };
     const history = e.thread_ts ? await threadHistory(client, logger, { channel: e.channel, threadTs: e.thread_ts, beforeTs: e.ts, ...ids }) : [];
-    const reply = await bot.answer({ actor: slackActor(e.user), place, messageId: e.ts, text: stripMention(e.text, ids.botUserId), history });
+    const reply = await bot.answer({ actor: slackActor(e.user), place, messageId: e.ts, text: decodeSlack(stripMention(e.text, ids.botUserId)), history });
     await shower.show(reply, { channel: e.channel, user: e.user, ...(e.thread_ts ? { thread: e.thread_ts } : {}) });
   };
 

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { HistoryEntry } from '../../src/bot/answer.js';
 import type { Logger } from '../../src/log.js';
+import { decodeSlack } from '../../src/restyle/slack-text.js';
 import { stripMention } from './convert.js';
 
 /** How much of a thread the answer source sees. */
@@ -20,7 +21,7 @@ export async function threadHistory(
     const messages = (res.messages ?? []).filter((m) => m.ts !== undefined && Number(m.ts) < Number(input.beforeTs) && typeof m.text === 'string');
     return messages.slice(-HISTORY_LIMIT).map((m) => {
       const mine = (input.botId !== undefined && m.bot_id === input.botId) || (input.botUserId !== undefined && m.user === input.botUserId);
-      return { role: mine ? 'assistant' : 'user', text: stripMention(m.text!, input.botUserId) };
+      return { role: mine ? 'assistant' : 'user', text: decodeSlack(stripMention(m.text!, input.botUserId)) };
     });
   } catch (error) {
     logger.warn({ err: (error as Error).message }, 'slack: could not read the thread; answering without history');
@@ -41,5 +42,5 @@ export async function fetchMessage(
     m = thread.messages?.find((x) => x.ts === ts);
   }
   if (!m) return null;
-  return { text: m.text ?? '', ...(m.user ? { user: m.user } : {}), ...(m.bot_id ? { botId: m.bot_id } : {}), ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) };
+  return { text: decodeSlack(m.text ?? ''), ...(m.user ? { user: m.user } : {}), ...(m.bot_id ? { botId: m.bot_id } : {}), ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) };
 }

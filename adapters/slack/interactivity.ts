@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction, MessageShortcut } from '@slack/bolt';
+import { decodeSlack } from '../../src/restyle/slack-text.js';
 import type { MessageRef, PreviewAction, ReviewAction } from '../../src/bot/types.js';
 import { PLATFORM, slackPlace } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
@@ -20,7 +21,7 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
     await safely(deps, COMMAND, async () => {
       const actor = await directory.actor(command.user_id);
       const place = slackPlace(command.channel_id);
-      const reply = await bot.command({ actor, place, text: command.text ?? '', command: command.command });
+      const reply = await bot.command({ actor, place, text: decodeSlack(command.text ?? ''), command: command.command });
       await shower.show(reply, { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url, triggerId: command.trigger_id });
     });
   });
@@ -96,7 +97,7 @@ function messageRef(shortcut: MessageShortcut): MessageRef {
   return {
     place: slackPlace(shortcut.channel.id, thread),
     messageId: m.ts,
-    text: m.text ?? '',
+    text: decodeSlack(m.text ?? ''),
     ...(m.user ? { author: `${PLATFORM}:${m.user}` } : {}),
     fromBot: typeof m.bot_id === 'string',
   };

@@ -1,12 +1,14 @@
 import type { AnyMiddlewareArgs, Middleware, webApi } from '@slack/bolt';
 import { ReplyOrigins } from '../../src/bot/origins.js';
-import { guardMentions } from '../../src/bot/safety.js';
+import { broadcastAllowed, guardMentions, pingable } from '../../src/bot/safety.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import type { Restyler } from '../../src/restyle/filter.js';
 import type { Store } from '../../src/store/types.js';
 import { slackPlace } from './convert.js';
 import { METADATA_EVENT } from './actions.js';
+import { decodeSlack, encodeSlack } from '../../src/restyle/slack-text.js';
+import { inertSlackMentions } from './mentions.js';
 
 type ChatMethod = 'postMessage' | 'postEphemeral' | 'update' | 'scheduleMessage';
 type Args = Record<string, unknown>;
@@ -19,6 +21,11 @@ export interface RestyleSlackOptions {
   methods?: readonly ChatMethod[];
   /** What `fetch` forwards to (default: the global fetch). */
   fetch?: typeof fetch;
+  /**
+   * Channels (`slack:C…`) where `<!channel>`, `<!here>`, `<!everyone>` and `<!subteam^…>` may ping (config:
+   * `safety.allowBroadcast`). Elsewhere they are posted as inert text, styled or not.
+   */
+  allowBroadcast?: readonly string[];
 }
 
 export type RestyleSlackMiddleware = Middleware<AnyMiddlewareArgs> & {
@@ -50,7 +57,10 @@ export function restyleSlack(restyler: Restyler, options: RestyleSlackOptions = 
   const origins = options.store ? new ReplyOrigins(options.store) : undefined;
   const methods = options.methods ?? ['postMessage', 'postEphemeral', 'update', 'scheduleMessage'];
   const responseUrls = new Map<string, { channel: string; until: number }>();
-  const filter = (args: Args, channel: string | undefined) => restyleArgs(restyler, logger, args, channel);
+  const filter = async (args: Args, channel: string | undefined): Promise<Filtered> => {
+    const filtered = await restyleArgs(restyler, logger, args, channel);
+    return { ...filtered, args: inertArgs(filtered.args, proseOf(args), channel, options.allowBroadcast) };
+  };
 
   const middleware = (async ({ client, body, next }) => {
     wrapClient(client, methods, filter, origins, logger);
@@ -126,13 +136,16 @@ async function restyleArgs(restyler: Restyler, logger: Logger, input: Args, chan
   const used: { style: string | null; model: string | null } = { style: null, model: null };
   const one = async (text: string): Promise<string> => {
     try {
-      const r = await restyler.restyle(text, { channel: key, onError: 'original' });
-      const safe = guardMentions(text, r.text);
+      // The model sees the text as typed, as in training (Slack exports are decoded too); Slack gets it escaped.
+      const typed = decodeSlack(text);
+      const r = await restyler.restyle(typed, { channel: key, onError: 'original' });
+      const safe = guardMentions(typed, r.text);
       if (r.styled && safe.blocked.length === 0) {
         used.style = r.style;
         used.model = r.model;
+        return encodeSlack(safe.text);
       }
-      return safe.text;
+      return text;
     } catch (error) {
       logger.warn({ err: (error as Error).message, channel: key }, 'restyleSlack: sending the text unstyled');
       return text;
@@ -155,4 +168,26 @@ async function restyleBlock(block: Args, one: (text: string) => Promise<string>)
   const text = block.text as { type?: string; text?: unknown } | undefined;
   if (block.type === 'section' && text && typeof text.text === 'string') return { ...block, text: { ...text, text: await one(text.text) } };
   return block;
+}
+
+/** The text and section/markdown block text of a message, as the app wrote it. */
+function proseOf(args: Args): string {
+  const blocks = Array.isArray(args.blocks) ? (args.blocks as Args[]) : [];
+  const texts = blocks.map((b) => (b.type === 'markdown' ? b.text : (b.text as { text?: unknown } | undefined)?.text));
+  return [args.text, ...texts].filter((t): t is string => typeof t === 'string').join('\n');
+}
+
+/** Broadcast and group mentions made inert unless the channel allows them; user mentions the app wrote stay. */
+function inertArgs(args: Args, written: string, channel: string | undefined, allowBroadcast: readonly string[] | undefined): Args {
+  const allowed = pingable(written, { broadcast: channel !== undefined && broadcastAllowed(allowBroadcast, slackPlace(channel).key) });
+  const inert = (t: unknown): unknown => (typeof t === 'string' ? inertSlackMentions(t, allowed).text : t);
+  const out: Args = { ...args, ...(args.text !== undefined ? { text: inert(args.text) } : {}) };
+  if (Array.isArray(args.blocks)) {
+    out.blocks = (args.blocks as Args[]).map((b) => {
+      if (b.type === 'markdown') return { ...b, text: inert(b.text) };
+      const text = b.text as Args | undefined;
+      return b.type === 'section' && text ? { ...b, text: { ...text, text: inert(text.text) } } : b;
+    });
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Reply } from '../../src/bot/types.js';
 import { RestyleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
+import { encodeSlack } from '../../src/restyle/slack-text.js';
 import { slackError } from './errors.js';
 import { editModal, INPUT_LIMIT, previewMessage, reviewMessage, type SlackMessage } from './render.js';
 
@@ -62,7 +63,8 @@ export class Shower {
     }
   }
 
-  private async send(message: SlackMessage, target: ShowTarget, replace: boolean): Promise<void> {
+  private async send(typed: SlackMessage, target: ShowTarget, replace: boolean): Promise<void> {
+    const message = escaped(typed);
     if (target.responseUrl) {
       const body = replace
         ? { ...message, replace_original: true, ...(message.blocks ? {} : { blocks: [] }) }
@@ -90,4 +92,24 @@ export class Shower {
       throw slackError(error, 'chat.postEphemeral');
     }
   }
+}
+
+/** Replies are text as typed: Slack's escaping goes on at the door (message text and mrkdwn in blocks). */
+function escaped(message: SlackMessage): SlackMessage {
+  const mrkdwn = (t: unknown): unknown => {
+    const o = t as { type?: unknown; text?: unknown } | undefined;
+    return o && o.type === 'mrkdwn' && typeof o.text === 'string' ? { ...o, text: encodeSlack(o.text) } : t;
+  };
+  return {
+    text: encodeSlack(message.text),
+    ...(message.blocks
+      ? {
+          blocks: message.blocks.map((b) => ({
+            ...b,
+            ...(b.text ? { text: mrkdwn(b.text) } : {}),
+            ...(Array.isArray(b.elements) && b.type === 'context' ? { elements: (b.elements as unknown[]).map(mrkdwn) } : {}),
+          })),
+        }
+      : {}),
+  };
 }

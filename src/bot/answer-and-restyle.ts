@@ -59,7 +59,8 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
   const thread = place.thread ?? (place.isDirect ? undefined : messageId);
   let ids: string[];
   try {
-    ids = await ctx.actions.post(place, safe.text, { thread, origin });
+    // Only whom the asking human mentioned may be pinged, whatever the answer source wrote (issue 13, hole 3).
+    ids = await ctx.actions.post(place, safe.text, { thread, origin, asked: input.text });
   } catch (error) {
     ctx.logger.warn({ err: why(error) }, 'bot: posting the answer failed');
     return note(`I couldn't post my answer: ${why(error)}`);

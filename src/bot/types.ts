@@ -64,6 +64,11 @@ export interface PostOptions {
   origin?: { style: string | null; model: string | null; neutral: string };
   /** Posted on behalf of this user ("… — posted by @ana"). */
   onBehalfOf?: Actor;
+  /**
+   * The asking human's words: only users mentioned live there may be pinged (and broadcasts, in a channel
+   * that allows them). Default: `origin.neutral`, else the text itself.
+   */
+  asked?: string;
 }
 
 /** The few things use cases ask a platform to do. */

@@ -128,6 +128,14 @@ const privacySchema = z
   })
   .strict();
 
+/** Mentions the bot may post (docs/operations.md, Security → Mentions). */
+const safetySchema = z
+  .object({
+    /** Channels (`slack:C…`, `discord:…`) where broadcast and group mentions the asker wrote may ping; none by default. */
+    allowBroadcast: z.array(z.string().regex(CHANNEL_KEY, 'channel keys look like slack:C0123ABC or discord:1122…')).default([]),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     styles: z
@@ -140,6 +148,7 @@ export const fileConfigSchema = z
     corpus: corpusSchema.default(corpusSchema.parse({})),
     eval: evalSchema.default(evalSchema.parse({})),
     privacy: privacySchema.default({}),
+    safety: safetySchema.default({ allowBroadcast: [] }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -162,3 +171,4 @@ export type LlmSettings = FileConfig['llm'];
 export type BotSettings = FileConfig['bot'];
 export type CorpusSettings = FileConfig['corpus'];
 export type EvalSettings = FileConfig['eval'];
+export type SafetySettings = FileConfig['safety'];

@@ -11,6 +11,7 @@ import { EditorCache, type EditorAnswer } from './cache.js';
 import { checkNeutral, hasWords } from './check.js';
 import { chunk, type ChunkOptions } from './chunk.js';
 import { Deduper } from './dedupe.js';
+import { encodeBlock, encodedPair } from './encoded-pair.js';
 import { chatBody, destyleRequest, parseParams, paramsRequest, requestKey, type Editor } from './editor.js';
 import { ingest, resolveInputs, shownPath } from './ingest.js';
 import { lockDir } from './lock.js';
@@ -249,13 +250,32 @@ interface Work {
 function requestsFor(o: BuildOptions, b: PlannedBlock, names: readonly string[]): { params?: ChatRequest; destyle?: ChatRequest } {
   return {
     ...(names.length > 0 && !b.params ? { params: paramsRequest(o.editor, names, b.styled) } : {}),
-    ...(b.neutral === undefined ? { destyle: destyleRequest(o.editor, b.styled) } : {}),
+    // The editor sees the block encoded, so its answer carries the placeholders the training lines hold.
+    ...(b.neutral === undefined ? { destyle: destyleFor(o, b.styled) } : {}),
   };
 }
 
+/** The editor request that de-styles one block, encoded. */
+function destyleFor(o: BuildOptions, styled: string): ChatRequest {
+  const p = encodeBlock(styled);
+  return destyleRequest(o.editor, p.text, { count: p.spans.length, open: p.open, close: p.close });
+}
+
+/** Phase 2 of a build: every block's editor answers (batch first when asked), checked. */
 async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], cacheDir: string): Promise<Work> {
+  const w = newWork(plan, cache);
+  const batchFailures = o.batch ? await batchPhase(o, o.batch, plan, cache, names, cacheDir, w) : new Map<string, string>();
+  await checkPhase(o, plan, names, w, asker(o, cache, w, batchFailures));
+  // Lists in document order, whatever order the answers came in.
+  const order = (a: BlockRef, b: BlockRef): number => (a.doc === b.doc ? a.block - b.block : a.doc < b.doc ? -1 : 1);
+  w.rejected.sort(order);
+  w.failed.sort(order);
+  return w;
+}
+
+function newWork(plan: Plan, cache: EditorCache): Work {
   const total = plan.spool.count;
-  const w: Work = {
+  return {
     status: new Uint8Array(total),
     okPerDoc: new Uint32Array(plan.docs.length),
     blockIndex: new Uint32Array(total),
@@ -269,39 +289,43 @@ async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: r
     reusedUsage: { promptTokens: 0, completionTokens: 0 },
     unreadableCacheLines: cache.unreadable,
   };
-  let done = 0;
-  const spend = (): number | undefined =>
-    o.editorPrice ? ((w.usage.promptTokens / 1e6) * o.editorPrice.inputPerMTok + (w.usage.completionTokens / 1e6) * o.editorPrice.outputPerMTok) * (o.batch ? 0.5 : 1) : undefined;
+}
 
-  let batchFailures = new Map<string, string>();
-  if (o.batch) {
-    const b = o.batch;
-    async function* wanted(): AsyncGenerator<BatchRequest> {
-      for await (const block of plan.spool.read()) {
-        for (const req of Object.values(requestsFor(o, block, names))) yield { key: requestKey(req), body: chatBody(req) };
-      }
-    }
-    const bar = o.progress?.('batch');
-    try {
-      const outcome = await runBatches(wanted(), cache, {
-        ...b,
-        dir: join(cacheDir, 'batch'),
-        log: o.log,
-        onPoll: (c) => bar?.update({ done: c.completed + c.failed, total: c.total, requests: c.completed, reused: 0, failed: c.failed, tokens: 0 }),
-      });
-      batchFailures = outcome.failures;
-      w.requests += outcome.answered;
-      w.usage.promptTokens += outcome.usage.promptTokens;
-      w.usage.completionTokens += outcome.usage.completionTokens;
-    } finally {
-      bar?.stop();
+/** What this run's editor answers cost so far, when the editor's price is known. */
+function spendUsd(o: BuildOptions, w: Work): number | undefined {
+  if (!o.editorPrice) return undefined;
+  return ((w.usage.promptTokens / 1e6) * o.editorPrice.inputPerMTok + (w.usage.completionTokens / 1e6) * o.editorPrice.outputPerMTok) * (o.batch ? 0.5 : 1);
+}
+
+/** Batch mode: every missing answer through the Batch API at once; returns why requests failed there. */
+async function batchPhase(o: BuildOptions, b: NonNullable<BuildOptions['batch']>, plan: Plan, cache: EditorCache, names: readonly string[], cacheDir: string, w: Work): Promise<Map<string, string>> {
+  async function* wanted(): AsyncGenerator<BatchRequest> {
+    for await (const block of plan.spool.read()) {
+      for (const req of Object.values(requestsFor(o, block, names))) yield { key: requestKey(req), body: chatBody(req) };
     }
   }
+  const bar = o.progress?.('batch');
+  try {
+    const outcome = await runBatches(wanted(), cache, {
+      ...b,
+      dir: join(cacheDir, 'batch'),
+      log: o.log,
+      onPoll: (c) => bar?.update({ done: c.completed + c.failed, total: c.total, requests: c.completed, reused: 0, failed: c.failed, tokens: 0 }),
+    });
+    w.requests += outcome.answered;
+    w.usage.promptTokens += outcome.usage.promptTokens;
+    w.usage.completionTokens += outcome.usage.completionTokens;
+    return outcome.failures;
+  } finally {
+    bar?.stop();
+  }
+}
 
+/** One editor answer: from the cache, else (live mode) paid for and appended to the cache at once. */
+function asker(o: BuildOptions, cache: EditorCache, w: Work, batchFailures: Map<string, string>): (req: ChatRequest) => Promise<EditorAnswer> {
   const maxInARow = o.maxConsecutiveFailures ?? 50;
   let inARow = 0;
-  // One editor answer: from the cache, else (live mode) paid for and appended to the cache at once.
-  const ask = async (req: ChatRequest): Promise<EditorAnswer> => {
+  return async (req) => {
     const key = requestKey(req);
     const hit = cache.get(key);
     if (hit) {
@@ -335,12 +359,16 @@ async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: r
     w.usage.completionTokens += answer.completionTokens;
     return answer;
   };
+}
 
+/** Each block: its answers (cached or asked), checked; a provider error marks it failed, not the run. */
+async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[], w: Work, ask: (req: ChatRequest) => Promise<EditorAnswer>): Promise<void> {
+  const total = plan.spool.count;
+  let done = 0;
   const where = (b: PlannedBlock): BlockRef => ({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}) });
   const bar = o.progress?.(o.batch ? 'checking' : 'de-styling');
   const progress = (): void =>
-    bar?.update({ done, total, requests: w.requests, reused: w.reused, failed: w.failed.length, tokens: w.usage.promptTokens + w.usage.completionTokens, spendUsd: spend() });
-  // One block: its answers (cached or asked), checked; a provider error marks it failed, not the run.
+    bar?.update({ done, total, requests: w.requests, reused: w.reused, failed: w.failed.length, tokens: w.usage.promptTokens + w.usage.completionTokens, spendUsd: spendUsd(o, w) });
   const evaluate = async (b: PlannedBlock): Promise<void> => {
     w.blockIndex[b.seq] = b.index;
     const reqs = requestsFor(o, b, names);
@@ -348,9 +376,7 @@ async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: r
     try {
       if (p.status === 'rejected') throw p.reason;
       if (d.status === 'rejected') throw d.reason;
-      let reason: string | null = null;
-      if (p.value && !parseParams(p.value.text, names)) reason = `style parameters not returned as JSON with ${names.join(', ')}`;
-      if (!reason && d.value) reason = checkNeutral(b.styled, d.value.text, d.value.finishReason);
+      const reason = judge(b, names, p.value, d.value);
       if (reason) {
         w.status[b.seq] = REJECTED;
         w.rejected.push({ ...where(b), reason });
@@ -375,11 +401,23 @@ async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: r
   } finally {
     bar?.stop();
   }
-  // Lists in document order, whatever order the answers came in.
-  const order = (a: BlockRef, b: BlockRef): number => (a.doc === b.doc ? a.block - b.block : a.doc < b.doc ? -1 : 1);
-  w.rejected.sort(order);
-  w.failed.sort(order);
-  return w;
+}
+
+/** Why a block's answers make no usable pair (lost facts or placeholders, bad parameters), or null. */
+function judge(b: PlannedBlock, names: readonly string[], params: EditorAnswer | undefined, destyled: EditorAnswer | undefined): string | null {
+  if (params && !parseParams(params.text, names)) return `style parameters not returned as JSON with ${names.join(', ')}`;
+  if (destyled) {
+    const p = encodeBlock(b.styled);
+    const reason = checkNeutral(p.text, destyled.text, destyled.finishReason, { spans: p });
+    if (reason) return reason;
+  }
+  const pair = pairOf(b, destyled);
+  return 'reason' in pair ? pair.reason : null;
+}
+
+/** A block's pair in the live encoding: with the editor's answer, or the neutral side a person approved. */
+function pairOf(b: PlannedBlock, destyled: EditorAnswer | undefined): ReturnType<typeof encodedPair> {
+  return encodedPair(b.styled, destyled ? { encoded: destyled.text } : { raw: b.neutral! });
 }
 
 async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string): Promise<BuildReport> {
@@ -422,10 +460,13 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     for await (const b of plan.spool.read()) {
       if (w.status[b.seq] !== OK) continue;
       const reqs = requestsFor(o, b, names);
-      const neutral = reqs.destyle ? answerOf(cache, reqs.destyle).text.trim() : b.neutral!.trim();
+      const pair = pairOf(b, reqs.destyle ? answerOf(cache, reqs.destyle) : undefined);
+      if ('reason' in pair) throw new RestyleError('internal', `block ${b.seq} passed its checks but has no pair: ${pair.reason}`);
+      const neutral = pair.neutral;
       const params = reqs.params ? parseParams(answerOf(cache, reqs.params).text, names)! : (b.params ?? {});
-      const styler = buildExample(o.style, neutral, b.styled, params);
-      const reverse = buildExample(destyler, b.styled, neutral);
+      // Both sides encoded, numbered as the filter numbers a live request (parity, issue 14).
+      const styler = buildExample(o.style, pair.styler.input, pair.styler.output, params);
+      const reverse = buildExample(destyler, pair.destyler.input, pair.destyler.output);
       const st = countMessageTokens(styler.messages);
       const dt = countMessageTokens(reverse.messages);
       if (st > MAX_EXAMPLE_TOKENS || dt > MAX_EXAMPLE_TOKENS) {
@@ -453,6 +494,8 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
         source: reqs.destyle ? 'editor' : 'approved',
         styled: b.styled,
         neutral,
+        // The styler line's span table: placeholder i of its user and assistant messages stands for spans[i].
+        ...(pair.styler.spans.length > 0 ? { spans: pair.styler.spans } : {}),
         ...(names.length > 0 ? { params } : {}),
         sha256: sha16(b.styled),
         neutralSha256: sha16(neutral),

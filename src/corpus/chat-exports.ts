@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { RestyleError } from '../errors.js';
+import { decodeSlack } from '../restyle/slack-text.js';
 import type { SourceDoc } from './source.js';
 
 /**
@@ -125,7 +126,7 @@ function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set
       if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
       if (authors && !(m.user && authors.has(m.user))) continue;
       const at = slackTime(m.ts);
-      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: unescapeSlack(m.text) };
+      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: decodeSlack(m.text) };
     }
   }
 }
@@ -134,11 +135,6 @@ function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set
 function slackTime(ts: string | undefined): string | undefined {
   const seconds = Number(ts);
   return ts && Number.isFinite(seconds) && seconds > 0 ? new Date(Math.floor(seconds * 1000)).toISOString() : undefined;
-}
-
-/** Slack escapes &, < and > in message text; the corpus wants the characters people typed. */
-function unescapeSlack(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 interface DiscordMessage {

@@ -1,3 +1,5 @@
+import { placeholderProblem, restore, type Protected } from '../restyle/placeholders.js';
+
 /**
  * Checks on the editor's neutral rewrite of a block. The seed's point is that de-styling keeps every fact:
  * a pair whose neutral side lost a number, a URL or a name would teach the styler to invent them, and the
@@ -8,6 +10,12 @@ export interface CheckOptions {
   minLengthRatio?: number;
   /** …when the source has at least this many characters (short chat lines legitimately shrink a lot). */
   minLengthFloor?: number;
+  /**
+   * The span table the source was encoded with (the codec in src/restyle/placeholders.ts): `source` and
+   * `neutral` are then encoded text, every placeholder must come back exactly once, and the facts are
+   * checked on both sides restored.
+   */
+  spans?: Protected;
 }
 
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>()|]+[^\s<>().,;:!?'"\]|]/g;
@@ -22,11 +30,19 @@ const NAME = /(?<=[\p{Ll}\d,;:)]\s+)\p{Lu}\p{L}+/gu;
 
 /** The reason a rewrite is unusable, or null when it is fine. `finishReason` is the editor's. */
 export function checkNeutral(source: string, neutral: string, finishReason?: string | null, options: CheckOptions = {}): string | null {
-  const out = neutral.trim();
-  const src = source.trim();
-  if (out === '') return 'empty output';
+  if (neutral.trim() === '') return 'empty output';
   if (finishReason === 'length') return 'output cut off at the token limit (finish_reason "length")';
   if (finishReason === 'content_filter') return 'output withheld by the content filter';
+  const p = options.spans;
+  if (p) {
+    const problem = placeholderProblem(neutral, p);
+    if (problem) return problem;
+    return checkFacts(restore(source, p)!.trim(), restore(neutral, p)!.trim(), options);
+  }
+  return checkFacts(source.trim(), neutral.trim(), options);
+}
+
+function checkFacts(src: string, out: string, options: CheckOptions): string | null {
   const floor = options.minLengthFloor ?? 60;
   const ratio = out.length / Math.max(1, src.length);
   if (src.length >= floor && ratio < (options.minLengthRatio ?? 0.4)) return `output is ${Math.round(ratio * 100)}% of the source length`;

@@ -18,16 +18,26 @@ function temperature(model: string): { temperature?: number } {
   return NO_TEMPERATURE.test(model.replace(/^ft:/, '')) ? {} : { temperature: 0 };
 }
 
-/** The de-styling request for one block: the editor prompt as system message, the styled block as user message. */
-export function destyleRequest(editor: Editor, styled: string): ChatRequest {
+/**
+ * The de-styling request for one block: the editor prompt as system message, the styled block (encoded by
+ * the span codec) as user message. A block with placeholders also gets `placeholderNote` after the prompt;
+ * blocks without keep the bare prompt, so their cached answers stay valid.
+ */
+export function destyleRequest(editor: Editor, styled: string, spans?: { count: number; open: string; close: string }): ChatRequest {
   return {
     model: editor.model,
     ...temperature(editor.model),
     messages: [
-      { role: 'system', content: editor.prompt },
+      { role: 'system', content: spans && spans.count > 0 ? `${editor.prompt}\n\n${placeholderNote(spans)}` : editor.prompt },
       { role: 'user', content: styled },
     ],
   };
+}
+
+/** What the editor is told about placeholders (their answer is rejected when one is lost or invented). */
+export function placeholderNote(spans: { count: number; open: string; close: string }): string {
+  const last = spans.count - 1;
+  return `The text contains placeholders from ${spans.open}0${spans.close} to ${spans.open}${last}${spans.close} standing for links, mentions, code and emoji: keep each one exactly once, unchanged, where it fits in your rewrite.`;
 }
 
 export function paramsPrompt(names: readonly string[]): string {

@@ -1,4 +1,5 @@
 import type { Sample } from '../samples/types.js';
+import { decodeSlack } from '../restyle/slack-text.js';
 import type { Store } from '../store/types.js';
 import type { SourceDoc } from './source.js';
 
@@ -19,13 +20,15 @@ export async function storeSamples(store: Store, style: string, author?: string)
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return found.map(({ key, s }) => {
     const pair = s.kind === 'pair' && typeof s.neutral === 'string' && s.neutral.trim() !== '';
+    // Samples saved from Slack before its text was decoded at the door hold Slack's escaping: the corpus wants the text as typed.
+    const typed = (t: string): string => (s.channel?.startsWith('slack:') ? decodeSlack(t) : t);
     return {
       id: `store:${s.channel}`,
       ref: key,
-      text: s.styled.trim(),
+      text: typed(s.styled.trim()),
       ...((s.author ?? s.savedBy) ? { author: s.author ?? s.savedBy } : {}),
       ...(typeof s.createdAt === 'string' ? { at: s.createdAt } : {}),
-      ...(pair ? { neutral: s.neutral!.trim(), whole: true } : {}),
+      ...(pair ? { neutral: typed(s.neutral!.trim()), whole: true } : {}),
       ...(s.params && Object.keys(s.params).length > 0 ? { params: s.params } : {}),
     };
   });

@@ -9,6 +9,7 @@ import { sha256 } from '../util/hash.js';
 import { mapLimit } from '../util/map-limit.js';
 import { splitBlocks, type Segment } from './blocks.js';
 import { ChannelMappings } from './channels.js';
+import { addedLinks } from './links.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages } from './messages.js';
 import { protect, restore } from './placeholders.js';
@@ -41,7 +42,7 @@ export interface RestyleResult {
   model: string | null;
   /** Blocks sent to (or answered from cache for) the model; code and whitespace not counted. */
   blocks: number;
-  /** Blocks that kept their original text because the reply broke a placeholder or added a mention. */
+  /** Blocks that kept their original text because the reply broke a placeholder or added a mention or link. */
   fallbacks: number;
   /** Blocks answered from the cache. */
   cached: number;
@@ -240,9 +241,9 @@ export class Restyler {
       this.logger.debug({ model: steps[steps.length - 1]!.model }, 'restyle: placeholders altered; block kept as written');
       return { text: null, usage, cached: allCached };
     }
-    const added = addedMentions(segment.text, restored);
+    const added = [...addedMentions(segment.text, restored), ...addedLinks(segment.text, restored)];
     if (added.length > 0) {
-      this.logger.warn({ added }, 'restyle: styled text added mentions; block kept as written');
+      this.logger.warn({ added }, 'restyle: styled text added mentions or links; block kept as written');
       return { text: null, usage, cached: allCached };
     }
     return { text: restored, usage, cached: allCached };

@@ -1,5 +1,6 @@
 /**
- * Spans the style model must not touch — inline code, URLs, Slack and Discord mentions, channel links,
+ * THE span codec, for live requests and for corpus building alike (the seed's rule: the model sees at
+ * inference literally what it saw in training). Spans the style model must not touch — inline code, URLs, Slack and Discord mentions, channel links,
  * custom emoji — are swapped for numbered placeholders before the model sees the text, and swapped back
  * after. A reply that lost, duplicated or invented a placeholder is rejected (the caller falls back to
  * the original block), because a mangled link or mention is worse than an unstyled sentence.
@@ -10,7 +11,8 @@ const PATTERNS: RegExp[] = [
   /https?:\/\/[^\s<>()]+(?:\([^\s<>()]*\)[^\s<>()]*)*[^\s<>().,;:!?'"\]]/, // bare URLs (even glued to a word), without trailing punctuation
   /\bwww\.[^\s<>()]+[^\s<>().,;:!?'"\]]/,
   /(?<![\w:])(?::[a-z0-9_+-]{1,64}:)+(?![\w:])/, // :emoji: and :wave::skin-tone-2:
-  /(?<!\w)@(?:everyone|here|channel)\b/, // plain-text mass mentions
+  // Plain-text mass mentions as the mention guard sees them (src/restyle/mentions.ts): any case, full-width, glued to a word.
+  /[@\uFF20\uFE6B](?:[Ee][Vv][Ee][Rr][Yy][Oo][Nn][Ee]|[Hh][Ee][Rr][Ee]|[Cc][Hh][Aa][Nn][Nn][Ee][Ll])/,
 ];
 const COMBINED = new RegExp(PATTERNS.map((p) => `(?:${p.source})`).join('|'), 'g');
 
@@ -29,8 +31,9 @@ export interface Protected {
   close: string;
 }
 
-export function protect(text: string): Protected {
-  const [open, close] = brackets(text);
+/** Encode `text`; `use` forces the bracket pair (the other side of a training pair must share it). */
+export function protect(text: string, use?: readonly [string, string]): Protected {
+  const [open, close] = use ?? brackets(text);
   const spans: string[] = [];
   const out = text.replace(COMBINED, (span) => {
     spans.push(span);
@@ -57,7 +60,7 @@ function brackets(text: string): readonly [string, string] {
 /** Put the spans back; `null` when the reply lost, repeated, altered or invented a placeholder. */
 export function restore(styled: string, p: Protected): string | null {
   if (p.spans.length === 0) return styled.includes(p.open) ? null : styled;
-  const token = new RegExp(`${escape(p.open)}\\s*(\\d+)\\s*${escape(p.close)}`, 'g');
+  const token = tokenPattern(p);
   const seen = new Set<number>();
   let ok = true;
   const out = styled.replace(token, (_, n: string) => {
@@ -76,4 +79,70 @@ export function restore(styled: string, p: Protected): string | null {
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Why `reply` does not carry each of `p`'s placeholders exactly once (and nothing else), or null. */
+export function placeholderProblem(reply: string, p: Protected): string | null {
+  if (restore(reply, p) !== null) return null;
+  const token = tokenPattern(p);
+  const found = [...reply.matchAll(token)].map((m) => Number(m[1]));
+  const lost = p.spans.map((_, i) => i).filter((i) => !found.includes(i));
+  if (lost.length > 0) return `lost placeholder ${lost.slice(0, 3).map((i) => `${p.open}${i}${p.close} (${JSON.stringify(p.spans[i])})`).join(', ')}${lost.length > 3 ? ` and ${lost.length - 3} more` : ''}`;
+  return `placeholders repeated, invented or mangled (expected ${p.open}0${p.close}…${p.open}${p.spans.length - 1}${p.close} once each)`;
+}
+
+/** One direction of a training pair, in the live encoding. */
+export interface LivePair {
+  /** Exactly what the filter sends for the raw input: `protect(restore(input)).text`. */
+  input: string;
+  /** The reply, with the same placeholders. */
+  output: string;
+  /** The span table of this numbering (placeholder i stands for spans[i]). */
+  spans: string[];
+  open: string;
+  close: string;
+}
+
+/**
+ * Re-number a pair encoded with `p` so that its input is byte for byte what the filter will send when
+ * it is given the raw input at inference: placeholders numbered in order of appearance in the input,
+ * with the brackets the filter picks for that text. `input` and `output` must each carry every
+ * placeholder of `p` once. A reason string when the spans do not survive the round trip (a restored URL
+ * glued to the next word, say), since such a pair would teach the model text it will never be sent.
+ */
+export function livePair(p: Protected, input: string, output: string): LivePair | string {
+  const rawInput = restore(input, p);
+  const rawOutput = restore(output, p);
+  if (rawInput === null || rawOutput === null) return placeholderProblem(rawInput === null ? input : output, p) ?? 'placeholders altered';
+  const live = protect(rawInput);
+  const order = [...input.matchAll(tokenPattern(p))].map((m) => Number(m[1]));
+  if (live.spans.length !== order.length || order.some((old, i) => p.spans[old] !== live.spans[i])) {
+    return 'protected spans do not survive a round trip (a restored span runs into its neighbour)';
+  }
+  if (rawOutput.includes(live.open) || rawOutput.includes(live.close)) return `the reply contains the placeholder brackets ${live.open}${live.close}`;
+  const renumber = new Map(order.map((old, i) => [old, i]));
+  const out = output.replace(tokenPattern(p), (_, n: string) => `${live.open}${renumber.get(Number(n))}${live.close}`);
+  return { input: live.text, output: out, spans: live.spans, open: live.open, close: live.close };
+}
+
+/**
+ * Encode `raw` with the spans of `p` (same brackets, same numbers for the same span strings): the
+ * neutral side of a pair a person wrote. A reason string when the two sides do not carry the same spans.
+ */
+export function encodeLike(raw: string, p: Protected): string | { reason: string } {
+  if (raw.includes(p.open) || raw.includes(p.close)) return { reason: `the neutral side contains the placeholder brackets ${p.open}${p.close}` };
+  const q = protect(raw, [p.open, p.close]);
+  const free = p.spans.map((_, i) => i);
+  const index: number[] = [];
+  for (const span of q.spans) {
+    const at = free.findIndex((i) => p.spans[i] === span);
+    if (at < 0) return { reason: `the neutral side has ${JSON.stringify(span)}, which the styled side lacks` };
+    index.push(free.splice(at, 1)[0]!);
+  }
+  if (free.length > 0) return { reason: `the neutral side lost ${JSON.stringify(p.spans[free[0]!])}` };
+  return q.text.replace(tokenPattern(q), (_, n: string) => `${p.open}${index[Number(n)]}${p.close}`);
+}
+
+function tokenPattern(p: Pick<Protected, 'open' | 'close'>): RegExp {
+  return new RegExp(`${escape(p.open)}\\s*(\\d+)\\s*${escape(p.close)}`, 'g');
 }

@@ -235,7 +235,8 @@ describe('posting', () => {
     await x.settle();
     const reply = x.fake.posted(idFor('channel', 'general')).at(-1)!;
     expect(reply.message_reference?.message_id).toBe(mention);
-    expect(x.fake.pings(reply)).toEqual({ everyone: false, users: [carl], roles: [role] });
+    // The asking human mentioned no one: what the answer source wrote pings no one (issue 13, hole 3).
+    expect(x.fake.pings(reply)).toEqual({ everyone: false, users: [], roles: [] });
     expect(reply.allowed_mentions.replied_user).toBe(false);
   });
 

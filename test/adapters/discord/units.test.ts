@@ -22,9 +22,13 @@ describe('emoji', () => {
 
 describe('allowed mentions', () => {
   it('allows only the ids the original mentioned, never everyone', () => {
-    expect(allowedMentionsFor('hi <@123456> and <@!234567>, <@&345678> @everyone')).toEqual({ parse: [], users: ['123456', '234567'], roles: ['345678'], replied_user: false });
+    expect(allowedMentionsFor('hi <@123456> and <@!234567>, <@&345678> @everyone')).toEqual({ parse: [], users: ['123456', '234567'], roles: [], replied_user: false });
+    // Roles and @everyone only in a channel that allows broadcasts (safety.allowBroadcast).
+    expect(allowedMentionsFor('hi <@123456>, <@&345678> @everyone', { broadcast: true })).toEqual({ parse: ['everyone'], users: ['123456'], roles: ['345678'], replied_user: false });
     expect(allowedMentionsFor('hi <@123456> <@&345678>', { onBehalfOfUser: true })).toEqual({ parse: [], users: ['123456'], roles: [], replied_user: false });
     expect(allowedMentionsFor('plain')).toEqual({ parse: [], users: [], roles: [], replied_user: false });
+    // Issue 13, hole 2: a role in backticks is not live in the original, so it is not allowed in the post.
+    expect(allowedMentionsFor('use `<@&345678>` for outages, <@123456>')).toEqual({ parse: [], users: ['123456'], roles: [], replied_user: false });
   });
 });
 

@@ -51,8 +51,8 @@ afterEach(async () => {
 });
 
 /** Someone's existing bot: a plain discord.js client, not restyle's adapter. */
-async function existingBot(): Promise<Client> {
-  const client = createDiscordClient(settingsFrom({}, { DISCORD_API_URL: fake.url }), { rest: { retries: 0 } });
+async function existingBot(extra: Parameters<typeof createDiscordClient>[1] = {}): Promise<Client> {
+  const client = createDiscordClient(settingsFrom({}, { DISCORD_API_URL: fake.url }), { rest: { retries: 0 }, ...extra });
   clients.push(client);
   const ready = new Promise((r) => client.once(Events.ClientReady, r));
   await client.login(fake.token);
@@ -128,5 +128,25 @@ describe('restyleDiscord(client, restyler)', () => {
     const message: Message = await channelOf(client, mapped).send('Rate limited hello.');
     await vi.waitFor(() => expect(fake.posted(mapped.id).length).toBe(before + 1));
     expect(message.content).toBe('RATE LIMITED HELLO.');
+  });
+
+  it('never lets a send ping @everyone, @here or a role, even when the bot asks for it (issue 13, hole 3)', async () => {
+    // An existing bot whose client pings everything by default, as discord.js does when not told otherwise.
+    const client = await existingBot({ allowedMentions: { parse: ['everyone', 'roles', 'users'] } });
+    restyleDiscord(client, ctx.restyler);
+    const role = fake.addRole(mapped.guild_id!, { name: 'oncall' }).id;
+    const ana = fake.addUser('ana-w').id;
+    await channelOf(client, mapped).send(`@everyone <@&${role}> \`<@&${role}>\` release is out, <@${ana}>`);
+    expect(fake.pings(last(mapped))).toEqual({ everyone: false, users: [ana], roles: [] });
+    await channelOf(client, plain).send(noRestyle({ content: `@here <@&${role}> as written`, allowedMentions: { parse: ['everyone', 'roles'] as const } } as never));
+    expect(fake.pings(last(plain))).toEqual({ everyone: false, users: [], roles: [] });
+  });
+
+  it('lets a channel in allowBroadcast ping the roles and @everyone the text names', async () => {
+    const client = await existingBot();
+    restyleDiscord(client, ctx.restyler, { allowBroadcast: [`discord:${plain.id}`] });
+    const role = fake.addRole(plain.guild_id!, { name: 'release' }).id;
+    await channelOf(client, plain).send(`@everyone <@&${role}> release is out`);
+    expect(fake.pings(last(plain))).toEqual({ everyone: true, users: [], roles: [role] });
   });
 });

@@ -206,7 +206,7 @@ describe('Slack over HTTP', () => {
       const actions = new SlackActions(app.client, silentLogger());
       await actions.post(slackPlace(channelId('general')), '<!channel> <@UEVE> SHIP IT <@UANA>', { origin: { style: 'loud', model: 'loud-1', neutral: 'ship it <@UANA>' } });
       await actions.post(slackPlace(channelId('general')), '<!here> as written');
-      expect(fake.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['ship it <@UANA>', '<!here> as written']);
+      expect(fake.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['ship it <@UANA>', '&lt;!here&gt; as written']);
     } finally {
       await fake.close();
     }

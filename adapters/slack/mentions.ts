@@ -1,0 +1,14 @@
+import type { Pingable } from '../../src/bot/safety.js';
+import { findMentions } from '../../src/restyle/mentions.js';
+
+/**
+ * Slack has no `allowed_mentions`: a `<!channel>` in posted text pings the channel. Every mention markup
+ * that may not ping (see `pingable`) is escaped instead (`&lt;!channel&gt;`), so it shows as the text that
+ * was written and pings no one. Plain `@everyone` is already inert on Slack.
+ */
+export function inertSlackMentions(text: string, allowed: Pingable): { text: string; inert: string[] } {
+  const refused = findMentions(text).filter((m) => m.raw.startsWith('<') && !allowed.has(m.key));
+  let out = text;
+  for (const m of [...refused].reverse()) out = `${out.slice(0, m.index)}&lt;${m.raw.slice(1, -1)}&gt;${out.slice(m.index + m.raw.length)}`;
+  return { text: out, inert: [...new Set(refused.map((m) => m.key))] };
+}
