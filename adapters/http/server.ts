@@ -6,6 +6,7 @@ import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { readJson } from './body.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
+import { proxyRoutes } from './proxy.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -126,6 +127,9 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     sendJson(res, 200, await ctx.restyler.restyle(text, options));
   });
   routes.set('POST /v1/post', postRoute({ ctx, bodyLimit, authorize: requireAuth, platform: (name) => platforms.get(name), send: sendJson }));
+  const proxy = proxyRoutes({ ctx, authorize: requireAuth, send: sendJson });
+  routes.set('POST /v1/chat/completions', proxy.completions);
+  routes.set('GET /v1/models', proxy.models);
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
