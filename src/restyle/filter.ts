@@ -16,7 +16,7 @@ import { once, releaseInOrder, type InputOutcome } from './stream.js';
 
 /** What the filter needs from the LLM layer (satisfied by `LlmPool`). */
 export interface ChatClientProvider {
-  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult> };
+  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult>; chatStream?(req: ChatRequest): AsyncIterable<string> };
 }
 
 export interface RestyleOptions {
