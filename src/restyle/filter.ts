@@ -146,15 +146,20 @@ export class Restyler {
     return settings.styles.default ?? null;
   }
 
-  async restyle(text: string, options: RestyleOptions = {}): Promise<RestyleResult> {
-    const started = performance.now();
-    const cfg = this.deps.settings.restyle;
+  /** Throws for a text the filter refuses (not a string, longer than `restyle.maxChars`). */
+  checkText(text: unknown): asserts text is string {
+    const { maxChars } = this.deps.settings.restyle;
     if (typeof text !== 'string') throw new RestyleError('input_invalid', 'text must be a string');
-    if (text.length > cfg.maxChars) {
-      throw new RestyleError('text_too_long', `text is ${text.length} characters; the maximum is ${cfg.maxChars} (restyle.maxChars)`, {
-        details: { length: text.length, max: cfg.maxChars },
+    if (text.length > maxChars) {
+      throw new RestyleError('text_too_long', `text is ${text.length} characters; the maximum is ${maxChars} (restyle.maxChars)`, {
+        details: { length: text.length, max: maxChars },
       });
     }
+  }
+
+  async restyle(text: string, options: RestyleOptions = {}): Promise<RestyleResult> {
+    const started = performance.now();
+    this.checkText(text);
     const unstyled = (reason: string, style: string | null = null, error?: { code: string; message: string }): RestyleResult => ({
       text,
       styled: false,
