@@ -5,6 +5,7 @@ import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { readJson } from './body.js';
+import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
 
@@ -37,6 +38,7 @@ const restyleBody = z
     params: z.record(z.string(), z.string()).optional(),
     from: z.string().min(1).optional(),
     onError: z.enum(['original', 'error']).optional(),
+    stream: z.boolean().optional(),
   })
   .strict();
 
@@ -123,7 +125,8 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
         details: { status: 400 },
       });
     }
-    const { text, ...options } = parsed.data;
+    const { text, stream, ...options } = parsed.data;
+    if (stream) return sendRestyleStream(ctx, req, res, text, options);
     sendJson(res, 200, await ctx.restyler.restyle(text, options));
   });
   routes.set('POST /v1/post', postRoute({ ctx, bodyLimit, authorize: requireAuth, platform: (name) => platforms.get(name), send: sendJson }));
