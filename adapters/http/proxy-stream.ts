@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
 import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
+import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
 
 type Json = Record<string, unknown>;
@@ -102,30 +103,21 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
   return summary.styled ? 'styled' : 'passthrough';
 }
 
-/**
- * The filter for one choice: deltas in, styled text out in order. Until the streamed filter exists the
- * whole text is styled at the end.
- */
+/** The streaming filter for one choice: deltas in, styled blocks out in order, each emitted as it is released. */
 function openPipe(ctx: AppContext, style: string, signal: AbortSignal, summary: ProxySummary, emit: (text: string) => void): ChoicePipe {
-  let text = '';
-  let ended = false;
-  let resolveEnd!: () => void;
-  const endedP = new Promise<void>((r) => (resolveEnd = r));
-  const drained = endedP.then(async () => {
-    if (text === '') return;
-    const r = await ctx.restyler.restyle(text, { style, signal });
-    addResult(summary, r);
-    if (!signal.aborted) emit(r.text);
+  const input = new Pushable<string>();
+  const drained = (async () => {
+    const blocks = ctx.restyler.stream(input, { style, signal });
+    for (let r = await blocks.next(); ; r = await blocks.next()) {
+      if (r.done) {
+        addResult(summary, r.value);
+        return;
+      }
+      if (r.value.text !== '' && !signal.aborted) emit(r.value.text);
+    }
+  })().catch((error: unknown) => {
+    // The filter fails open by itself; what is left is the caller going away mid-stream.
+    if (!signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: streaming filter stopped');
   });
-  return {
-    push(delta) {
-      text += delta;
-    },
-    end() {
-      if (ended) return;
-      ended = true;
-      resolveEnd();
-    },
-    drained,
-  };
+  return { push: (delta) => input.push(delta), end: () => input.end(), drained };
 }

@@ -82,6 +82,8 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     const structured = wantsStructuredOutput(request);
     const style = structured ? null : choice.style;
     const labels = { style: style ?? 'none', stream: String(stream) };
+    // A style that cannot run (a prompt parameter nobody gave) is the caller's 400, before anything is paid.
+    if (style) await ctx.restyler.prepare({ style });
     const upstream = await callUpstream(req, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
     const info = { 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {

@@ -240,6 +240,33 @@ describe('streaming faults', () => {
   afterAll(async () => custom.close());
   beforeEach(async () => start({}, { baseUrl: custom.url }));
 
+  it('sends the first styled block while the upstream is still writing the rest', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: '' }));
+      // A block is final once a later paragraph has a complete line (the splitter could still join or cut it).
+      res.write(chunk({ content: 'First part.\n\nSecond part.\n' }));
+      // The rest comes only once the client has seen styled text: a proxy that waited for the end would hang here.
+      void held.then(() => {
+        res.write(chunk({ content: '\nThird part.' }));
+        res.write(chunk({}, 'stop'));
+        res.end('data: [DONE]\n\n');
+      });
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const deltas: string[] = [];
+    for await (const c of stream) {
+      const d = c.choices[0]?.delta.content;
+      if (d) {
+        deltas.push(d);
+        release();
+      }
+    }
+    expect(deltas[0]).toBe(styled('First part.'));
+    expect(deltas.join('')).toBe(`${styled('First part.')}\n\n${styled('Second part.')}\n\n${styled('Third part.')}`);
+  });
+
   it('passes streamed tool-call deltas through untouched', async () => {
     const call = { index: 0, id: 'call_9', type: 'function', function: { name: 'lookup', arguments: '{"city":"Houston"}' } };
     script = (res) => {
