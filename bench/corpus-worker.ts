@@ -5,7 +5,9 @@
 import { main } from '../adapters/main.js';
 
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const code = await main(process.argv.slice(2));
 const ms = performance.now() - t0;
-process.stdout.write(`\n${JSON.stringify({ code, ms, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(`\n${JSON.stringify({ code, ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
 process.exitCode = code;

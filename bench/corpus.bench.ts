@@ -13,6 +13,7 @@ import type { BenchResult } from './types.js';
 const RPM = 36_000; // 600 requests/s
 const TPM = 1_500_000; // about 160 requests/s of this corpus's ~160-token requests
 const WORKER = resolve(import.meta.dirname, 'corpus-worker.ts');
+const BARE = resolve(import.meta.dirname, 'corpus-bare-worker.ts');
 
 const NOUNS = ['harbour', 'ledger', 'lantern', 'compass', 'anchor', 'voyage', 'quarry', 'meadow', 'signal', 'furnace', 'orchard', 'beacon', 'granary', 'tollgate', 'mill', 'ferry', 'archive', 'bellows', 'cistern', 'kiln', 'spindle', 'trellis', 'wharf', 'almanac'];
 const VERBS = ['met', 'passed', 'guarded', 'mended', 'counted', 'weighed', 'painted', 'carried', 'sold', 'found', 'lost', 'named'];
@@ -42,11 +43,19 @@ function corpus(dir: string, n: number): string {
   return file;
 }
 
-function run(fake: FakeOpenAI, cwd: string, args: string[], nodeFlags: string[] = []): Promise<{ code: number; ms: number; maxRssMB: number }> {
+interface WorkerResult {
+  code: number;
+  ms: number;
+  /** CPU time (user + system) of the work itself, module loading excluded. */
+  cpuMs: number;
+  maxRssMB: number;
+}
+
+function run(fake: FakeOpenAI, cwd: string, args: string[], nodeFlags: string[] = [], worker = WORKER): Promise<WorkerResult> {
   return new Promise((done, fail) => {
     execFile(
       process.execPath,
-      [...nodeFlags, '--import', import.meta.resolve('tsx'), WORKER, ...args],
+      [...nodeFlags, '--import', import.meta.resolve('tsx'), worker, ...args],
       { cwd, env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.url }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -69,6 +78,15 @@ export default async function corpusBench(): Promise<BenchResult[]> {
   const args = (file: string, out: string) => ['corpus', 'build', '--in', file, '--out', out, '--style', 'bench', '--rpm', String(RPM), '--concurrency', '64'];
   const results: BenchResult[] = [];
   try {
+    // CPU per request against the plainest SDK loop doing the same de-styling at the same concurrency, both
+    // unthrottled, in the same run: what the builder's extras (dedupe, checks, cache, spool, outputs) cost.
+    const cpuFile = corpus(cwd, 10_000);
+    const cpuBefore = fake.requests.length;
+    const ours = await run(fake, cwd, ['corpus', 'build', '--in', cpuFile, '--out', join(cwd, 'out-cpu'), '--style', 'bench', '--concurrency', '64']);
+    const ourRequests = fake.requests.length - cpuBefore;
+    const bare = await run(fake, cwd, [cpuFile, join(cwd, 'bare.jsonl'), '64', 'editor-1'], [], BARE);
+    const bareRequests = fake.requests.length - cpuBefore - ourRequests;
+    const cpuRatio = ours.cpuMs / ourRequests / (bare.cpuMs / bareRequests);
     const small = await run(fake, cwd, args(corpus(cwd, 10_000), join(cwd, 'out-10k')));
     const before = fake.requests.length;
     const big = await run(fake, cwd, args(corpus(cwd, 30_000), join(cwd, 'out-30k')));
@@ -85,11 +103,19 @@ export default async function corpusBench(): Promise<BenchResult[]> {
     const rate = made / (big.ms / 1000);
     results.push(
       {
+        name: 'CPU per request, 10,000 blocks, vs a bare openai SDK loop',
+        value: cpuRatio,
+        unit: '×',
+        goal: '≤1.2×',
+        ok: cpuRatio <= 1.2 && ours.code === 0,
+        note: `${((ours.cpuMs / ourRequests) * 1000).toFixed(0)} µs vs ${((bare.cpuMs / bareRequests) * 1000).toFixed(0)} µs a request (${ourRequests} and ${bareRequests} requests)`,
+      },
+      {
         name: `throughput, 30,000 blocks at a ${RPM.toLocaleString('en')} RPM bound`,
         value: rate / bound,
         unit: '×',
-        goal: '≥0.9×, one request per block',
-        ok: rate / bound >= 0.9 && made === 30_000 && big.code === 0,
+        goal: '≥0.95×, one request per block',
+        ok: rate / bound >= 0.95 && made === 30_000 && big.code === 0,
         note: `${rate.toFixed(0)} req/s vs a bound of ${bound} req/s, ${made} requests in ${(big.ms / 1000).toFixed(1)} s (start-up included)`,
       },
       { name: 'second run over the same corpus: requests made', value: repeat, unit: 'requests', goal: '0', ok: repeat === 0 && again.code === 0 },
@@ -98,8 +124,8 @@ export default async function corpusBench(): Promise<BenchResult[]> {
         name: `throughput, 4,000 blocks at a ${TPM.toLocaleString('en')} TPM bound`,
         value: tpmRate / TPM,
         unit: '×',
-        goal: '≥0.9×',
-        ok: tpmRate / TPM >= 0.9 && tpmRun.code === 0,
+        goal: '≥0.95×',
+        ok: tpmRate / TPM >= 0.95 && tpmRun.code === 0,
         note: `${Math.round(tpmRate).toLocaleString('en')} tokens/min (${tokens.toLocaleString('en')} tokens in ${(tpmRun.ms / 1000).toFixed(1)} s, start-up included)`,
       },
       { name: 'peak RSS growth from 10,000 to 30,000 blocks', value: big.maxRssMB / small.maxRssMB, unit: '×', goal: '≤1.5× (flat)', ok: big.maxRssMB / small.maxRssMB <= 1.5, note: `${small.maxRssMB.toFixed(0)} MB → ${big.maxRssMB.toFixed(0)} MB` },

@@ -21,6 +21,12 @@ export class Metrics {
   readonly samplesSaved = new Counter({ name: 'restyle_samples_saved_total', help: 'Training samples saved from chat', labelNames: ['platform', 'source'] as const, registers: [this.registry] });
   readonly dedupeHits = new Counter({ name: 'restyle_dedupe_hits_total', help: 'Repeated events dropped by an atomic claim', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly posts = new Counter({ name: 'restyle_posts_total', help: 'Messages posted through POST /v1/post, by platform and outcome (ok, failed)', labelNames: ['platform', 'outcome'] as const, registers: [this.registry] });
+  readonly proxied = new Counter({
+    name: 'restyle_proxy_requests_total',
+    help: 'Chat completions through the styling proxy, by style ("none" when unstyled), stream (true, false) and outcome (styled, passthrough, upstream_error, failed)',
+    labelNames: ['style', 'stream', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly idempotency = new Counter({
     name: 'restyle_idempotency_total',
     help: 'Requests with an Idempotency-Key answered without running: replayed, in_progress (409), mismatch (422)',

@@ -5,7 +5,9 @@ import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { readJson } from './body.js';
+import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
+import { proxyRoutes } from './proxy.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -36,6 +38,7 @@ const restyleBody = z
     params: z.record(z.string(), z.string()).optional(),
     from: z.string().min(1).optional(),
     onError: z.enum(['original', 'error']).optional(),
+    stream: z.boolean().optional(),
   })
   .strict();
 
@@ -122,10 +125,14 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
         details: { status: 400 },
       });
     }
-    const { text, ...options } = parsed.data;
+    const { text, stream, ...options } = parsed.data;
+    if (stream) return sendRestyleStream(ctx, req, res, text, options);
     sendJson(res, 200, await ctx.restyler.restyle(text, options));
   });
   routes.set('POST /v1/post', postRoute({ ctx, bodyLimit, authorize: requireAuth, platform: (name) => platforms.get(name), send: sendJson }));
+  const proxy = proxyRoutes({ ctx, authorize: requireAuth, send: sendJson });
+  routes.set('POST /v1/chat/completions', proxy.completions);
+  routes.set('GET /v1/models', proxy.models);
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;

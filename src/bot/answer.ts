@@ -3,6 +3,7 @@ import { RestyleError, toRestyleError } from '../errors.js';
 import type { ChatMessage } from '../llm/types.js';
 import type { ChatClientProvider } from '../restyle/filter.js';
 import type { Actor, Place } from './types.js';
+import { webhookDeltas } from './answer-stream.js';
 
 /** One earlier message of the thread, oldest first, as the adapter read it from the platform. */
 export interface HistoryEntry {
@@ -21,6 +22,11 @@ export interface AnswerRequest {
 export interface AnswerSource {
   readonly name: 'openai' | 'webhook';
   answer(request: AnswerRequest): Promise<string>;
+  /**
+   * The answer as text deltas while it is written (for streaming posts); `signal` cancels the upstream
+   * call. Throws a `RestyleError` when it cannot start or is cut off mid-answer.
+   */
+  stream(request: AnswerRequest, signal?: AbortSignal): AsyncIterable<string>;
 }
 
 export const DEFAULT_ANSWER_PROMPT = 'You are a helpful assistant in a team chat. Answer clearly and concisely.';
@@ -52,13 +58,27 @@ export class OpenAIAnswerSource implements AnswerSource {
   ) {}
 
   async answer(request: AnswerRequest): Promise<string> {
-    const messages: ChatMessage[] = [
+    const result = await this.llm.get(this.endpoint).chat({ model: this.model, messages: this.messages(request), signal: AbortSignal.timeout(this.timeoutMs) });
+    return result.text;
+  }
+
+  /** `stream: true`; `timeoutMs` is then an idle timeout (no delta for that long), not a cap on the whole answer. */
+  async *stream(request: AnswerRequest, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
+    const client = this.llm.get(this.endpoint);
+    const req = { model: this.model, messages: this.messages(request), timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) };
+    if (!client.chatStream) {
+      yield (await client.chat({ ...req, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs) })).text;
+      return;
+    }
+    yield* client.chatStream(req);
+  }
+
+  private messages(request: AnswerRequest): ChatMessage[] {
+    return [
       { role: 'system', content: this.systemPrompt },
       ...request.history.map((h): ChatMessage => ({ role: h.role, content: h.text })),
       { role: 'user', content: request.text },
     ];
-    const result = await this.llm.get(this.endpoint).chat({ model: this.model, messages, signal: AbortSignal.timeout(this.timeoutMs) });
-    return result.text;
   }
 }
 
@@ -72,32 +92,59 @@ export class WebhookAnswerSource implements AnswerSource {
     private readonly fetchFn: typeof fetch,
   ) {}
 
+  /** The whole answer: the stream joined (the service may answer JSON, SSE or NDJSON either way). */
   async answer(request: AnswerRequest): Promise<string> {
-    const where = safeUrl(this.url);
-    let response: Response;
-    try {
-      response = await this.fetchFn(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: request.text, user: request.actor.key, channel: request.place.key, thread: request.place.thread ?? null }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new RestyleError(timedOut ? 'llm_timeout' : 'llm_unavailable', timedOut ? `answer webhook ${where} did not answer within ${this.timeoutMs} ms` : `answer webhook ${where} is unreachable: ${toRestyleError(error).message}`, { cause: error, retryable: true });
-    }
-    if (!response.ok) {
-      throw new RestyleError('llm_unavailable', `answer webhook ${where} answered HTTP ${response.status}`, { details: { status: response.status }, retryable: response.status >= 500 });
-    }
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch {
-      throw new RestyleError('llm_error', `answer webhook ${where} did not return JSON {"text": "…"}`);
-    }
-    const text = (body as { text?: unknown } | null)?.text;
-    if (typeof text !== 'string') throw new RestyleError('llm_error', `answer webhook ${where} returned no "text" string`);
+    let text = '';
+    for await (const delta of this.stream(request)) text += delta;
     return text;
+  }
+
+  /**
+   * POST, asking for a stream (`Accept: text/event-stream, application/x-ndjson, application/json`); the
+   * response's content type decides how it is read (see `webhookDeltas`). `timeoutMs` bounds the wait
+   * for the response to start and then each silence between chunks.
+   */
+  async *stream(request: AnswerRequest, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
+    const where = safeUrl(this.url);
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), this.timeoutMs);
+    const restart = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.timeoutMs);
+    };
+    const aborted = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal;
+    const fail = (error: unknown, during: string): RestyleError => {
+      if (error instanceof RestyleError) return error;
+      const timedOut = idle.signal.aborted;
+      return new RestyleError(timedOut ? 'llm_timeout' : 'llm_unavailable', timedOut ? `answer webhook ${where} went quiet for ${this.timeoutMs} ms ${during}` : `answer webhook ${where} ${during === 'before answering' ? 'is unreachable' : 'was cut off while answering'}: ${toRestyleError(error).message}`, { cause: error, retryable: true });
+    };
+    try {
+      let response: Response;
+      try {
+        response = await this.fetchFn(this.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream, application/x-ndjson, application/json' },
+          body: JSON.stringify({ text: request.text, user: request.actor.key, channel: request.place.key, thread: request.place.thread ?? null }),
+          signal: aborted,
+        });
+      } catch (error) {
+        throw fail(error, 'before answering');
+      }
+      if (!response.ok) {
+        throw new RestyleError('llm_unavailable', `answer webhook ${where} answered HTTP ${response.status}`, { details: { status: response.status }, retryable: response.status >= 500 });
+      }
+      restart();
+      try {
+        for await (const delta of webhookDeltas(response, where)) {
+          restart();
+          yield delta;
+        }
+      } catch (error) {
+        throw fail(error, 'while answering');
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

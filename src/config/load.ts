@@ -45,7 +45,16 @@ export interface Settings {
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
   discord: { botToken?: string; clientId?: string; apiUrl: string };
   http: { port: number; apiToken?: string };
+  /** The styling proxy: its upstream endpoint and the caller tokens (resolved from the environment) bound to styles. */
+  proxy: Omit<FileConfig['proxy'], 'baseUrl' | 'apiKeyEnv' | 'tokens'> & { upstream: Endpoint; tokens: ProxyToken[] };
   logLevel: string;
+}
+
+/** A caller token that picks a style on the proxy; `variable` names where it came from (for messages). */
+export interface ProxyToken {
+  variable: string;
+  token: string;
+  style: string;
 }
 
 export interface LoadOptions {
@@ -177,8 +186,20 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
       apiUrl: trimSlash(env.DISCORD_API_URL || DEFAULTS.discordApiUrl),
     },
     http: { port, apiToken: env.RESTYLE_API_TOKEN || undefined },
+    proxy: resolveProxy(cfg.proxy, env, endpointFor),
     logLevel: env.LOG_LEVEL || DEFAULTS.logLevel,
   };
+}
+
+function resolveProxy(cfg: FileConfig['proxy'], env: Env, endpointFor: (baseUrl: string | undefined, apiKeyEnv: string | undefined) => Endpoint): Settings['proxy'] {
+  const { baseUrl, apiKeyEnv, tokens, ...rest } = cfg;
+  const resolved: ProxyToken[] = [];
+  for (const [variable, style] of Object.entries(tokens)) {
+    const token = env[variable];
+    // A mapping whose variable is unset grants nothing; `restyle doctor` is where that shows up.
+    if (token) resolved.push({ variable, token, style });
+  }
+  return { ...rest, upstream: endpointFor(baseUrl, apiKeyEnv), tokens: resolved };
 }
 
 /** The endpoint's key, or a clear error naming the variable to set. */

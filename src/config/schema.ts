@@ -136,6 +136,31 @@ const safetySchema = z
   })
   .strict();
 
+/**
+ * The OpenAI-compatible styling proxy (`POST /v1/chat/completions`): requests go to `upstream` (default: the
+ * OPENAI_BASE_URL endpoint) and the assistant's text comes back restyled.
+ */
+const proxySchema = z
+  .object({
+    /** Where chat completions really go; its key comes from `apiKeyEnv` (default OPENAI_API_KEY). */
+    baseUrl: url.optional(),
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
+    /** The style when neither the model name (`pirate/gpt-4.1-mini`), the header nor the token picks one. */
+    defaultStyle: z.string().regex(STYLE_NAME, 'style names are letters, digits, - and _').optional(),
+    /** The upstream model for a request whose model is a bare style name (`"model": "pirate"`). */
+    defaultModel: z.string().min(1).optional(),
+    /**
+     * Caller tokens bound to a style: the environment variable holding the token → the style. A caller using
+     * such a token (as its OpenAI API key) is authorised for the proxy and gets that style.
+     */
+    tokens: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'keys are environment variable names'), z.string()).default({}),
+    /** Largest request body (chat histories can be long). */
+    bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /** Upstream request timeout. */
+    timeoutMs: z.number().int().positive().default(120_000),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     styles: z
@@ -149,9 +174,18 @@ export const fileConfigSchema = z
     eval: evalSchema.default(evalSchema.parse({})),
     privacy: privacySchema.default({}),
     safety: safetySchema.default({ allowBroadcast: [] }),
+    proxy: proxySchema.default(proxySchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const styleIssue = (path: Array<string | number>, style: string) => {
+      const known = Object.keys(cfg.styles);
+      ctx.addIssue({ code: 'custom', path, message: `unknown style "${style}"${known.length ? ` (known: ${known.join(', ')})` : ' (no styles defined)'}` });
+    };
+    if (cfg.proxy.defaultStyle && !Object.hasOwn(cfg.styles, cfg.proxy.defaultStyle)) styleIssue(['proxy', 'defaultStyle'], cfg.proxy.defaultStyle);
+    for (const [variable, style] of Object.entries(cfg.proxy.tokens)) {
+      if (!Object.hasOwn(cfg.styles, style)) styleIssue(['proxy', 'tokens', variable], style);
+    }
     for (const [channel, style] of Object.entries(cfg.channels)) {
       if (!(style in cfg.styles)) {
         const known = Object.keys(cfg.styles);
@@ -172,3 +206,4 @@ export type BotSettings = FileConfig['bot'];
 export type CorpusSettings = FileConfig['corpus'];
 export type EvalSettings = FileConfig['eval'];
 export type SafetySettings = FileConfig['safety'];
+export type ProxyConfig = FileConfig['proxy'];

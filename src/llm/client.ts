@@ -28,13 +28,18 @@ export interface LlmClientOptions {
 }
 
 interface Attempt {
-  /** Aborts on the caller's signal or on the attempt's timeout. */
-  signal: AbortSignal;
+  /** Aborts on the caller's signal, and for held calls (streams) on the idle timeout too. */
+  signal: AbortSignal | undefined;
+  /** The SDK's own per-request timeout (a plain call needs no timer of ours). */
   timeoutMs: number;
   /** The limiter slot and the timer: `withRetries` lets go of them when `fn` settles, unless `hold`. */
   release: () => void;
+  /** Held calls only: the idle timeout, restarted with every chunk. */
   idle: IdleTimer;
 }
+
+/** A signal that never fires: stands for "no timer of ours" when mapping errors. */
+const NEVER = new AbortController().signal;
 
 interface CallSpec {
   model?: string;
@@ -201,11 +206,13 @@ export class LlmClient {
     for (let attempt = 1; ; attempt++) {
       let error: RestyleError;
       let release: (() => void) | undefined;
-      const idle = new IdleTimer(timeoutMs);
+      // Only a held call (a stream, whose timeout restarts per chunk) needs a timer and signal of its own; a
+      // plain call leaves the timeout to the SDK (one AbortController a request instead of three).
+      const idle = new IdleTimer(timeoutMs, spec.hold === true);
       try {
         release = await this.limiter.acquire(spec.estimatedTokens, spec.signal);
         idle.restart();
-        const signal = spec.signal ? AbortSignal.any([spec.signal, idle.signal]) : idle.signal;
+        const signal = !spec.hold ? spec.signal : spec.signal ? AbortSignal.any([spec.signal, idle.signal]) : idle.signal;
         const value = await fn({ signal, timeoutMs, release, idle });
         if (!spec.hold) {
           idle.stop();
@@ -233,20 +240,30 @@ export class LlmClient {
   }
 }
 
-/** An attempt's timeout that can be restarted (idle timeout for streams) and cleared without leaking timers. */
+/**
+ * An attempt's timeout that can be restarted (idle timeout for streams) and cleared without leaking timers.
+ * Disarmed (`armed` false) it does nothing and its signal never fires: plain calls use the SDK's timeout.
+ */
 class IdleTimer {
-  private readonly controller = new AbortController();
+  private controller: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly ms: number) {}
+  constructor(
+    private readonly ms: number,
+    private readonly armed = true,
+  ) {}
 
   get signal(): AbortSignal {
+    if (!this.armed) return NEVER;
+    this.controller ??= new AbortController();
     return this.controller.signal;
   }
 
   restart(): void {
     this.stop();
-    if (!this.controller.signal.aborted) this.timer = setTimeout(() => this.controller.abort(), this.ms);
+    if (!this.armed) return;
+    const signal = this.signal;
+    if (!signal.aborted) this.timer = setTimeout(() => this.controller!.abort(), this.ms);
   }
 
   stop(): void {

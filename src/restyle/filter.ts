@@ -6,17 +6,18 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { sha256 } from '../util/hash.js';
-import { mapLimit } from '../util/map-limit.js';
-import { splitBlocks, type Segment } from './blocks.js';
+import { Semaphore } from '../util/semaphore.js';
+import { splitBlocks, type Segment, type SegmentKind } from './blocks.js';
 import { ChannelMappings } from './channels.js';
 import { addedLinks } from './links.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages } from './messages.js';
 import { protect, restore } from './placeholders.js';
+import { once, releaseInOrder, type InputOutcome } from './stream.js';
 
 /** What the filter needs from the LLM layer (satisfied by `LlmPool`). */
 export interface ChatClientProvider {
-  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult> };
+  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult>; chatStream?(req: ChatRequest): AsyncIterable<string> };
 }
 
 export interface RestyleOptions {
@@ -50,6 +51,46 @@ export interface RestyleResult {
   /** Why the text is unstyled, when it is (`no_style`, `empty`, or an error code with fail-open). */
   reason?: string;
   error?: { code: string; message: string };
+  /** Streams only: the input failed after `received` characters; what arrived was released, the unfinished rest unstyled. */
+  incomplete?: { code: string; message: string; received: number };
+}
+
+/** One piece of a streamed answer, released in order; the texts joined are the answer as shown. */
+export interface StyledBlock {
+  index: number;
+  kind: SegmentKind;
+  /** The block as it is shown: styled, or the original. */
+  text: string;
+  original: string;
+  /** True when the model's styling is used. */
+  styled: boolean;
+  cached: boolean;
+  /** Why it is unstyled: `code`, `space`, `placeholders`, `mentions`, `no_style`, `cut` (input failed), `text_too_long`, or the styler's error code. */
+  reason?: string;
+}
+
+/** The resolved style and model calls for one answer (`Restyler.prepare`). */
+export interface Prepared {
+  style: Style | null;
+  steps: Step[];
+  reason?: string;
+  error?: RestyleError;
+}
+
+interface RunState {
+  prepared: Prepared;
+  options: RestyleOptions;
+  /** Aborts on the caller's signal, the consumer leaving, or the first styler failure. */
+  signal: AbortSignal;
+  stopStyling: AbortController;
+  slots: Semaphore;
+  seen: number;
+  prose: number;
+  styled: number;
+  fallbacks: number;
+  cached: number;
+  usage: TokenUsage;
+  failure: RestyleError | null;
 }
 
 /** Hooks for metrics (issue "Operate"); all optional. */
@@ -66,7 +107,7 @@ export interface RestylerDeps {
   observer?: RestyleObserver;
 }
 
-interface Step {
+export interface Step {
   model: string;
   endpoint: Endpoint;
   prompt: { name: string; prompt: string; params: Record<string, string> };
@@ -106,17 +147,21 @@ export class Restyler {
     return settings.styles.default ?? null;
   }
 
-  async restyle(text: string, options: RestyleOptions = {}): Promise<RestyleResult> {
-    const started = performance.now();
-    const cfg = this.deps.settings.restyle;
-    const onError = options.onError ?? cfg.onError;
+  /** Throws for a text the filter refuses (not a string, longer than `restyle.maxChars`). */
+  checkText(text: unknown): asserts text is string {
+    const { maxChars } = this.deps.settings.restyle;
     if (typeof text !== 'string') throw new RestyleError('input_invalid', 'text must be a string');
-    if (text.length > cfg.maxChars) {
-      throw new RestyleError('text_too_long', `text is ${text.length} characters; the maximum is ${cfg.maxChars} (restyle.maxChars)`, {
-        details: { length: text.length, max: cfg.maxChars },
+    if (text.length > maxChars) {
+      throw new RestyleError('text_too_long', `text is ${text.length} characters; the maximum is ${maxChars} (restyle.maxChars)`, {
+        details: { length: text.length, max: maxChars },
       });
     }
-    const unstyled = (reason: string, style: string | null = null, error?: RestyleError): RestyleResult => ({
+  }
+
+  async restyle(text: string, options: RestyleOptions = {}): Promise<RestyleResult> {
+    const started = performance.now();
+    this.checkText(text);
+    const unstyled = (reason: string, style: string | null = null, error?: { code: string; message: string }): RestyleResult => ({
       text,
       styled: false,
       style,
@@ -129,59 +174,155 @@ export class Restyler {
       ...(error ? { error: { code: error.code, message: error.message } } : {}),
     });
     if (text.trim() === '') return this.done(unstyled('empty'), started);
+    const prepared = await this.prepare(options);
+    if (!prepared.style) return this.done(unstyled(prepared.reason ?? 'no_style', null, prepared.error), started);
+    // The whole answer is the streamed path fed one chunk.
+    const run = this.run(prepared, once(text), options);
+    let next = await run.next();
+    while (!next.done) next = await run.next();
+    const result = next.value;
+    // Nothing was shown yet, so a failure anywhere gives back the whole text as written, not a patchwork.
+    if (result.error) return this.done({ ...unstyled(result.error.code, result.style, result.error), usage: result.usage }, started);
+    return this.done(result, started);
+  }
 
-    let style: Style | null;
-    let steps: Step[];
+  /**
+   * Style text while it arrives: `deltas` are pieces of the answer (as a model streams them); each block
+   * is styled as soon as it is complete and yielded in order, with code and whitespace between blocks
+   * yielded as they are, so the yielded texts joined are the styled answer. The generator's return value
+   * is the summary `restyle` gives. Bad input (unknown explicit style, missing parameter) throws before
+   * the input is read; model errors fail open per `onError` (blocks not yet styled come through as
+   * written, flagged); an input that fails mid-stream ends the stream with what arrived, the unfinished
+   * rest unstyled and `incomplete` set. Stopping the iteration (or `options.signal`) cancels styling calls.
+   *
+   * @example
+   * for await (const block of restyler.stream(answerDeltas, { channel: 'slack:C0123ABC' })) post(block.text);
+   */
+  async *stream(deltas: AsyncIterable<string>, options: RestyleOptions = {}): AsyncGenerator<StyledBlock, RestyleResult, undefined> {
+    const started = performance.now();
+    const prepared = await this.prepare(options);
+    const result = yield* this.run(prepared, deltas, options);
+    return this.done(result, started);
+  }
+
+  /** Resolve the style and plan the model calls; throws for the caller's mistakes, else fails open. */
+  async prepare(options: RestyleOptions): Promise<Prepared> {
+    const onError = options.onError ?? this.deps.settings.restyle.onError;
     try {
-      style = await this.resolveStyle(options);
-      if (!style) return this.done(unstyled('no_style'), started);
-      steps = this.plan(style, options);
+      const style = await this.resolveStyle(options);
+      if (!style) return { style: null, steps: [], reason: 'no_style' };
+      return { style, steps: this.plan(style, options) };
     } catch (error) {
       const e = toRestyleError(error);
       // Bad input (explicit unknown style, missing parameter) is the caller's to fix: always throw.
       if (options.style || options.from || e.code === 'param_missing' || onError === 'error') throw e;
       this.logger.warn({ code: e.code, channel: options.channel }, `restyle: ${e.message}; passing text through`);
-      return this.done(unstyled(e.code, null, e), started);
+      return { style: null, steps: [], reason: e.code, error: e };
     }
+  }
 
-    const segments = splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars });
-    const deadline = AbortSignal.timeout(options.deadlineMs ?? cfg.deadlineMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-    const prose = segments.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'prose');
-    const usage: TokenUsage = { ...ZERO_USAGE };
-    let fallbacks = 0;
-    let cached = 0;
+  private async *run(prepared: Prepared, deltas: AsyncIterable<string>, options: RestyleOptions): AsyncGenerator<StyledBlock, RestyleResult, undefined> {
+    const cfg = this.deps.settings.restyle;
+    const gone = new AbortController();
+    const stopStyling = new AbortController();
+    const reading = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;
+    const state: RunState = {
+      prepared,
+      options,
+      signal: AbortSignal.any([reading, stopStyling.signal]),
+      stopStyling,
+      slots: new Semaphore(cfg.blockConcurrency),
+      seen: 0,
+      prose: 0,
+      styled: 0,
+      fallbacks: 0,
+      cached: 0,
+      usage: { ...ZERO_USAGE },
+      failure: null,
+    };
+    const split = (text: string): Segment[] => splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars });
+    const blocks = releaseInOrder(deltas, {
+      split,
+      signal: reading,
+      start: (segment, index) => this.startBlock(segment, index, state),
+      cut: (segment, index) => ({ index, kind: segment.kind, text: segment.text, original: segment.text, styled: false, cached: false, reason: 'cut' }),
+    });
+    const parts: string[] = [];
+    let outcome: InputOutcome | undefined;
     try {
-      const outputs = await mapLimit(prose, cfg.blockConcurrency, async ({ s }) => {
-        const r = await this.styleBlock(s, steps, options, signal);
-        addUsage(usage, r.usage);
-        cached += r.cached ? 1 : 0;
-        if (r.text === null) fallbacks += 1;
-        return r.text ?? s.text;
-      });
-      const out = [...segments];
-      prose.forEach(({ i }, k) => (out[i] = { kind: 'prose', text: outputs[k]! }));
-      const joined = out.map((s) => s.text).join('');
-      const result: RestyleResult = {
-        text: joined,
-        styled: prose.length > fallbacks,
-        style: style.name,
-        model: steps[steps.length - 1]!.model,
-        blocks: prose.length,
-        fallbacks,
-        cached,
-        usage,
-        ...(prose.length === 0 ? { reason: 'nothing_to_style' } : {}),
-      };
-      return this.done(result, started);
-    } catch (error) {
-      const e = deadline.aborted
-        ? new RestyleError('deadline_exceeded', `restyling took longer than ${options.deadlineMs ?? cfg.deadlineMs} ms (restyle.deadlineMs)`, { cause: error })
-        : toRestyleError(error, 'llm_error');
-      if (onError === 'error') throw e;
-      this.logger.warn({ code: e.code, style: style.name }, `restyle failed open: ${e.message}`);
-      return this.done({ ...unstyled(e.code, style.name, e), usage }, started);
+      for (let next = await blocks.next(); ; next = await blocks.next()) {
+        if (next.done) {
+          outcome = next.value;
+          break;
+        }
+        parts.push(next.value.text);
+        yield next.value;
+      }
+    } finally {
+      // The consumer stopped early or a block threw (onError: error): cancel reading and styling.
+      if (!outcome) gone.abort();
     }
+    return this.summary(state, parts.join(''), outcome);
+  }
+
+  /** The per-block step both paths share: protect, style (through the cache), check, restore; never throws unless onError is error. */
+  private async startBlock(segment: Segment, index: number, run: RunState): Promise<StyledBlock> {
+    const cfg = this.deps.settings.restyle;
+    run.seen += segment.text.length;
+    const base: StyledBlock = { index, kind: segment.kind, text: segment.text, original: segment.text, styled: false, cached: false };
+    if (segment.kind !== 'prose') return { ...base, reason: segment.kind };
+    const { style, steps } = run.prepared;
+    if (!style) return { ...base, reason: run.prepared.reason ?? 'no_style' };
+    run.prose += 1;
+    if (run.failure) return { ...base, reason: run.failure.code };
+    if (run.seen > cfg.maxChars) return { ...base, reason: 'text_too_long' };
+    const deadlineMs = run.options.deadlineMs ?? cfg.deadlineMs;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = AbortSignal.any([run.signal, deadline]);
+    try {
+      const r = await run.slots.run(() => {
+        signal.throwIfAborted();
+        return this.styleBlock(segment, steps, run.options, signal);
+      });
+      addUsage(run.usage, r.usage);
+      run.cached += r.cached ? 1 : 0;
+      if (r.text === null) {
+        run.fallbacks += 1;
+        return { ...base, cached: r.cached, reason: r.kept };
+      }
+      run.styled += 1;
+      return { ...base, text: r.text, styled: true, cached: r.cached };
+    } catch (error) {
+      if (!run.failure) {
+        run.failure = deadline.aborted
+          ? new RestyleError('deadline_exceeded', `restyling took longer than ${deadlineMs} ms (restyle.deadlineMs)`, { cause: error })
+          : toRestyleError(error, 'llm_error');
+        // No more model calls for this answer: the blocks still to come pass through as written.
+        run.stopStyling.abort();
+        this.logger.warn({ code: run.failure.code, style: style.name }, `restyle failed open: ${run.failure.message}`);
+      }
+      if ((run.options.onError ?? cfg.onError) === 'error') throw run.failure;
+      return { ...base, reason: run.failure.code };
+    }
+  }
+
+  private summary(run: RunState, text: string, outcome: InputOutcome): RestyleResult {
+    const { style, steps } = run.prepared;
+    const error = run.failure ?? run.prepared.error;
+    const cut = outcome.error === undefined ? undefined : toRestyleError(outcome.error);
+    return {
+      text,
+      styled: run.styled > 0,
+      style: style?.name ?? null,
+      model: style ? steps[steps.length - 1]!.model : null,
+      blocks: run.prose,
+      fallbacks: run.fallbacks,
+      cached: run.cached,
+      usage: run.usage,
+      ...(!style ? { reason: run.prepared.reason ?? 'no_style' } : error ? { reason: error.code } : run.prose === 0 ? { reason: 'nothing_to_style' } : {}),
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
+      ...(cut ? { incomplete: { code: cut.code, message: cut.message, received: outcome.received } } : {}),
+    };
   }
 
   /** Conversion plans two model calls per block: the source's de-styler, then the target's styler. */
@@ -220,7 +361,7 @@ export class Restyler {
     steps: Step[],
     options: RestyleOptions,
     signal: AbortSignal,
-  ): Promise<{ text: string | null; usage: TokenUsage; cached: boolean }> {
+  ): Promise<{ text: string | null; kept?: 'placeholders' | 'mentions'; usage: TokenUsage; cached: boolean }> {
     const guarded = protect(segment.text);
     // Keep the block's own leading/trailing whitespace out of the model's hands.
     const lead = /^\s*/.exec(guarded.text)![0];
@@ -239,12 +380,12 @@ export class Restyler {
     const restored = current === '' ? null : restore(lead + current + trail, guarded);
     if (restored === null) {
       this.logger.debug({ model: steps[steps.length - 1]!.model }, 'restyle: placeholders altered; block kept as written');
-      return { text: null, usage, cached: allCached };
+      return { text: null, kept: 'placeholders', usage, cached: allCached };
     }
     const added = [...addedMentions(segment.text, restored), ...addedLinks(segment.text, restored)];
     if (added.length > 0) {
       this.logger.warn({ added }, 'restyle: styled text added mentions or links; block kept as written');
-      return { text: null, usage, cached: allCached };
+      return { text: null, kept: 'mentions', usage, cached: allCached };
     }
     return { text: restored, usage, cached: allCached };
   }

@@ -34,7 +34,9 @@ export interface FakeRequest {
   /** `Date.now()` when the request arrived: compare these to check when retries happened. */
   at: number;
   /** What the fake did instead of routing: a fault injected with failNext/hangNext/dropNext. */
-  fault?: 'fail' | 'hang' | 'drop';
+  fault?: 'fail' | 'hang' | 'drop' | 'cut';
+  /** The client closed the connection before the answer was complete (a cancelled call). */
+  clientClosed?: boolean;
 }
 
 export interface FakeUsage {
@@ -94,6 +96,10 @@ export interface FakeOpenAI {
   setResponder(fn: Responder): void;
   /** Delay before answering every request (ms). */
   setLatency(ms: number): void;
+  /** Streamed replies send one word (a "token") per 1000/rate ms; 0 (the default) sends them all at once. */
+  setStreamRate(tokensPerSecond: number): void;
+  /** The next streamed reply is cut (socket destroyed) after `deltas` content deltas. */
+  cutNextStream(deltas: number): void;
   setApiKey(key: string | undefined): void;
   setStrictModels(strict: boolean): void;
   /** The next `n` requests (any route) get this status, headers and body. */
@@ -148,6 +154,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const timers = new Map<ReturnType<typeof setTimeout>, () => void>();
   let responder: Responder = options.responder ?? upperCaseResponder;
   let latencyMs = options.latencyMs ?? 0;
+  let streamRate = 0;
+  const cuts: number[] = [];
   let apiKey = options.apiKey;
   let strictModels = options.strictModels ?? false;
   let seq = 0;
@@ -180,7 +188,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const usage = { ...fakeUsage(body, reply.content), ...reply.usage };
       const id = `chatcmpl-fake-${++ids}`;
       const created = Math.floor(Date.now() / 1000);
-      return sendStream(ctx.res, { id, created, model, content: reply.content, finishReason: reply.finishReason ?? 'stop', usage: body.stream_options?.include_usage ? usage : undefined });
+      const pace = { wait, gapMs: streamRate > 0 ? 1000 / streamRate : 0, cutAfter: cuts.shift(), onCut: () => (ctx.request.fault = 'cut') };
+      return sendStream(ctx.res, { id, created, model, content: reply.content, finishReason: reply.finishReason ?? 'stop', usage: body.stream_options?.include_usage ? usage : undefined }, pace);
     }
     ctx.json(200, await complete(body, ctx.request));
   };
@@ -238,6 +247,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       at,
     };
     requests.push(request);
+    res.once('close', () => {
+      if (!res.writableFinished && request.fault !== 'drop' && request.fault !== 'cut') request.clientClosed = true;
+    });
     const fault = faults.shift();
     if (fault?.kind === 'drop') {
       request.fault = 'drop';
@@ -309,6 +321,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     setApiKey(key) {
       apiKey = key;
     },
+    setStreamRate(tokensPerSecond) {
+      streamRate = tokensPerSecond;
+    },
+    cutNextStream(deltas) {
+      cuts.push(deltas);
+    },
     setStrictModels(strict) {
       strictModels = strict;
     },
@@ -329,6 +347,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       requests.length = 0;
       faults.length = 0;
       latencyMs = options.latencyMs ?? 0;
+      streamRate = 0;
+      cuts.length = 0;
       responder = options.responder ?? upperCaseResponder;
       strictModels = options.strictModels ?? false;
       apiKey = options.apiKey;
@@ -357,18 +377,30 @@ function modelObject(id: string): { id: string; object: 'model'; created: number
   return { id, object: 'model', created: 1_700_000_000, owned_by: id.startsWith('ft:') ? 'user' : 'system' };
 }
 
-function sendStream(
+async function sendStream(
   res: ServerResponse,
   r: { id: string; created: number; model: string; content: string; finishReason: string; usage: FakeUsage | undefined },
-): void {
+  pace: { wait: (ms: number) => Promise<void>; gapMs: number; cutAfter: number | undefined; onCut: () => void },
+): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const chunk = (choices: unknown[], usage?: FakeUsage): void => {
     res.write(`data: ${JSON.stringify({ id: r.id, object: 'chat.completion.chunk', created: r.created, model: r.model, choices, ...(usage ? { usage } : {}) })}\n\n`);
   };
   chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
   // Word by word (keeping the spaces), so clients see several deltas.
+  let sent = 0;
   for (const piece of r.content.match(/\s*\S+\s*/g) ?? (r.content ? [r.content] : [])) {
+    if (pace.cutAfter !== undefined && sent >= pace.cutAfter) {
+      pace.onCut();
+      // Let what was sent reach the client first: a cut mid-answer, not a failed connect.
+      await new Promise<void>((resolve) => res.write('', () => resolve()));
+      res.destroy();
+      return;
+    }
+    if (sent > 0 && pace.gapMs > 0) await pace.wait(pace.gapMs);
+    if (res.destroyed) return;
     chunk([{ index: 0, delta: { content: piece }, finish_reason: null }]);
+    sent += 1;
   }
   chunk([{ index: 0, delta: {}, finish_reason: r.finishReason }]);
   if (r.usage) chunk([], r.usage);

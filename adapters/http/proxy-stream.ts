@@ -1,0 +1,123 @@
+import type { ServerResponse } from 'node:http';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+import type { AppContext } from '../../src/app.js';
+import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
+import { Pushable } from '../../src/util/pushable.js';
+import type { UpstreamCall } from './proxy.js';
+
+type Json = Record<string, unknown>;
+
+export interface StreamOptions {
+  ctx: AppContext;
+  res: ServerResponse;
+  upstream: UpstreamCall;
+  /** null: pass the stream through as it comes. */
+  style: { style: string; by: string } | null;
+  headers: Record<string, string>;
+}
+
+/** One choice's assistant text on its way through the filter, and what follows it (its finish chunk). */
+interface ChoicePipe {
+  push(delta: string): void;
+  end(): void;
+  /** Resolves when every styled piece of this choice was written. */
+  drained: Promise<void>;
+  finish?: Json;
+}
+
+/**
+ * Re-emit an upstream `chat.completion.chunk` stream with each choice's text restyled block by block.
+ * Everything that is not assistant text (role, tool call and function deltas, refusals, logprobs) is
+ * forwarded at once and untouched; a choice's finish chunk waits until its styled text has been sent; the
+ * usage chunk (stream_options.include_usage) gains the styling calls. A stream cut upstream ends here with what was
+ * already styled and an error chunk (no finish, no [DONE]).
+ */
+export async function streamCompletion({ ctx, res, upstream, style, headers }: StreamOptions): Promise<'styled' | 'passthrough' | 'failed'> {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+  res.flushHeaders();
+  const write = (data: string) => {
+    if (!res.writableEnded && !res.destroyed) res.write(`data: ${data}\n\n`);
+  };
+  const summary = emptySummary(style?.style ?? null, style?.by ?? 'none');
+  const pipes = new Map<number, ChoicePipe>();
+  let template: Json | undefined;
+  let usageChunk: Json | undefined;
+  let done = false;
+
+  const pipeFor = (index: number): ChoicePipe => {
+    let pipe = pipes.get(index);
+    if (!pipe) {
+      pipe = openPipe(ctx, style!.style, upstream.signal, summary, (text) => write(JSON.stringify({ ...template, choices: [{ index, delta: { content: text }, finish_reason: null }] })));
+      pipes.set(index, pipe);
+    }
+    return pipe;
+  };
+
+  try {
+    const events = upstream.response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    for await (const event of events) {
+      if (event.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      if (!style) {
+        write(event.data);
+        continue;
+      }
+      const chunk = JSON.parse(event.data) as Json;
+      template ??= { id: chunk.id, object: chunk.object ?? 'chat.completion.chunk', created: chunk.created, model: chunk.model, ...(chunk.system_fingerprint ? { system_fingerprint: chunk.system_fingerprint } : {}) };
+      const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
+      if (choices.length === 0) {
+        if (chunk.usage) usageChunk = chunk;
+        else write(event.data);
+        continue;
+      }
+      const forward: Json[] = [];
+      for (const c of choices) {
+        const index = Number(c.index ?? 0);
+        const { content, ...rest } = (c.delta ?? {}) as Json;
+        if (typeof content === 'string' && content !== '') pipeFor(index).push(content);
+        const finish = c.finish_reason ?? null;
+        const hasOther = Object.keys(rest).length > 0 || c.logprobs;
+        if (finish !== null) {
+          const pipe = pipeFor(index);
+          pipe.finish = { ...chunk, choices: [{ ...c, delta: rest }] };
+          pipe.end();
+        } else if (hasOther) forward.push({ ...c, delta: rest });
+      }
+      if (forward.length) write(JSON.stringify({ ...chunk, choices: forward }));
+    }
+  } catch (error) {
+    if (!upstream.signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: upstream stream broke off; sending what was styled and cutting the stream');
+  }
+  // Whatever arrived is styled and sent, then each choice's finish, then usage and [DONE] (only when upstream said so).
+  for (const pipe of pipes.values()) pipe.end();
+  await Promise.all([...pipes.values()].map((p) => p.drained));
+  for (const pipe of pipes.values()) if (pipe.finish && done) write(JSON.stringify(pipe.finish));
+  if (usageChunk) write(JSON.stringify({ ...usageChunk, usage: addUsage(usageChunk.usage, summary), restyle: summary }));
+  // An error chunk, as OpenAI sends one mid-stream: SDKs raise it, so nobody takes a partial answer for a whole one.
+  if (done) write('[DONE]');
+  else if (!upstream.signal.aborted) write(JSON.stringify({ error: { message: 'upstream stream ended before the answer was complete; the text sent so far is all there is', type: 'upstream_error', code: 'upstream_incomplete' } }));
+  res.end();
+  if (!done) return 'failed';
+  return summary.styled ? 'styled' : 'passthrough';
+}
+
+/** The streaming filter for one choice: deltas in, styled blocks out in order, each emitted as it is released. */
+function openPipe(ctx: AppContext, style: string, signal: AbortSignal, summary: ProxySummary, emit: (text: string) => void): ChoicePipe {
+  const input = new Pushable<string>();
+  const drained = (async () => {
+    const blocks = ctx.restyler.stream(input, { style, signal });
+    for (let r = await blocks.next(); ; r = await blocks.next()) {
+      if (r.done) {
+        addResult(summary, r.value);
+        return;
+      }
+      if (r.value.text !== '' && !signal.aborted) emit(r.value.text);
+    }
+  })().catch((error: unknown) => {
+    // The filter fails open by itself; what is left is the caller going away mid-stream.
+    if (!signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: streaming filter stopped');
+  });
+  return { push: (delta) => input.push(delta), end: () => input.end(), drained };
+}

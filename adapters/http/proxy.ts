@@ -1,0 +1,131 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { AppContext } from '../../src/app.js';
+import { RestyleError } from '../../src/errors.js';
+import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
+import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyle-completion.js';
+import { readJson } from './body.js';
+import { streamCompletion } from './proxy-stream.js';
+
+type Json = Record<string, unknown>;
+
+export interface ProxyRouteOptions {
+  ctx: AppContext;
+  /** The API's own check (RESTYLE_API_TOKEN, or loopback only without one); throws when refused. */
+  authorize(req: IncomingMessage): void;
+  send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void;
+}
+
+/** An upstream call in flight: aborted when the caller goes away or the timeout passes. */
+export interface UpstreamCall {
+  response: Response;
+  signal: AbortSignal;
+}
+
+/**
+ * `POST /v1/chat/completions` and `GET /v1/models`: an OpenAI-compatible styling proxy. Any app that speaks
+ * the OpenAI API gets the house voice by pointing its base URL here; the request goes to `proxy.baseUrl`
+ * (default OPENAI_BASE_URL) with the proxy's own key, and the assistant's text comes back restyled.
+ */
+export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
+  const { proxy } = ctx.settings;
+
+  /** A caller token bound to a style authorises the proxy on its own; anything else goes through the API's check. */
+  const authenticate = (req: IncomingMessage): string | undefined => {
+    const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    for (const t of proxy.tokens) {
+      const want = Buffer.from(t.token);
+      if (given.length === want.length && timingSafeEqual(given, want)) return t.style;
+    }
+    authorize(req);
+    return undefined;
+  };
+
+  const callUpstream = async (req: IncomingMessage, res: ServerResponse, path: string, init: RequestInit): Promise<UpstreamCall> => {
+    const controller = new AbortController();
+    // The caller hanging up cancels the upstream request and any styling still running.
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort(new RestyleError('input_invalid', 'the client closed the connection'));
+    };
+    res.once('close', onClose);
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(proxy.timeoutMs)]);
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream', ...(init.body ? { 'content-type': 'application/json' } : {}) };
+    if (proxy.upstream.apiKey) headers.authorization = `Bearer ${proxy.upstream.apiKey}`;
+    try {
+      const response = await fetch(`${proxy.upstream.baseUrl}${path}`, { ...init, headers, signal });
+      return { response, signal };
+    } catch (error) {
+      const timedOut = signal.aborted && !controller.signal.aborted;
+      throw new RestyleError(timedOut ? 'llm_timeout' : 'llm_unavailable', `upstream ${proxy.upstream.baseUrl} ${timedOut ? `did not answer within ${proxy.timeoutMs} ms (proxy.timeoutMs)` : `is unreachable: ${(error as Error).message}`}`, {
+        cause: error,
+        details: { status: timedOut ? 504 : 502 },
+      });
+    }
+  };
+
+  /** Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. */
+  const relay = async (res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> => {
+    const body = Buffer.from(await upstream.arrayBuffer());
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
+    res.end(body);
+  };
+
+  const completions = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const tokenStyle = authenticate(req);
+    const raw = await readJson(req, proxy.bodyLimitBytes);
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new RestyleError('input_invalid', 'body: must be a chat completion request object', { details: { status: 400 } });
+    }
+    const request = raw as Json;
+    const choice: StyleChoice = chooseStyle(ctx.settings, { model: request.model, header: header(req, 'x-restyle-style'), tokenStyle });
+    const stream = request.stream === true;
+    const structured = wantsStructuredOutput(request);
+    const style = structured ? null : choice.style;
+    const labels = { style: style ?? 'none', stream: String(stream) };
+    // A style that cannot run (a prompt parameter nobody gave) is the caller's 400, before anything is paid.
+    if (style) await ctx.restyler.prepare({ style });
+    const upstream = await callUpstream(req, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
+    const info = { 'x-restyle-style': style ?? 'none' };
+    if (!upstream.response.ok) {
+      ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
+      return relay(res, upstream.response, info);
+    }
+    if (stream) {
+      const outcome = await streamCompletion({ ctx, res, upstream, style: style ? { style, by: choice.by } : null, headers: info });
+      ctx.metrics.proxied.inc({ ...labels, outcome });
+      return;
+    }
+    if (!style) {
+      ctx.metrics.proxied.inc({ ...labels, outcome: 'passthrough' });
+      return relay(res, upstream.response, info);
+    }
+    const completion = (await upstream.response.json().catch(() => null)) as Json | null;
+    if (!completion || typeof completion !== 'object') {
+      throw new RestyleError('llm_error', `upstream ${proxy.upstream.baseUrl} answered 200 with a body that is not a JSON object`, { details: { status: 502 } });
+    }
+    const { body, summary } = await restyleCompletion(completion, ctx.restyler, { style, by: choice.by }, { signal: upstream.signal });
+    ctx.metrics.proxied.inc({ ...labels, outcome: summary.styled ? 'styled' : 'passthrough' });
+    send(res, 200, body, info);
+  };
+
+  /** The upstream's models, plus `<style>/<proxy.defaultModel>` for each style when a default model is set. */
+  const models = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    authenticate(req);
+    const upstream = await callUpstream(req, res, '/models', { method: 'GET' });
+    if (!upstream.response.ok) return relay(res, upstream.response);
+    const listed = (await upstream.response.json().catch(() => ({}))) as { data?: unknown };
+    const data = Array.isArray(listed.data) ? [...listed.data] : [];
+    const created = Math.floor(Date.now() / 1000);
+    if (proxy.defaultModel) {
+      for (const name of Object.keys(ctx.settings.styles).sort()) data.push({ id: `${name}/${proxy.defaultModel}`, object: 'model', created, owned_by: 'restyle' });
+    }
+    send(res, 200, { object: 'list', data });
+  };
+
+  return { completions, models };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

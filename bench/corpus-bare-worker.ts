@@ -1,0 +1,28 @@
+/**
+ * The baseline for the corpus bench: the plainest de-styling loop anyone would write with the openai SDK
+ * (read blocks, ask the editor model for each at a fixed concurrency, write the pairs), run in its own process
+ * so its CPU time per request can be compared with `restyle corpus build`'s in the same bench run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import OpenAI from 'openai';
+import { DEFAULT_EDITOR_PROMPT } from '../src/config/defaults.js';
+
+const [file, out, concurrencyArg, model] = process.argv.slice(2) as [string, string, string, string];
+const client = new OpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY });
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const blocks = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { text: string }).text);
+const pairs: string[] = new Array(blocks.length);
+let next = 0;
+async function worker(): Promise<void> {
+  while (next < blocks.length) {
+    const i = next++;
+    const r = await client.chat.completions.create({ model, messages: [{ role: 'system', content: DEFAULT_EDITOR_PROMPT }, { role: 'user', content: blocks[i]! }] });
+    pairs[i] = JSON.stringify({ messages: [{ role: 'user', content: r.choices[0]!.message.content }, { role: 'assistant', content: blocks[i] }] });
+  }
+}
+await Promise.all(Array.from({ length: Number(concurrencyArg) }, worker));
+writeFileSync(out, `${pairs.join('\n')}\n`);
+const cpu = process.cpuUsage(cpu0);
+const ms = performance.now() - t0;
+process.stdout.write(`\n${JSON.stringify({ code: 0, ms, cpuMs: (cpu.user + cpu.system) / 1000, requests: blocks.length, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);

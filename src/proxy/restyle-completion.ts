@@ -1,0 +1,95 @@
+import type { RestyleOptions, RestyleResult } from '../restyle/filter.js';
+
+/** The part of the Restyler the proxy uses (one method, so tests and other hosts can pass their own). */
+export interface TextRestyler {
+  restyle(text: string, options: RestyleOptions): Promise<RestyleResult>;
+}
+
+/** What the proxy adds to a completion: which style, what it cost, and whether any block fell back. */
+export interface ProxySummary {
+  style: string | null;
+  by: string;
+  styled: boolean;
+  blocks: number;
+  fallbacks: number;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  reason?: string;
+}
+
+/**
+ * Structured output is never restyled: JSON mode and JSON schemas are for programs, not people. (Tool calls
+ * and function arguments are never touched either; they are not message text.)
+ */
+export function wantsStructuredOutput(request: Record<string, unknown>): boolean {
+  const format = request.response_format as { type?: unknown } | undefined;
+  return format?.type === 'json_object' || format?.type === 'json_schema';
+}
+
+type Json = Record<string, unknown>;
+
+export function emptySummary(style: string | null, by: string, reason?: string): ProxySummary {
+  return { style, by, styled: false, blocks: 0, fallbacks: 0, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, ...(reason ? { reason } : {}) };
+}
+
+/** Fold one restyle result into the summary. */
+export function addResult(summary: ProxySummary, r: RestyleResult): void {
+  summary.styled ||= r.styled;
+  summary.blocks += r.blocks;
+  summary.fallbacks += r.fallbacks;
+  summary.usage.prompt_tokens += r.usage.promptTokens;
+  summary.usage.completion_tokens += r.usage.completionTokens;
+  summary.usage.total_tokens += r.usage.totalTokens;
+  if (r.reason && !summary.reason) summary.reason = r.reason;
+}
+
+/** Add the styling calls to a completion's `usage` (the caller pays for both; `restyle.usage` has the split). */
+export function addUsage(usage: unknown, summary: ProxySummary): unknown {
+  if (!usage || typeof usage !== 'object') return usage;
+  const u = { ...(usage as Json) };
+  for (const k of ['prompt_tokens', 'completion_tokens', 'total_tokens'] as const) {
+    if (typeof u[k] === 'number') u[k] = (u[k] as number) + summary.usage[k];
+  }
+  return u;
+}
+
+/**
+ * Restyle a non-streamed `chat.completion`: each choice's assistant text (a string, or the `text` parts of a
+ * content array) goes through the filter with the chosen style; everything else (tool calls, refusals, audio,
+ * logprobs, ids) is returned as it came. The filter fails open, so a model outage returns the upstream text.
+ */
+export async function restyleCompletion(
+  completion: Json,
+  restyler: TextRestyler,
+  choice: { style: string; by: string },
+  options: Pick<RestyleOptions, 'signal' | 'deadlineMs'> = {},
+): Promise<{ body: Json; summary: ProxySummary }> {
+  const summary = emptySummary(choice.style, choice.by);
+  const restyle = async (text: string): Promise<string> => {
+    if (text.trim() === '') return text;
+    const r = await restyler.restyle(text, { style: choice.style, ...options });
+    addResult(summary, r);
+    return r.text;
+  };
+  const choices = Array.isArray(completion.choices) ? (completion.choices as Json[]) : [];
+  const styled = await Promise.all(
+    choices.map(async (c) => {
+      const message = c.message as Json | undefined;
+      if (!message || message.role !== 'assistant') return c;
+      return { ...c, message: { ...message, content: await restyleContent(message.content, restyle) } };
+    }),
+  );
+  const body: Json = { ...completion, choices: styled, restyle: summary };
+  if ('usage' in completion) body.usage = addUsage(completion.usage, summary);
+  return { body, summary };
+}
+
+async function restyleContent(content: unknown, restyle: (text: string) => Promise<string>): Promise<unknown> {
+  if (typeof content === 'string') return restyle(content);
+  if (!Array.isArray(content)) return content;
+  return Promise.all(
+    content.map(async (part: unknown) => {
+      const p = part as Json;
+      return p && p.type === 'text' && typeof p.text === 'string' ? { ...p, text: await restyle(p.text) } : part;
+    }),
+  );
+}

@@ -1,0 +1,330 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import OpenAI from 'openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { generateText, streamText } from 'ai';
+import { ChatOpenAI } from '@langchain/openai';
+import { createContext, type AppContext } from '../../../src/app.js';
+import { settingsFrom } from '../../../src/config/load.js';
+import { silentLogger } from '../../../src/log.js';
+import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
+import { tmpDir } from '../../support/tmp.js';
+
+// Two fakes: `upstream` is the answer model an app talks to; `styler` is the style model restyle calls.
+let upstream: FakeOpenAI;
+let styler: FakeOpenAI;
+let ctx: AppContext;
+let http: HttpServer;
+let base: string;
+
+const ANSWER = 'The build is green.\n\nDeploy after lunch.';
+const styled = (text: string) => `~${text}~`;
+// One block per paragraph (restyle.maxBlockParagraphs: 1 below), each styled on its own.
+const EXPECTED = `${styled('The build is green.')}\n\n${styled('Deploy after lunch.')}`;
+
+beforeAll(async () => {
+  upstream = await startFakeOpenAI({ apiKey: 'sk-upstream' });
+  styler = await startFakeOpenAI({ apiKey: 'sk-style' });
+});
+afterAll(async () => {
+  await upstream.close();
+  await styler.close();
+});
+
+async function start(env: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<void> {
+  const settings = settingsFrom(
+    {
+      styles: { pirate: { model: 'pirate-1' }, plain: { model: 'plain-1' } },
+      proxy: { baseUrl: upstream.url, apiKeyEnv: 'UPSTREAM_KEY', tokens: { PIRATE_APP_TOKEN: 'pirate' }, ...extra },
+      restyle: { cacheTtlSeconds: 0, maxBlockParagraphs: 1 },
+    },
+    { OPENAI_API_KEY: 'sk-style', OPENAI_BASE_URL: styler.url, UPSTREAM_KEY: 'sk-upstream', RESTYLE_DATA_DIR: tmpDir('proxy'), ...env },
+  );
+  ctx = await createContext(settings, { logger: silentLogger(), registry: 'off' });
+  http = createHttpServer({ ctx });
+  base = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}/v1`;
+}
+
+beforeEach(async () => {
+  upstream.reset();
+  styler.reset();
+  upstream.setResponder(() => ANSWER);
+  styler.setResponder((body) => styled(body.messages[1].content));
+});
+afterEach(async () => {
+  await http?.close();
+  await ctx?.close();
+});
+
+const sdk = (apiKey = 'anything') => new OpenAI({ baseURL: base, apiKey, maxRetries: 0 });
+
+describe('OpenAI-compatible proxy through the openai SDK', () => {
+  beforeEach(async () => start());
+
+  it('restyles the assistant text block by block and adds the styling calls to usage', async () => {
+    const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'status?' }] });
+    expect(r.choices[0]!.message.content).toBe(EXPECTED);
+    // The upstream saw the real model id and the proxy's own key, never the caller's.
+    const sent = upstream.requestsTo('/chat/completions')[0]!;
+    expect(sent.body.model).toBe('gpt-4.1-mini');
+    expect(sent.headers.authorization).toBe('Bearer sk-upstream');
+    const styleCalls = styler.requestsTo('/chat/completions');
+    expect(styleCalls.map((c) => c.body.model)).toEqual(['pirate-1', 'pirate-1']);
+    const upstreamUsage = (await upstream.complete(sent.body)).usage as { total_tokens: number };
+    const styleUsage = (r as unknown as { restyle: { usage: { total_tokens: number } } }).restyle.usage.total_tokens;
+    expect(styleUsage).toBeGreaterThan(0);
+    expect(r.usage!.total_tokens).toBe(upstreamUsage.total_tokens + styleUsage);
+    expect((r as unknown as { restyle: unknown }).restyle).toMatchObject({ style: 'pirate', by: 'model', styled: true, blocks: 2, fallbacks: 0 });
+  });
+
+  it('streams: the deltas add up to the styled text, finish and usage come last', async () => {
+    const stream = await sdk().chat.completions.create({
+      model: 'pirate/gpt-4.1-mini',
+      messages: [{ role: 'user', content: 'status?' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    const finishes: string[] = [];
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe(EXPECTED);
+    expect(finishes).toEqual(['stop']);
+    expect(usage!.total_tokens).toBeGreaterThan(0);
+    expect(styler.requestsTo('/chat/completions').length).toBe(2);
+  });
+
+  it('picks the style by header, model, token and default, and "none" turns it off', async () => {
+    const ask = async (model: string, opts: { apiKey?: string; header?: string } = {}) => {
+      styler.requests.length = 0;
+      const r = await sdk(opts.apiKey).chat.completions.create(
+        { model, messages: [{ role: 'user', content: 'hi' }] },
+        opts.header ? { headers: { 'x-restyle-style': opts.header } } : {},
+      );
+      return { text: r.choices[0]!.message.content, models: styler.requestsTo('/chat/completions').map((c) => c.body.model as string) };
+    };
+    expect((await ask('plain/gpt-4.1-mini')).models[0]).toBe('plain-1');
+    expect((await ask('plain/gpt-4.1-mini', { header: 'pirate' })).models[0]).toBe('pirate-1');
+    expect(await ask('gpt-4.1-mini', { header: 'none' })).toEqual({ text: ANSWER, models: [] });
+    // A model id with a slash whose first part is not a style is passed through as it is.
+    expect(await ask('meta-llama/Llama-3')).toEqual({ text: ANSWER, models: [] });
+    expect(upstream.requests.at(-1)!.body.model).toBe('meta-llama/Llama-3');
+  });
+
+  it('passes tool calls, JSON mode and non-text parts through untouched', async () => {
+    const toolCall = { id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"city":"Houston"}' } };
+    // Routes added to a fake stay for its lifetime: this test gets an upstream of its own.
+    const tooling = await startFakeOpenAI();
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: tooling.url });
+    tooling.route('POST', /\/chat\/completions$/, ({ request }) => ({
+      id: 'chatcmpl-tool',
+      object: 'chat.completion',
+      created: 1,
+      model: request.body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: request.body.response_format ? '{"ok":true}' : null, tool_calls: request.body.response_format ? undefined : [toolCall] }, finish_reason: 'tool_calls' }],
+    }));
+    const tools = await sdk().chat.completions.create({
+      model: 'pirate/gpt-4.1-mini',
+      messages: [{ role: 'user', content: 'weather?' }],
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+    });
+    expect(tools.choices[0]!.message.tool_calls).toEqual([toolCall]);
+    const json = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'json' }], response_format: { type: 'json_object' } });
+    expect(json.choices[0]!.message.content).toBe('{"ok":true}');
+    expect(styler.requestsTo('/chat/completions')).toHaveLength(0);
+    await tooling.close();
+  });
+
+  it('keeps the status and body of an upstream error', async () => {
+    upstream.failNext(1, { status: 429, headers: { 'retry-after': '7' }, message: 'Slow down, upstream says' });
+    const error = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((error as Error).message).toContain('Slow down, upstream says');
+    expect(styler.requests).toHaveLength(0);
+  });
+
+  it('fails open when the style model is down: the upstream text comes back unstyled', async () => {
+    styler.failNext(10, { status: 500 });
+    const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.choices[0]!.message.content).toBe(ANSWER);
+    expect((r as unknown as { restyle: { styled: boolean } }).restyle.styled).toBe(false);
+  });
+
+  it('answers bad requests with a message naming the field', async () => {
+    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-restyle-style': 'klingon' }, body: JSON.stringify({ model: 'gpt-4.1-mini', messages: [] }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/unknown style "klingon"/);
+    const noModel = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [] }) });
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as { error: { message: string } }).error.message).toMatch(/^model: required/);
+  });
+
+  it('lists the upstream models', async () => {
+    const ids = [];
+    for await (const m of sdk().models.list()) ids.push(m.id);
+    expect(ids).toEqual(['gpt-4.1-mini', 'gpt-4o-mini']);
+  });
+});
+
+describe('proxy auth', () => {
+  it('with RESTYLE_API_TOKEN set, needs it or a style token; a style token picks its style', async () => {
+    await start({ RESTYLE_API_TOKEN: 'tok-api', PIRATE_APP_TOKEN: 'tok-pirate' });
+    const denied = await sdk('wrong').chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
+    const api = await sdk('tok-api').chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(api.choices[0]!.message.content).toBe(ANSWER);
+    const pirate = await sdk('tok-pirate').chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(pirate.choices[0]!.message.content).toContain(styled('The build is green.'));
+    expect(upstream.requests.every((r) => r.headers.authorization === 'Bearer sk-upstream')).toBe(true);
+  });
+
+  it('a bare style name as the model uses proxy.defaultModel, and /models lists the styles', async () => {
+    await start({}, { defaultModel: 'gpt-4o-mini', defaultStyle: 'plain' });
+    const r = await sdk().chat.completions.create({ model: 'pirate', messages: [{ role: 'user', content: 'hi' }] });
+    expect(upstream.requestsTo('/chat/completions').at(-1)!.body.model).toBe('gpt-4o-mini');
+    expect(r.choices[0]!.message.content).toContain(styled('Deploy after lunch.'));
+    const ids = [];
+    for await (const m of sdk().models.list()) ids.push(m.id);
+    expect(ids).toEqual(['gpt-4.1-mini', 'gpt-4o-mini', 'pirate/gpt-4o-mini', 'plain/gpt-4o-mini']);
+    const byDefault = await sdk().chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(byDefault.choices[0]!.message.content).toContain(styled('The build is green.'));
+    expect(styler.requests.at(-1)!.body.model).toBe('plain-1');
+  });
+});
+
+describe('other OpenAI clients pointed at the proxy', () => {
+  beforeEach(async () => start());
+
+  it('Vercel AI SDK (openai-compatible provider): generateText and streamText', async () => {
+    const provider = createOpenAICompatible({ name: 'restyle', baseURL: base, apiKey: 'anything' });
+    const a = await generateText({ model: provider('pirate/gpt-4.1-mini'), prompt: 'status?', maxRetries: 0 });
+    expect(a.text).toBe(EXPECTED);
+    const s = streamText({ model: provider('pirate/gpt-4.1-mini'), prompt: 'status?', maxRetries: 0 });
+    let text = '';
+    for await (const part of s.textStream) text += part;
+    expect(text).toBe(EXPECTED);
+  });
+
+  it('LangChain JS (ChatOpenAI): invoke and stream', async () => {
+    const chat = new ChatOpenAI({ model: 'pirate/gpt-4.1-mini', apiKey: 'anything', configuration: { baseURL: base }, maxRetries: 0 });
+    const a = await chat.invoke('status?');
+    expect(a.content).toBe(EXPECTED);
+    let text = '';
+    for await (const chunk of await chat.stream('status?')) text += String(chunk.content);
+    expect(text).toBe(EXPECTED);
+  });
+});
+
+describe('streaming faults', () => {
+  let custom: FakeOpenAI;
+  // What the custom upstream does with a streamed request; set per test.
+  let script: (res: ServerResponse) => void;
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+  beforeAll(async () => {
+    custom = await startFakeOpenAI();
+    custom.route('POST', /\/chat\/completions$/, ({ res }) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      script(res);
+      return undefined;
+    });
+  });
+  afterAll(async () => custom.close());
+  beforeEach(async () => start({}, { baseUrl: custom.url }));
+
+  it('sends the first styled block while the upstream is still writing the rest', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: '' }));
+      // A block is final once a later paragraph has a complete line (the splitter could still join or cut it).
+      res.write(chunk({ content: 'First part.\n\nSecond part.\n' }));
+      // The rest comes only once the client has seen styled text: a proxy that waited for the end would hang here.
+      void held.then(() => {
+        res.write(chunk({ content: '\nThird part.' }));
+        res.write(chunk({}, 'stop'));
+        res.end('data: [DONE]\n\n');
+      });
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const deltas: string[] = [];
+    for await (const c of stream) {
+      const d = c.choices[0]?.delta.content;
+      if (d) {
+        deltas.push(d);
+        release();
+      }
+    }
+    expect(deltas[0]).toBe(styled('First part.'));
+    expect(deltas.join('')).toBe(`${styled('First part.')}\n\n${styled('Second part.')}\n\n${styled('Third part.')}`);
+  });
+
+  it('passes streamed tool-call deltas through untouched', async () => {
+    const call = { index: 0, id: 'call_9', type: 'function', function: { name: 'lookup', arguments: '{"city":"Houston"}' } };
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: null, tool_calls: [call] }));
+      res.write(chunk({}, 'tool_calls'));
+      res.end('data: [DONE]\n\n');
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const calls: unknown[] = [];
+    let finish: string | null = null;
+    for await (const c of stream) {
+      calls.push(...(c.choices[0]?.delta.tool_calls ?? []));
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    expect(calls).toEqual([call]);
+    expect(finish).toBe('tool_calls');
+    expect(styler.requests).toHaveLength(0);
+  });
+
+  it('an upstream stream cut mid-answer: what arrived is styled and sent, then an error chunk the SDK raises (no finish, no [DONE])', async () => {
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: '' }));
+      res.write(chunk({ content: 'First part.\n\n' }));
+      res.write(chunk({ content: 'Second' }));
+      setImmediate(() => res.socket?.destroy());
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    let text = '';
+    let finish: string | null = null;
+    const error = await (async () => {
+      for await (const c of stream) {
+        text += c.choices[0]?.delta.content ?? '';
+        finish = c.choices[0]?.finish_reason ?? finish;
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as Error).message).toMatch(/upstream stream ended before the answer was complete/);
+    expect(text).toBe(`${styled('First part.')}\n\n${styled('Second')}`);
+    expect(finish).toBeNull();
+  });
+
+  it('a client hanging up cancels the upstream request', async () => {
+    let upstreamClosed = false;
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: 'Still thinking' }));
+      res.once('close', () => (upstreamClosed = true));
+      // Never ends by itself: only the proxy going away closes it.
+    };
+    const controller = new AbortController();
+    const res = await fetch(`${base}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true }),
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    controller.abort();
+    await vi.waitFor(() => expect(upstreamClosed).toBe(true));
+    expect(styler.requests).toHaveLength(0);
+  });
+});
