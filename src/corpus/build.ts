@@ -12,7 +12,7 @@ import { checkNeutral, hasWords } from './check.js';
 import { chunk, type ChunkOptions } from './chunk.js';
 import { Deduper } from './dedupe.js';
 import { chatBody, destyleRequest, parseParams, paramsRequest, requestKey, type Editor } from './editor.js';
-import { ingest, resolveInputs, shownPath } from './ingest.js';
+import { ingest, resolveInputs, shownPath, type IngestLimits } from './ingest.js';
 import { lockDir } from './lock.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
@@ -63,6 +63,8 @@ export interface BuildOptions {
   log: (line: string) => void;
   /** A progress display per phase ("batch", "de-styling", "checking"). */
   progress?: (label: string) => ProgressSink;
+  /** Input caps: zip limits, size of a file read whole (config `corpus.zip`, `corpus.maxFileMB`). */
+  limits?: IngestLimits;
   /** Stop asking after this many blocks in a row failed at the provider (default 50); the rest are reported as not attempted. */
   maxConsecutiveFailures?: number;
 }
@@ -215,7 +217,7 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
       skippedFiles.push(m);
       o.log(`warning: ${m}`);
     };
-    for await (const doc of ingest(inputs, o.cwd, { warn, author: o.author, exclude: [outAbs] })) add(doc);
+    for await (const doc of ingest(inputs, o.cwd, { warn, author: o.author, exclude: [outAbs], ...o.limits })) add(doc);
     if (o.fromStore) for (const doc of await o.fromStore()) add(doc);
     if (spool.count === 0) {
       const from = [...o.inputs, ...(o.fromStore ? ['the store'] : [])].join(', ');

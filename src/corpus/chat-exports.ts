@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { strFromU8, unzipSync } from 'fflate';
 import { RestyleError } from '../errors.js';
 import type { SourceDoc } from './source.js';
+import { ZipReader, type ZipLimits } from './zip.js';
 
 /**
  * Chat exports as corpus input. A Slack channel-day file is one document for the train/valid split, and
@@ -46,24 +46,32 @@ interface ExportFile {
 }
 
 /** The channel-day files of a Slack export folder or .zip, sorted, plus users.json when present. */
-function slackFiles(path: string, shown: string): { days: ExportFile[]; users: string | undefined } {
+function slackFiles(path: string, shown: string, zipLimits?: ZipLimits): { days: ExportFile[]; users: string | undefined; close: () => void } {
   if (path.toLowerCase().endsWith('.zip')) {
-    let entries: Record<string, Uint8Array>;
+    let zip: ZipReader;
     try {
-      entries = unzipSync(new Uint8Array(readFileSync(path)), { filter: (f) => f.name.endsWith('.json') });
+      zip = ZipReader.open(path, shown, zipLimits);
     } catch (error) {
+      if (error instanceof RestyleError) throw error;
       throw new RestyleError('file_invalid', `${shown}: not a readable zip (${(error as Error).message})`, { details: { file: shown } });
     }
-    const names = Object.keys(entries).sort();
-    // Some exports are zipped with a top folder ("Acme Slack export/channels.json").
-    const top = names.find((n) => SLACK_TOP_FILES.includes(n.split('/').at(-1)!));
-    const prefix = top ? top.slice(0, top.lastIndexOf('/') + 1) : '';
-    const days = names
-      .filter((n) => n.startsWith(prefix) && SLACK_DAY.test(n.split('/').at(-1)!) && n.slice(prefix.length).split('/').length === 2)
-      .map((n) => ({ name: n.slice(prefix.length), read: () => strFromU8(entries[n]!) }));
-    if (days.length === 0 && !top) throw new RestyleError('file_invalid', `${shown}: not a Slack export (no channels.json or channel/YYYY-MM-DD.json inside)`, { details: { file: shown } });
-    const usersEntry = entries[`${prefix}users.json`];
-    return { days, users: usersEntry ? strFromU8(usersEntry) : undefined };
+    try {
+      // Entries are unpacked one at a time as the days are read, each checked against the zip limits.
+      const byName = new Map(zip.entries.filter((e) => e.name.endsWith('.json')).map((e) => [e.name, e]));
+      const names = [...byName.keys()].sort();
+      // Some exports are zipped with a top folder ("Acme Slack export/channels.json").
+      const top = names.find((n) => SLACK_TOP_FILES.includes(n.split('/').at(-1)!));
+      const prefix = top ? top.slice(0, top.lastIndexOf('/') + 1) : '';
+      const days = names
+        .filter((n) => n.startsWith(prefix) && SLACK_DAY.test(n.split('/').at(-1)!) && n.slice(prefix.length).split('/').length === 2)
+        .map((n) => ({ name: n.slice(prefix.length), read: () => zip.readText(byName.get(n)!) }));
+      if (days.length === 0 && !top) throw new RestyleError('file_invalid', `${shown}: not a Slack export (no channels.json or channel/YYYY-MM-DD.json inside)`, { details: { file: shown } });
+      const usersEntry = byName.get(`${prefix}users.json`);
+      return { days, users: usersEntry ? zip.readText(usersEntry) : undefined, close: () => zip.close() };
+    } catch (error) {
+      zip.close();
+      throw error;
+    }
   }
   const days: ExportFile[] = [];
   for (const channel of readdirSync(path).sort()) {
@@ -80,7 +88,7 @@ function slackFiles(path: string, shown: string): { days: ExportFile[]; users: s
   } catch {
     users = undefined;
   }
-  return { days, users };
+  return { days, users, close: () => {} };
 }
 
 /** The Slack user ids an `--author` value names: the id itself, or whoever has that name in users.json. */
@@ -105,18 +113,32 @@ function slackAuthorIds(author: string, usersJson: string | undefined, shown: st
  * The messages of a Slack export folder or .zip. The export is opened (and a zip that is not one rejected)
  * when this is called; the channel-day files are parsed one at a time as the result is iterated.
  */
-export function readSlackExport(path: string, shown: string, author?: string): Iterable<SourceDoc> {
-  const { days, users } = slackFiles(path, shown);
-  const authors = author ? slackAuthorIds(author, users, shown) : undefined;
-  return slackMessages(days, shown, authors);
+export function readSlackExport(path: string, shown: string, author?: string, zipLimits?: ZipLimits): Iterable<SourceDoc> {
+  const { days, users, close } = slackFiles(path, shown, zipLimits);
+  try {
+    const authors = author ? slackAuthorIds(author, users, shown) : undefined;
+    return slackMessages(days, shown, authors, close);
+  } catch (error) {
+    close();
+    throw error;
+  }
 }
 
-function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined): Generator<SourceDoc> {
+function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined, close: () => void): Generator<SourceDoc> {
+  try {
+    yield* slackDays(days, shown, authors);
+  } finally {
+    close();
+  }
+}
+
+function* slackDays(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined): Generator<SourceDoc> {
   for (const f of days) {
     const id = `${shown}/${f.name}`;
     let messages: unknown;
+    const raw = f.read();
     try {
-      messages = JSON.parse(f.read());
+      messages = JSON.parse(raw);
     } catch (error) {
       throw new RestyleError('file_invalid', `${id}: not valid JSON (${(error as Error).message})`, { details: { file: id } });
     }

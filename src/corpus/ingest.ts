@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { RestyleError } from '../errors.js';
 import { isSlackExportDir, parseDiscordExport, readDiscordExport, readSlackExport } from './chat-exports.js';
 import type { SourceDoc, Warn } from './source.js';
+import type { ZipLimits } from './zip.js';
 
 const TEXT_EXT = new Set(['.txt', '.text', '.md', '.markdown']);
 
@@ -20,7 +21,16 @@ export interface IngestOptions {
   author?: string;
   /** Absolute directories never read (the output directory, when it sits inside an input folder). */
   exclude?: readonly string[];
+  /** Caps on what a zip may unpack to (zip bombs). */
+  zip?: ZipLimits;
+  /** Text and .json files are read whole: bigger ones are skipped, saying so (default 64 MB; .jsonl streams). */
+  maxFileBytes?: number;
 }
+
+/** The input limits a build passes through (config `corpus.zip`, `corpus.maxFileMB`). */
+export type IngestLimits = Pick<IngestOptions, 'zip' | 'maxFileBytes'>;
+
+export const MAX_FILE_BYTES = 64 * 2 ** 20;
 
 /**
  * Resolve the `--in` paths against `cwd`. Every path that does not exist is named in one `file_not_found`
@@ -66,7 +76,7 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
 
   async function* readDir(dir: string, shown: string): AsyncGenerator<SourceDoc> {
     if (isSlackExportDir(dir)) {
-      yield* readSlackExport(dir, shown, o.author);
+      yield* readSlackExport(dir, shown, o.author, o.zip);
       return;
     }
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -79,13 +89,23 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
     }
   }
 
+  /** A file read whole must fit in memory several times over: past the cap it is skipped, with that reason. */
+  function tooBig(file: string, shown: string): boolean {
+    const cap = o.maxFileBytes ?? MAX_FILE_BYTES;
+    const size = statSync(file).size;
+    if (size <= cap) return false;
+    const mb = (n: number): string => `${(n / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+    o.warn(`${shown}: skipped (${mb(size)}, over the ${mb(cap)} limit for a file read whole: raise corpus.maxFileMB, split it, or give it as .jsonl, which is streamed)`);
+    return true;
+  }
+
   async function* readFile(file: string, shown: string, named: boolean): AsyncGenerator<SourceDoc> {
     const ext = extname(file).toLowerCase();
     if (ext === '.jsonl') yield* readJsonl(file, shown);
     else if (ext === '.zip') {
       let docs: Iterable<SourceDoc>;
       try {
-        docs = readSlackExport(file, shown, o.author);
+        docs = readSlackExport(file, shown, o.author, o.zip);
       } catch (error) {
         // A zip found inside a folder may be anything; one named on the command line must be an export.
         if (named || !(error instanceof RestyleError)) throw error;
@@ -93,6 +113,8 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
         return;
       }
       yield* docs;
+    } else if ((ext === '.json' || named || TEXT_EXT.has(ext)) && tooBig(file, shown)) {
+      return;
     } else if (ext === '.json') {
       const data = parseDiscordExport(readJson(file, shown));
       if (data) yield* readDiscordExport(data, shown, o.author);

@@ -122,6 +122,10 @@ export function registerCorpus(program: Command, io: CliIO): void {
         ...(flags.params ? { params: flags.params as string[] } : {}),
         ...(flags.author ? { author: flags.author } : {}),
         chunk: { maxParagraphs: settings.restyle.maxBlockParagraphs, maxChars: settings.restyle.maxBlockChars },
+        limits: {
+          zip: { maxEntryBytes: settings.corpus.zip.maxEntryMB * 2 ** 20, maxTotalBytes: settings.corpus.zip.maxTotalMB * 2 ** 20, maxRatio: settings.corpus.zip.maxRatio },
+          maxFileBytes: settings.corpus.maxFileMB * 2 ** 20,
+        },
         trainingPricePerMTok: settings.corpus.trainingPricePerMTok,
         editorPrice: { inputPerMTok: price.input, outputPerMTok: price.output },
         chat: (req) => client.chat(req),
