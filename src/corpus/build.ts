@@ -14,6 +14,7 @@ import { Deduper } from './dedupe.js';
 import { chatBody, destyleRequest, parseParams, paramsRequest, requestKey, type Editor } from './editor.js';
 import { ingest, resolveInputs, shownPath, type IngestLimits } from './ingest.js';
 import { lockDir } from './lock.js';
+import { NoiseFilter, type NoiseRules } from './noise.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 import { reasonKind, type BlockRef, type BuildReport, type DirectionStats } from './report.js';
@@ -63,6 +64,8 @@ export interface BuildOptions {
   log: (line: string) => void;
   /** A progress display per phase ("batch", "de-styling", "checking"). */
   progress?: (label: string) => ProgressSink;
+  /** What counts as noise in the inputs (`--min-words`, `--max-code-share`, `--link-words`, `--max-repeats`); not applied to approved samples. */
+  noise?: NoiseRules;
   /** Input caps: zip limits, size of a file read whole (config `corpus.zip`, `corpus.maxFileMB`). */
   limits?: IngestLimits;
   /** Stop asking after this many blocks in a row failed at the provider (default 50); the rest are reported as not attempted. */
@@ -81,6 +84,7 @@ interface Plan {
   docs: string[];
   duplicates: { exact: number; near: number };
   withoutProse: number;
+  noise: NoiseFilter;
   skippedFiles: string[];
   fromStore: boolean;
 }
@@ -191,7 +195,9 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
   const dedupe = new Deduper();
   const skippedFiles: string[] = [];
   let withoutProse = 0;
-  const add = (doc: SourceDoc): void => {
+  const noise = new NoiseFilter(o.noise);
+  const piecesOf = (doc: SourceDoc): string[] => (doc.whole ? [doc.text.trim()] : chunk(doc.text, o.chunk));
+  const add = (doc: SourceDoc, rules: boolean): void => {
     let d = docIndex.get(doc.id);
     if (d === undefined) {
       d = docs.length;
@@ -199,14 +205,14 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
       docIndex.set(doc.id, d);
       nextBlock.push(0);
     }
-    const pieces = doc.whole ? [doc.text.trim()] : chunk(doc.text, o.chunk);
-    for (const styled of pieces) {
+    for (const styled of piecesOf(doc)) {
       // Block numbers run on across the messages of one chat document, and count dropped blocks too.
       const index = nextBlock[d]!++;
       if (!hasWords(styled)) {
         withoutProse += 1;
         continue;
       }
+      if (rules && noise.reasonFor(styled)) continue;
       if (!dedupe.keep(styled)) continue;
       const params = doc.params && names.every((n) => typeof doc.params![n] === 'string') ? Object.fromEntries(names.map((n) => [n, doc.params![n]!])) : undefined;
       spool.add({ doc: d, index, ...(doc.ref ? { ref: doc.ref } : {}), ...(doc.author ? { author: doc.author } : {}), ...(doc.at ? { at: doc.at } : {}), styled, ...(doc.neutral !== undefined ? { neutral: doc.neutral } : {}), ...(params && names.length ? { params } : {}) });
@@ -217,8 +223,11 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
       skippedFiles.push(m);
       o.log(`warning: ${m}`);
     };
-    for await (const doc of ingest(inputs, o.cwd, { warn, author: o.author, exclude: [outAbs], ...o.limits })) add(doc);
-    if (o.fromStore) for (const doc of await o.fromStore()) add(doc);
+    const read = { author: o.author, exclude: [outAbs], ...o.limits };
+    // Repeats are spam only when known before the first copy is kept: a first pass counts them (and warns).
+    if (noise.countsRepeats) for await (const doc of ingest(inputs, o.cwd, { ...read, warn })) for (const p of piecesOf(doc)) if (hasWords(p)) noise.see(p);
+    for await (const doc of ingest(inputs, o.cwd, { ...read, warn: noise.countsRepeats ? () => {} : warn })) add(doc, true);
+    if (o.fromStore) for (const doc of await o.fromStore()) add(doc, false);
     if (spool.count === 0) {
       const from = [...o.inputs, ...(o.fromStore ? ['the store'] : [])].join(', ');
       throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}`);
@@ -228,7 +237,7 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
     spool.abort();
     throw error;
   }
-  return { spool, docs, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, skippedFiles, fromStore: Boolean(o.fromStore) };
+  return { spool, docs, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, noise, skippedFiles, fromStore: Boolean(o.fromStore) };
 }
 
 interface Work {
@@ -489,7 +498,6 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
   const blocksTried = plan.spool.count - w.failed.length;
   if (w.rejected.length > 0 && w.rejected.length >= 0.1 * blocksTried) warnings.push(`${Math.round((w.rejected.length / blocksTried) * 100)}% of the blocks were rejected: look at the reasons before training (editor prompt or model?)`);
   if (w.unreadableCacheLines > 0) warnings.push(`${w.unreadableCacheLines} unreadable line(s) in the cache (an interrupted write); those blocks were asked again`);
-  if (plan.withoutProse > 0) warnings.push(`${plan.withoutProse} block(s) with no words (only links, mentions or emoji) left out`);
   if (w.stoppedEarly) warnings.push(w.stoppedEarly);
 
   const epochs = defaultEpochs(train);
@@ -516,6 +524,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     blocks: plan.spool.count,
     duplicates: plan.duplicates,
     withoutProse: plan.withoutProse,
+    noise: { ...plan.noise.rules, ...plan.noise.counts },
     documents: { train: trainDocs.size, valid: heldDocs.size },
     examples: { train, valid },
     editor: {
