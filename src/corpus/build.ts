@@ -82,6 +82,8 @@ const FAILED = 3;
 interface Plan {
   spool: Spool;
   docs: string[];
+  /** Each document's split key (`SourceDoc.key`), by the same index. */
+  docKeys: string[];
   duplicates: { exact: number; near: number };
   withoutProse: number;
   noise: NoiseFilter;
@@ -190,6 +192,7 @@ function rmdirSafe(dir: string): void {
 async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInputs>, outAbs: string, cacheDir: string, names: readonly string[]): Promise<Plan> {
   const spool = new Spool(join(cacheDir, `blocks.${process.pid}.jsonl`));
   const docs: string[] = [];
+  const docKeys: string[] = [];
   const docIndex = new Map<string, number>();
   const nextBlock: number[] = [];
   const dedupe = new Deduper();
@@ -202,6 +205,7 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
     if (d === undefined) {
       d = docs.length;
       docs.push(doc.id);
+      docKeys.push(doc.key ?? doc.id);
       docIndex.set(doc.id, d);
       nextBlock.push(0);
     }
@@ -237,7 +241,7 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
     spool.abort();
     throw error;
   }
-  return { spool, docs, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, noise, skippedFiles, fromStore: Boolean(o.fromStore) };
+  return { spool, docs, docKeys, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, noise, skippedFiles, fromStore: Boolean(o.fromStore) };
 }
 
 interface Work {
@@ -396,7 +400,10 @@ async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: r
 async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string): Promise<BuildReport> {
   const warnings = [...plan.skippedFiles];
   // Split by source document; blocks only when there is a single document (and say so).
-  const units = plan.docs.map((id, i) => ({ id, size: w.okPerDoc[i]! })).filter((u) => u.size > 0);
+  // Units are what a document is (its key), not the path it was read from: any path to the same input splits alike.
+  const sizes = new Map<string, number>();
+  plan.docKeys.forEach((key, i) => w.okPerDoc[i]! > 0 && sizes.set(key, (sizes.get(key) ?? 0) + w.okPerDoc[i]!));
+  const units = [...sizes].map(([id, size]) => ({ id, size }));
   const split: 'document' | 'block' = units.length >= 2 || o.validFraction <= 0 ? 'document' : 'block';
   const validDocs = split === 'document' ? chooseValid(units, o.validFraction, o.seed) : new Set<string>();
   let validBlocks = new Set<number>();
@@ -444,7 +451,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
         w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
         continue;
       }
-      const valid = withValid && (split === 'document' ? validDocs.has(plan.docs[b.doc]!) : validBlocks.has(b.seq));
+      const valid = withValid && (split === 'document' ? validDocs.has(plan.docKeys[b.doc]!) : validBlocks.has(b.seq));
       (valid ? heldDocs : trainDocs).add(b.doc);
       if (neutral === b.styled.trim()) unchanged += 1;
       perExample.add(st);

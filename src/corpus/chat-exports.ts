@@ -147,7 +147,7 @@ function* slackDays(days: readonly ExportFile[], shown: string, authors: Set<str
       if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
       if (authors && !(m.user && authors.has(m.user))) continue;
       const at = slackTime(m.ts);
-      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: unescapeSlack(m.text) };
+      yield { id, key: `slack:${f.name.replace(/\.json$/, '')}`, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: unescapeSlack(m.text) };
     }
   }
 }
@@ -192,6 +192,7 @@ export function* readDiscordExport(data: DiscordExport, shown: string, author?: 
     if (wanted && m.author?.id !== author && m.author?.name?.toLowerCase() !== wanted && m.author?.nickname?.toLowerCase() !== wanted) continue;
     const at = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
     const day = Number.isNaN(at) ? undefined : new Date(at).toISOString().slice(0, 10);
-    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
+    const channel = data.channel.id ?? data.channel.name;
+    yield { id: day ? `${shown}#${day}` : shown, ...(channel ? { key: `discord:${channel}#${day ?? ''}` } : {}), ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
   }
 }

@@ -1,5 +1,5 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RestyleError } from '../errors.js';
 import { isSlackExportDir, parseDiscordExport, readDiscordExport, readSlackExport } from './chat-exports.js';
@@ -66,15 +66,16 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
   const ignored = new Map<string, number>();
   for (const input of inputs) {
     const st = statSync(input.abs);
-    if (st.isDirectory()) yield* readDir(input.abs, input.shown);
-    else yield* readFile(input.abs, input.shown, true);
+    // `rel`: the path under the --in root, what a file is whatever path leads to it.
+    if (st.isDirectory()) yield* readDir(input.abs, input.shown, '');
+    else yield* readFile(input.abs, input.shown, true, basename(input.abs));
   }
   if (ignored.size > 0) {
     const n = [...ignored.values()].reduce((a, b) => a + b, 0);
     o.warn(`skipped ${n} file(s) of other kinds inside the input folders (${[...ignored.keys()].sort().join(', ')})`);
   }
 
-  async function* readDir(dir: string, shown: string): AsyncGenerator<SourceDoc> {
+  async function* readDir(dir: string, shown: string, rel: string): AsyncGenerator<SourceDoc> {
     if (isSlackExportDir(dir)) {
       yield* readSlackExport(dir, shown, o.author, o.zip);
       return;
@@ -84,8 +85,9 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
       const abs = join(dir, entry.name);
       if (exclude.some((d) => `${abs}${sep}`.startsWith(d))) continue;
       const child = shownPath(abs, cwd);
-      if (entry.isDirectory()) yield* readDir(abs, child);
-      else if (entry.isFile()) yield* readFile(abs, child, false);
+      const under = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) yield* readDir(abs, child, under);
+      else if (entry.isFile()) yield* readFile(abs, child, false, under);
     }
   }
 
@@ -99,9 +101,9 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
     return true;
   }
 
-  async function* readFile(file: string, shown: string, named: boolean): AsyncGenerator<SourceDoc> {
+  async function* readFile(file: string, shown: string, named: boolean, rel: string): AsyncGenerator<SourceDoc> {
     const ext = extname(file).toLowerCase();
-    if (ext === '.jsonl') yield* readJsonl(file, shown);
+    if (ext === '.jsonl') yield* readJsonl(file, shown, rel);
     else if (ext === '.zip') {
       let docs: Iterable<SourceDoc>;
       try {
@@ -122,7 +124,7 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
       else o.warn(`${shown}: skipped (JSON, but not a DiscordChatExporter export)`);
     } else if (named || TEXT_EXT.has(ext)) {
       const text = readText(file, shown, o.warn);
-      if (text !== null) yield { id: shown, text };
+      if (text !== null) yield { id: shown, key: `file:${rel}`, text };
     } else {
       ignored.set(ext || '(no extension)', (ignored.get(ext || '(no extension)') ?? 0) + 1);
     }
@@ -158,7 +160,7 @@ function readJson(file: string, shown: string): unknown {
   }
 }
 
-async function* readJsonl(file: string, shown: string): AsyncGenerator<SourceDoc> {
+async function* readJsonl(file: string, shown: string, rel: string): AsyncGenerator<SourceDoc> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
@@ -178,6 +180,7 @@ async function* readJsonl(file: string, shown: string): AsyncGenerator<SourceDoc
     const key = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
     const doc = key(r.doc);
     const id = key(r.id);
-    yield { id: doc !== undefined ? `${shown}#${doc}` : id !== undefined ? `${shown}#${id}` : `${shown}:${n}`, ref: id ?? String(n), text: r.text.replace(/\r\n?/g, '\n') };
+    const within = doc !== undefined ? `#${doc}` : id !== undefined ? `#${id}` : `:${n}`;
+    yield { id: `${shown}${within}`, key: `file:${rel}${within}`, ref: id ?? String(n), text: r.text.replace(/\r\n?/g, '\n') };
   }
 }

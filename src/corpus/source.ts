@@ -2,6 +2,11 @@
 export interface SourceDoc {
   /** Stable id for provenance and the split: a relative path, `file#id` for JSONL rows, `export/channel/day.json` for chat. */
   id: string;
+  /**
+   * What the document is, whatever path it was read from (an export's channel and day, a file's path under
+   * its `--in` root): the split groups by it, so a zip and its unpacked folder split alike. Default: `id`.
+   */
+  key?: string;
   text: string;
   /** Where inside the document (a chat message ts/id, a sample id), for provenance. */
   ref?: string;
