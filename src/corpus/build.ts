@@ -219,7 +219,7 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
       if (rules && noise.reasonFor(styled)) continue;
       if (!dedupe.keep(styled)) continue;
       const params = doc.params && names.every((n) => typeof doc.params![n] === 'string') ? Object.fromEntries(names.map((n) => [n, doc.params![n]!])) : undefined;
-      spool.add({ doc: d, index, ...(doc.ref ? { ref: doc.ref } : {}), ...(doc.author ? { author: doc.author } : {}), ...(doc.at ? { at: doc.at } : {}), styled, ...(doc.neutral !== undefined ? { neutral: doc.neutral } : {}), ...(params && names.length ? { params } : {}) });
+      spool.add({ doc: d, index, ...(doc.ref ? { ref: doc.ref } : {}), ...(doc.author ? { author: doc.author } : {}), ...(doc.authorName ? { authorName: doc.authorName } : {}), ...(doc.at ? { at: doc.at } : {}), styled, ...(doc.neutral !== undefined ? { neutral: doc.neutral } : {}), ...(params && names.length ? { params } : {}) });
     }
   };
   try {
@@ -466,6 +466,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
         ...(b.ref ? { ref: b.ref } : {}),
         block: b.index,
         ...(b.author ? { author: b.author } : {}),
+        ...(b.authorName ? { authorName: b.authorName } : {}),
         ...(b.at ? { at: b.at } : {}),
         split: side,
         source: reqs.destyle ? 'editor' : 'approved',

@@ -91,22 +91,37 @@ function slackFiles(path: string, shown: string, zipLimits?: ZipLimits): { days:
   return { days, users, close: () => {} };
 }
 
-/** The Slack user ids an `--author` value names: the id itself, or whoever has that name in users.json. */
-function slackAuthorIds(author: string, usersJson: string | undefined, shown: string): Set<string> {
-  const ids = new Set([author]);
-  if (!usersJson) return ids;
-  let users: SlackUser[];
+/** users.json, parsed (a missing file is no users; a broken one is an error naming it). */
+function parseUsers(usersJson: string | undefined, shown: string): SlackUser[] {
+  if (!usersJson) return [];
+  let users: unknown;
   try {
-    users = JSON.parse(usersJson) as SlackUser[];
+    users = JSON.parse(usersJson);
   } catch (error) {
     throw new RestyleError('file_invalid', `${shown}/users.json: not valid JSON (${(error as Error).message})`, { details: { file: `${shown}/users.json` } });
   }
+  return Array.isArray(users) ? (users as SlackUser[]) : [];
+}
+
+/** The Slack user ids an `--author` value names: the id itself, or whoever has that name in users.json. */
+function slackAuthorIds(author: string, users: readonly SlackUser[]): Set<string> {
+  const ids = new Set([author]);
   const wanted = author.replace(/^@/, '').toLowerCase();
-  for (const u of Array.isArray(users) ? users : []) {
+  for (const u of users) {
     const names = [u.name, u.real_name, u.profile?.display_name, u.profile?.real_name].filter(Boolean).map((n) => n!.toLowerCase());
     if (u.id && names.includes(wanted)) ids.add(u.id);
   }
   return ids;
+}
+
+/** Each user's name as Slack shows it: display name, else real name, else handle. */
+function slackNames(users: readonly SlackUser[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const u of users) {
+    const name = u.profile?.display_name || u.profile?.real_name || u.real_name || u.name;
+    if (u.id && name) names.set(u.id, name);
+  }
+  return names;
 }
 
 /**
@@ -114,25 +129,33 @@ function slackAuthorIds(author: string, usersJson: string | undefined, shown: st
  * when this is called; the channel-day files are parsed one at a time as the result is iterated.
  */
 export function readSlackExport(path: string, shown: string, author?: string, zipLimits?: ZipLimits): Iterable<SourceDoc> {
-  const { days, users, close } = slackFiles(path, shown, zipLimits);
+  const { days, users: usersJson, close } = slackFiles(path, shown, zipLimits);
   try {
-    const authors = author ? slackAuthorIds(author, users, shown) : undefined;
-    return slackMessages(days, shown, authors, close);
+    const users = parseUsers(usersJson, shown);
+    const authors = author ? slackAuthorIds(author, users) : undefined;
+    return slackMessages(days, shown, { authors, names: slackNames(users) }, close);
   } catch (error) {
     close();
     throw error;
   }
 }
 
-function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined, close: () => void): Generator<SourceDoc> {
+interface People {
+  /** Keep only these user ids (`--author`). */
+  authors: Set<string> | undefined;
+  /** Display names by user id. */
+  names: Map<string, string>;
+}
+
+function* slackMessages(days: readonly ExportFile[], shown: string, people: People, close: () => void): Generator<SourceDoc> {
   try {
-    yield* slackDays(days, shown, authors);
+    yield* slackDays(days, shown, people);
   } finally {
     close();
   }
 }
 
-function* slackDays(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined): Generator<SourceDoc> {
+function* slackDays(days: readonly ExportFile[], shown: string, { authors, names }: People): Generator<SourceDoc> {
   for (const f of days) {
     const id = `${shown}/${f.name}`;
     let messages: unknown;
@@ -147,7 +170,7 @@ function* slackDays(days: readonly ExportFile[], shown: string, authors: Set<str
       if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
       if (authors && !(m.user && authors.has(m.user))) continue;
       const at = slackTime(m.ts);
-      yield { id, key: `slack:${f.name.replace(/\.json$/, '')}`, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: unescapeSlack(m.text) };
+      yield { id, key: `slack:${f.name.replace(/\.json$/, '')}`, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(m.user && names.has(m.user) ? { authorName: names.get(m.user)! } : {}), ...(at ? { at } : {}), text: unescapeSlack(m.text) };
     }
   }
 }
@@ -193,6 +216,6 @@ export function* readDiscordExport(data: DiscordExport, shown: string, author?: 
     const at = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
     const day = Number.isNaN(at) ? undefined : new Date(at).toISOString().slice(0, 10);
     const channel = data.channel.id ?? data.channel.name;
-    yield { id: day ? `${shown}#${day}` : shown, ...(channel ? { key: `discord:${channel}#${day ?? ''}` } : {}), ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
+    yield { id: day ? `${shown}#${day}` : shown, ...(channel ? { key: `discord:${channel}#${day ?? ''}` } : {}), ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(m.author?.nickname || m.author?.name ? { authorName: (m.author.nickname || m.author.name)! } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
   }
 }

@@ -16,6 +16,8 @@ export interface SourceDoc {
   params?: Record<string, string>;
   /** Who wrote it, platform-qualified (`slack:U0123`, `discord:1122…`), when known: kept per pair so `corpus forget` can find it. */
   author?: string;
+  /** The author's display name (Slack users.json, Discord nickname or name), beside the id, for people reading pairs.jsonl. */
+  authorName?: string;
   /** When it was written (ISO 8601), when known: kept per pair so retention can reach built corpora. */
   at?: string;
   /** Don't chunk: the text is one block (a pair must stay aligned with its neutral side). */

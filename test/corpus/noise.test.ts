@@ -66,6 +66,16 @@ describe('corpus build on real exports leaves noise out and counts it', () => {
     expect(styled).toContain("so can it itself just be the executor? I don't think it will need any outside dependencies");
   });
 
+  it('pairs carry each author\'s display name beside the id (Slack users.json, Discord nickname)', async () => {
+    expect((await build('names')).code).toBe(0);
+    const pairs = readFileSync(join(cwd, 'names/pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { author?: string; authorName?: string });
+    const names = new Map(pairs.map((p) => [p.author, p.authorName]));
+    // testarchive.zip users.json: U0BMYT2FL is "abilinski" (display name), real name "Harry Potter".
+    expect(names.get('slack:U0BMYT2FL')).toBe('abilinski');
+    expect([...names.keys()].filter((a) => a?.startsWith('slack:')).every((a) => typeof names.get(a) === 'string')).toBe(true);
+    expect(pairs.filter((p) => p.author?.startsWith('discord:')).every((p) => typeof p.authorName === 'string' && p.authorName.length > 0)).toBe(true);
+  });
+
   it('repeats: the same channel exported twice repeats its messages; --max-repeats 1 leaves every copy out, the default keeps one', async () => {
     const dflt = JSON.parse((await build('a')).stdout);
     expect(dflt.noise.repeated).toBe(0);
