@@ -10,6 +10,7 @@ import { createProgress } from '../../corpus/progress.js';
 import { summarize } from '../../corpus/report.js';
 import { storeSamples } from '../../corpus/samples.js';
 import { validateJsonl } from '../../corpus/validate.js';
+import { DEFAULT_OPENAI_BASE_MODEL } from '../../training/openai/provider.js';
 import { RestyleError } from '../../errors.js';
 import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
@@ -160,13 +161,15 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .command('validate')
     .description("check chat fine-tuning JSONL files the way OpenAI's cookbook does, line by line")
     .argument('<file...>', '.jsonl files')
+    .option('--model <base>', 'the base model the file is for: sets the per-example token limit', DEFAULT_OPENAI_BASE_MODEL)
+    .option('--max-example-tokens <n>', "override the model's per-example token limit", intOption('--max-example-tokens'))
     .option('--json', 'print the reports as JSON')
-    .action(async (files: string[], opts: { json?: boolean }) => {
+    .action(async (files: string[], opts: { json?: boolean; model: string; maxExampleTokens?: number }) => {
       const reports = [];
       for (const file of files) {
         const path = resolve(io.cwd, file);
         if (!existsSync(path)) throw new RestyleError('file_not_found', `${file}: no such file`, { details: { file } });
-        reports.push(await validateJsonl(path, file));
+        reports.push(await validateJsonl(path, file, { model: opts.model, ...(opts.maxExampleTokens ? { maxExampleTokens: opts.maxExampleTokens } : {}) }));
       }
       if (opts.json) write(io.stdout, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
       else {
@@ -176,7 +179,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
           const t = r.tokens;
           write(
             io.stdout,
-            `${r.file}: ${r.examples} example(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max}; ` +
+            `${r.file}: ${r.examples} usable example(s) of ${r.lines} line(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max} (limit ${t.limit.toLocaleString('en-US')}); ` +
               `${r.billing.tokensPerEpoch.toLocaleString('en-US')} billed tokens per epoch, ${r.billing.defaultEpochs} epoch(s) by default`,
           );
         }
