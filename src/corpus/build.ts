@@ -397,8 +397,19 @@ async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: r
   return w;
 }
 
+/** Phase 3: split, write the files, report. */
 async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string): Promise<BuildReport> {
   const warnings = [...plan.skippedFiles];
+  const chosen = chooseSplit(o, plan, w, warnings);
+  const written = await writeExamples(o, plan, cache, names, w, outAbs, chosen.isValid);
+  commitOrRefuse(plan, w, written, outAbs, o.validFraction > 0);
+  const report = reportOf(o, plan, w, names, written, chosen.split, warnings);
+  writeFileAtomic(join(outAbs, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+/** Which blocks go to validation: whole source documents; single blocks only when there is one document (and say so). */
+function chooseSplit(o: BuildOptions, plan: Plan, w: Work, warnings: string[]): { split: 'document' | 'block'; isValid: (b: PlannedBlock) => boolean } {
   // Split by source document; blocks only when there is a single document (and say so).
   // Units are what a document is (its key), not the path it was read from: any path to the same input splits alike.
   const sizes = new Map<string, number>();
@@ -419,10 +430,27 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     validBlocks = new Set([...chooseValidBlocks(ids, o.validFraction, o.seed)].map((id) => seqOf.get(id)!));
     if (ids.length > 1) warnings.push('only one source document: train and valid were split by block, so they share a document (validation loss will read optimistic)');
   }
+  const withValid = o.validFraction > 0;
+  return { split, isValid: (b) => withValid && (split === 'document' ? validDocs.has(plan.docKeys[b.doc]!) : validBlocks.has(b.seq)) };
+}
 
+type OutputFiles = Partial<Record<keyof typeof OUTPUT_FILES, AtomicJsonl>> & { train: AtomicJsonl; destyleTrain: AtomicJsonl; pairs: AtomicJsonl };
+
+interface Written {
+  files: OutputFiles;
+  perExample: TokenTally;
+  tokens: { styler: { train: number; valid: number }; destyler: { train: number; valid: number } };
+  overLimit: number;
+  unchanged: number;
+  trainDocs: Set<number>;
+  heldDocs: Set<number>;
+}
+
+/** Every OK block as a styler and a de-styler example (same message builder as live requests), streamed to temporary files. */
+async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string, isValid: (b: PlannedBlock) => boolean): Promise<Written> {
   const withValid = o.validFraction > 0;
   const path = (f: string): string => join(outAbs, f);
-  const files: Partial<Record<keyof typeof OUTPUT_FILES, AtomicJsonl>> & { train: AtomicJsonl; destyleTrain: AtomicJsonl; pairs: AtomicJsonl } = {
+  const files: OutputFiles = {
     train: new AtomicJsonl(path(OUTPUT_FILES.train)),
     ...(withValid ? { valid: new AtomicJsonl(path(OUTPUT_FILES.valid)) } : {}),
     destyleTrain: new AtomicJsonl(path(OUTPUT_FILES.destyleTrain)),
@@ -451,7 +479,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
         w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
         continue;
       }
-      const valid = withValid && (split === 'document' ? validDocs.has(plan.docKeys[b.doc]!) : validBlocks.has(b.seq));
+      const valid = isValid(b);
       (valid ? heldDocs : trainDocs).add(b.doc);
       if (neutral === b.styled.trim()) unchanged += 1;
       perExample.add(st);
@@ -482,6 +510,11 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     for (const f of Object.values(files)) f?.abort();
     throw error;
   }
+  return { files, perExample, tokens, overLimit, unchanged, trainDocs, heldDocs };
+}
+
+/** Rename the files into place, or, with fewer than 10 training examples, drop them and say why. */
+function commitOrRefuse(plan: Plan, w: Work, { files }: Written, outAbs: string, withValid: boolean): void {
   const train = files.train.count;
   const valid = files.valid?.count ?? 0;
   if (train < 10) {
@@ -496,18 +529,16 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     );
   }
   for (const f of Object.values(files)) f?.commit();
-  if (!withValid) for (const f of [OUTPUT_FILES.valid, OUTPUT_FILES.destyleValid]) rmSync(path(f), { force: true });
+  if (!withValid) for (const f of [OUTPUT_FILES.valid, OUTPUT_FILES.destyleValid]) rmSync(join(outAbs, f), { force: true });
+}
 
+/** report.json: counts, warnings, costs and the files' hashes. */
+function reportOf(o: BuildOptions, plan: Plan, w: Work, names: readonly string[], x: Written, split: 'document' | 'block', warnings: string[]): BuildReport {
+  const { files, unchanged, trainDocs, heldDocs, perExample, overLimit, tokens } = x;
+  const train = files.train.count;
+  const valid = files.valid?.count ?? 0;
   const examples = train + valid;
-  if (examples < 2_000) warnings.push(`${examples.toLocaleString('en-US')} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
-  const dupes = plan.duplicates.exact + plan.duplicates.near;
-  if (dupes > 0) warnings.push(`${plan.duplicates.exact} exact and ${plan.duplicates.near} near-duplicate block(s) dropped`);
-  if (unchanged > 0 && unchanged >= 0.05 * examples) warnings.push(`${unchanged} pair(s) came back from the editor unchanged: is that text already neutral, or is the editor prompt too weak?`);
-  const blocksTried = plan.spool.count - w.failed.length;
-  if (w.rejected.length > 0 && w.rejected.length >= 0.1 * blocksTried) warnings.push(`${Math.round((w.rejected.length / blocksTried) * 100)}% of the blocks were rejected: look at the reasons before training (editor prompt or model?)`);
-  if (w.unreadableCacheLines > 0) warnings.push(`${w.unreadableCacheLines} unreadable line(s) in the cache (an interrupted write); those blocks were asked again`);
-  if (w.stoppedEarly) warnings.push(w.stoppedEarly);
-
+  warnings.push(...dataWarnings(plan, w, examples, unchanged));
   const epochs = defaultEpochs(train);
   const direction = (t: { train: number; valid: number }): DirectionStats => ({
     trainExamples: train,
@@ -561,8 +592,21 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     ),
     warnings,
   };
-  writeFileAtomic(join(outAbs, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+/** What to look at before paying for training: small sets, duplicates, unchanged pairs, many rejections. */
+function dataWarnings(plan: Plan, w: Work, examples: number, unchanged: number): string[] {
+  const warnings: string[] = [];
+  if (examples < 2_000) warnings.push(`${examples.toLocaleString('en-US')} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
+  const dupes = plan.duplicates.exact + plan.duplicates.near;
+  if (dupes > 0) warnings.push(`${plan.duplicates.exact} exact and ${plan.duplicates.near} near-duplicate block(s) dropped`);
+  if (unchanged > 0 && unchanged >= 0.05 * examples) warnings.push(`${unchanged} pair(s) came back from the editor unchanged: is that text already neutral, or is the editor prompt too weak?`);
+  const blocksTried = plan.spool.count - w.failed.length;
+  if (w.rejected.length > 0 && w.rejected.length >= 0.1 * blocksTried) warnings.push(`${Math.round((w.rejected.length / blocksTried) * 100)}% of the blocks were rejected: look at the reasons before training (editor prompt or model?)`);
+  if (w.unreadableCacheLines > 0) warnings.push(`${w.unreadableCacheLines} unreadable line(s) in the cache (an interrupted write); those blocks were asked again`);
+  if (w.stoppedEarly) warnings.push(w.stoppedEarly);
+  return warnings;
 }
 
 function answerOf(cache: EditorCache, req: ChatRequest): EditorAnswer {
