@@ -234,7 +234,10 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
     if (o.fromStore) for (const doc of await o.fromStore()) add(doc, false);
     if (spool.count === 0) {
       const from = [...o.inputs, ...(o.fromStore ? ['the store'] : [])].join(', ');
-      throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}`);
+      const left = Object.entries(noise.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+      if (withoutProse > 0) left.push(`${withoutProse} without words`);
+      const why = left.length > 0 ? ` (left out: ${left.join(', ')}; the rules are --min-words, --max-code-share, --link-words, --max-repeats)` : '';
+      throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}${why}`);
     }
     spool.seal();
   } catch (error) {

@@ -89,6 +89,12 @@ describe('corpus build on real exports leaves noise out and counts it', () => {
     expect(strict.stderr).toContain(`${report.noise.repeated} repeated (posted > 1 times)`);
   });
 
+  it('an export that is all noise (slackdump\'s random test strings) fails naming what was left out', async () => {
+    const r = await runInProcess(['corpus', 'build', '--in', join(REAL, 'slackdump/source_export.zip'), '--out', 'none', '--style', 'chat'], { env: env(), cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no text blocks found in .*source_export\.zip \(left out: 12 code; the rules are --min-words, --max-code-share, --link-words, --max-repeats\)/);
+  });
+
   it('tuned off, the same blocks are kept (the rules decide, not the reader)', async () => {
     const r = await build('off', '--min-words', '0', '--max-code-share', '1', '--link-words', '0', '--max-repeats', '0');
     expect(r.code, r.stderr).toBe(0);
