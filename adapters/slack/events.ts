@@ -93,7 +93,8 @@ export function registerEvents(app: App, deps: SlackDeps): void {
     await safely(deps, 'direct message', async () => {
       await answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true);
       // A DM that carries a file is answered from its text; say so, rather than seem to have read the file.
-      const files = (m.files ?? []).map((f) => f.name ?? f.title).filter(Boolean);
+      // File names are the sender's text: escaped, so a name like <!channel> stays inert.
+      const files = (m.files ?? []).map((f) => (f.name ?? f.title)?.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')).filter(Boolean);
       if (m.subtype === 'file_share') {
         await client.chat.postEphemeral({ channel: m.channel, user: m.user!, text: `I answered your text only: I don't read attached files${files.length ? ` (${files.join(', ')} not read)` : ''}.` });
       }

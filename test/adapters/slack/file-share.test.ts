@@ -46,6 +46,10 @@ describe('Slack messages that carry a file', () => {
     expect(posts.map((p) => p.text)).toEqual(['Answer to: Can you check this log file?']);
     const notes = x.fake.callsTo('chat.postEphemeral').map((c) => c.args);
     expect(notes).toEqual([expect.objectContaining({ channel: 'D111', user: 'U111', text: "I answered your text only: I don't read attached files (file.png not read)." })]);
+    // A file named like a broadcast mention is named inertly.
+    await x.event({ ...event, ts: '1652227646.700000', files: [{ name: '<!channel>.log' }] });
+    await x.settle();
+    expect(x.fake.callsTo('chat.postEphemeral').at(-1)!.args.text).toBe("I answered your text only: I don't read attached files (&lt;!channel&gt;.log not read).");
   });
 
   it('what is ignored is logged at debug level with the reason (a channel file_share, a DM file without text)', async () => {
