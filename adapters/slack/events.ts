@@ -16,6 +16,17 @@ interface MessageEventLike {
   ts: string;
   thread_ts?: string;
   deleted_ts?: string;
+  files?: Array<{ name?: string; title?: string }>;
+}
+
+/** Why a message event gets no answer (logged at debug level), or null when it is a DM to answer. */
+function ignoredBecause(m: MessageEventLike): string | null {
+  if (m.channel_type !== 'im') return 'not a direct message (channel messages that mention the bot arrive as app_mention)';
+  if (m.bot_id) return 'sent by a bot';
+  if (m.subtype && m.subtype !== 'file_share') return `subtype ${m.subtype}`;
+  if (!m.user || typeof m.channel !== 'string') return 'no user or channel';
+  if (typeof m.text !== 'string' || m.text.trim() === '') return m.subtype === 'file_share' ? 'a file without text (files are not read)' : 'no text';
+  return null;
 }
 
 interface ReactionEventLike {
@@ -70,11 +81,25 @@ export function registerEvents(app: App, deps: SlackDeps): void {
       });
       return;
     }
-    // DMs only: channel messages that mention the bot arrive as app_mention too.
-    if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user || typeof m.text !== 'string' || typeof m.channel !== 'string') return;
-    await safely(deps, 'direct message', () =>
-      answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true),
-    );
+    const ignored = ignoredBecause(m);
+    if (ignored) {
+      logger.debug({ channel: m.channel, ts: m.ts, subtype: m.subtype, reason: ignored }, 'slack: message ignored');
+      if (m.subtype === 'file_share' && m.channel_type === 'im' && m.user && !m.bot_id) {
+        await safely(deps, 'file without text', async () => {
+          await client.chat.postEphemeral({ channel: m.channel, user: m.user!, text: "I don't read attached files: send your question as text." });
+        });
+      }
+      return;
+    }
+    await safely(deps, 'direct message', async () => {
+      await answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true);
+      // A DM that carries a file is answered from its text; say so, rather than seem to have read the file.
+      // File names are the sender's text: escaped, so a name like <!channel> stays inert.
+      const files = (m.files ?? []).map((f) => (f.name ?? f.title)?.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')).filter(Boolean);
+      if (m.subtype === 'file_share') {
+        await client.chat.postEphemeral({ channel: m.channel, user: m.user!, text: `I answered your text only: I don't read attached files${files.length ? ` (${files.join(', ')} not read)` : ''}.` });
+      }
+    });
   });
 
   app.event('reaction_added', async ({ event }) => {

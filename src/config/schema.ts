@@ -95,6 +95,13 @@ const corpusSchema = z
     trainingPricePerMTok: z.number().min(0).default(5),
     /** USD per 1M editor tokens (input, output), for the progress bar's spend (defaults: gpt-4.1). */
     editorPricePerMTok: z.object({ input: z.number().min(0), output: z.number().min(0) }).strict().default({ input: 2, output: 8 }),
+    /** What a zip export may unpack to (zip bombs); defaults and why: src/corpus/zip.ts ZIP_DEFAULTS. */
+    zip: z
+      .object({ maxEntryMB: z.number().positive().default(256), maxTotalMB: z.number().positive().default(4096), maxRatio: z.number().positive().default(100) })
+      .strict()
+      .default({ maxEntryMB: 256, maxTotalMB: 4096, maxRatio: 100 }),
+    /** Text and .json inputs are read whole; bigger ones are skipped with that reason (.jsonl streams, no cap). */
+    maxFileMB: z.number().positive().default(64),
   })
   .strict();
 

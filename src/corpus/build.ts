@@ -13,8 +13,9 @@ import { chunk, type ChunkOptions } from './chunk.js';
 import { Deduper } from './dedupe.js';
 import { encodeBlock, encodedPair } from './encoded-pair.js';
 import { chatBody, destyleRequest, parseParams, paramsRequest, requestKey, type Editor } from './editor.js';
-import { ingest, resolveInputs, shownPath } from './ingest.js';
+import { ingest, resolveInputs, shownPath, type IngestLimits } from './ingest.js';
 import { lockDir } from './lock.js';
+import { NoiseFilter, type NoiseRules } from './noise.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 import { reasonKind, type BlockRef, type BuildReport, type DirectionStats } from './report.js';
@@ -64,6 +65,10 @@ export interface BuildOptions {
   log: (line: string) => void;
   /** A progress display per phase ("batch", "de-styling", "checking"). */
   progress?: (label: string) => ProgressSink;
+  /** What counts as noise in the inputs (`--min-words`, `--max-code-share`, `--link-words`, `--max-repeats`); not applied to approved samples. */
+  noise?: NoiseRules;
+  /** Input caps: zip limits, size of a file read whole (config `corpus.zip`, `corpus.maxFileMB`). */
+  limits?: IngestLimits;
   /** Stop asking after this many blocks in a row failed at the provider (default 50); the rest are reported as not attempted. */
   maxConsecutiveFailures?: number;
 }
@@ -78,8 +83,11 @@ const FAILED = 3;
 interface Plan {
   spool: Spool;
   docs: string[];
+  /** Each document's split key (`SourceDoc.key`), by the same index. */
+  docKeys: string[];
   duplicates: { exact: number; near: number };
   withoutProse: number;
+  noise: NoiseFilter;
   skippedFiles: string[];
   fromStore: boolean;
 }
@@ -185,30 +193,34 @@ function rmdirSafe(dir: string): void {
 async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInputs>, outAbs: string, cacheDir: string, names: readonly string[]): Promise<Plan> {
   const spool = new Spool(join(cacheDir, `blocks.${process.pid}.jsonl`));
   const docs: string[] = [];
+  const docKeys: string[] = [];
   const docIndex = new Map<string, number>();
   const nextBlock: number[] = [];
   const dedupe = new Deduper();
   const skippedFiles: string[] = [];
   let withoutProse = 0;
-  const add = (doc: SourceDoc): void => {
+  const noise = new NoiseFilter(o.noise);
+  const piecesOf = (doc: SourceDoc): string[] => (doc.whole ? [doc.text.trim()] : chunk(doc.text, o.chunk));
+  const add = (doc: SourceDoc, rules: boolean): void => {
     let d = docIndex.get(doc.id);
     if (d === undefined) {
       d = docs.length;
       docs.push(doc.id);
+      docKeys.push(doc.key ?? doc.id);
       docIndex.set(doc.id, d);
       nextBlock.push(0);
     }
-    const pieces = doc.whole ? [doc.text.trim()] : chunk(doc.text, o.chunk);
-    for (const styled of pieces) {
+    for (const styled of piecesOf(doc)) {
       // Block numbers run on across the messages of one chat document, and count dropped blocks too.
       const index = nextBlock[d]!++;
       if (!hasWords(styled)) {
         withoutProse += 1;
         continue;
       }
+      if (rules && noise.reasonFor(styled)) continue;
       if (!dedupe.keep(styled)) continue;
       const params = doc.params && names.every((n) => typeof doc.params![n] === 'string') ? Object.fromEntries(names.map((n) => [n, doc.params![n]!])) : undefined;
-      spool.add({ doc: d, index, ...(doc.ref ? { ref: doc.ref } : {}), ...(doc.author ? { author: doc.author } : {}), ...(doc.at ? { at: doc.at } : {}), styled, ...(doc.neutral !== undefined ? { neutral: doc.neutral } : {}), ...(params && names.length ? { params } : {}) });
+      spool.add({ doc: d, index, ...(doc.ref ? { ref: doc.ref } : {}), ...(doc.author ? { author: doc.author } : {}), ...(doc.authorName ? { authorName: doc.authorName } : {}), ...(doc.at ? { at: doc.at } : {}), styled, ...(doc.neutral !== undefined ? { neutral: doc.neutral } : {}), ...(params && names.length ? { params } : {}) });
     }
   };
   try {
@@ -216,18 +228,24 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
       skippedFiles.push(m);
       o.log(`warning: ${m}`);
     };
-    for await (const doc of ingest(inputs, o.cwd, { warn, author: o.author, exclude: [outAbs] })) add(doc);
-    if (o.fromStore) for (const doc of await o.fromStore()) add(doc);
+    const read = { author: o.author, exclude: [outAbs], ...o.limits };
+    // Repeats are spam only when known before the first copy is kept: a first pass counts them (and warns).
+    if (noise.countsRepeats) for await (const doc of ingest(inputs, o.cwd, { ...read, warn })) for (const p of piecesOf(doc)) if (hasWords(p)) noise.see(p);
+    for await (const doc of ingest(inputs, o.cwd, { ...read, warn: noise.countsRepeats ? () => {} : warn })) add(doc, true);
+    if (o.fromStore) for (const doc of await o.fromStore()) add(doc, false);
     if (spool.count === 0) {
       const from = [...o.inputs, ...(o.fromStore ? ['the store'] : [])].join(', ');
-      throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}`);
+      const left = Object.entries(noise.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+      if (withoutProse > 0) left.push(`${withoutProse} without words`);
+      const why = left.length > 0 ? ` (left out: ${left.join(', ')}; the rules are --min-words, --max-code-share, --link-words, --max-repeats)` : '';
+      throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}${why}`);
     }
     spool.seal();
   } catch (error) {
     spool.abort();
     throw error;
   }
-  return { spool, docs, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, skippedFiles, fromStore: Boolean(o.fromStore) };
+  return { spool, docs, docKeys, duplicates: { exact: dedupe.exact, near: dedupe.near }, withoutProse, noise, skippedFiles, fromStore: Boolean(o.fromStore) };
 }
 
 interface Work {
@@ -420,10 +438,24 @@ function pairOf(b: PlannedBlock, destyled: EditorAnswer | undefined): ReturnType
   return encodedPair(b.styled, destyled ? { encoded: destyled.text } : { raw: b.neutral! });
 }
 
+/** Phase 3: split, write the files, report. */
 async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string): Promise<BuildReport> {
   const warnings = [...plan.skippedFiles];
+  const chosen = chooseSplit(o, plan, w, warnings);
+  const written = await writeExamples(o, plan, cache, names, w, outAbs, chosen.isValid);
+  commitOrRefuse(plan, w, written, outAbs, o.validFraction > 0);
+  const report = reportOf(o, plan, w, names, written, chosen.split, warnings);
+  writeFileAtomic(join(outAbs, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+/** Which blocks go to validation: whole source documents; single blocks only when there is one document (and say so). */
+function chooseSplit(o: BuildOptions, plan: Plan, w: Work, warnings: string[]): { split: 'document' | 'block'; isValid: (b: PlannedBlock) => boolean } {
   // Split by source document; blocks only when there is a single document (and say so).
-  const units = plan.docs.map((id, i) => ({ id, size: w.okPerDoc[i]! })).filter((u) => u.size > 0);
+  // Units are what a document is (its key), not the path it was read from: any path to the same input splits alike.
+  const sizes = new Map<string, number>();
+  plan.docKeys.forEach((key, i) => w.okPerDoc[i]! > 0 && sizes.set(key, (sizes.get(key) ?? 0) + w.okPerDoc[i]!));
+  const units = [...sizes].map(([id, size]) => ({ id, size }));
   const split: 'document' | 'block' = units.length >= 2 || o.validFraction <= 0 ? 'document' : 'block';
   const validDocs = split === 'document' ? chooseValid(units, o.validFraction, o.seed) : new Set<string>();
   let validBlocks = new Set<number>();
@@ -439,10 +471,27 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     validBlocks = new Set([...chooseValidBlocks(ids, o.validFraction, o.seed)].map((id) => seqOf.get(id)!));
     if (ids.length > 1) warnings.push('only one source document: train and valid were split by block, so they share a document (validation loss will read optimistic)');
   }
+  const withValid = o.validFraction > 0;
+  return { split, isValid: (b) => withValid && (split === 'document' ? validDocs.has(plan.docKeys[b.doc]!) : validBlocks.has(b.seq)) };
+}
 
+type OutputFiles = Partial<Record<keyof typeof OUTPUT_FILES, AtomicJsonl>> & { train: AtomicJsonl; destyleTrain: AtomicJsonl; pairs: AtomicJsonl };
+
+interface Written {
+  files: OutputFiles;
+  perExample: TokenTally;
+  tokens: { styler: { train: number; valid: number }; destyler: { train: number; valid: number } };
+  overLimit: number;
+  unchanged: number;
+  trainDocs: Set<number>;
+  heldDocs: Set<number>;
+}
+
+/** Every OK block as a styler and a de-styler example (same message builder as live requests), streamed to temporary files. */
+async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string, isValid: (b: PlannedBlock) => boolean): Promise<Written> {
   const withValid = o.validFraction > 0;
   const path = (f: string): string => join(outAbs, f);
-  const files: Partial<Record<keyof typeof OUTPUT_FILES, AtomicJsonl>> & { train: AtomicJsonl; destyleTrain: AtomicJsonl; pairs: AtomicJsonl } = {
+  const files: OutputFiles = {
     train: new AtomicJsonl(path(OUTPUT_FILES.train)),
     ...(withValid ? { valid: new AtomicJsonl(path(OUTPUT_FILES.valid)) } : {}),
     destyleTrain: new AtomicJsonl(path(OUTPUT_FILES.destyleTrain)),
@@ -474,7 +523,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
         w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
         continue;
       }
-      const valid = withValid && (split === 'document' ? validDocs.has(plan.docs[b.doc]!) : validBlocks.has(b.seq));
+      const valid = isValid(b);
       (valid ? heldDocs : trainDocs).add(b.doc);
       if (neutral === b.styled.trim()) unchanged += 1;
       perExample.add(st);
@@ -489,6 +538,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
         ...(b.ref ? { ref: b.ref } : {}),
         block: b.index,
         ...(b.author ? { author: b.author } : {}),
+        ...(b.authorName ? { authorName: b.authorName } : {}),
         ...(b.at ? { at: b.at } : {}),
         split: side,
         source: reqs.destyle ? 'editor' : 'approved',
@@ -506,6 +556,11 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     for (const f of Object.values(files)) f?.abort();
     throw error;
   }
+  return { files, perExample, tokens, overLimit, unchanged, trainDocs, heldDocs };
+}
+
+/** Rename the files into place, or, with fewer than 10 training examples, drop them and say why. */
+function commitOrRefuse(plan: Plan, w: Work, { files }: Written, outAbs: string, withValid: boolean): void {
   const train = files.train.count;
   const valid = files.valid?.count ?? 0;
   if (train < 10) {
@@ -520,19 +575,16 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     );
   }
   for (const f of Object.values(files)) f?.commit();
-  if (!withValid) for (const f of [OUTPUT_FILES.valid, OUTPUT_FILES.destyleValid]) rmSync(path(f), { force: true });
+  if (!withValid) for (const f of [OUTPUT_FILES.valid, OUTPUT_FILES.destyleValid]) rmSync(join(outAbs, f), { force: true });
+}
 
+/** report.json: counts, warnings, costs and the files' hashes. */
+function reportOf(o: BuildOptions, plan: Plan, w: Work, names: readonly string[], x: Written, split: 'document' | 'block', warnings: string[]): BuildReport {
+  const { files, unchanged, trainDocs, heldDocs, perExample, overLimit, tokens } = x;
+  const train = files.train.count;
+  const valid = files.valid?.count ?? 0;
   const examples = train + valid;
-  if (examples < 2_000) warnings.push(`${examples.toLocaleString('en-US')} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
-  const dupes = plan.duplicates.exact + plan.duplicates.near;
-  if (dupes > 0) warnings.push(`${plan.duplicates.exact} exact and ${plan.duplicates.near} near-duplicate block(s) dropped`);
-  if (unchanged > 0 && unchanged >= 0.05 * examples) warnings.push(`${unchanged} pair(s) came back from the editor unchanged: is that text already neutral, or is the editor prompt too weak?`);
-  const blocksTried = plan.spool.count - w.failed.length;
-  if (w.rejected.length > 0 && w.rejected.length >= 0.1 * blocksTried) warnings.push(`${Math.round((w.rejected.length / blocksTried) * 100)}% of the blocks were rejected: look at the reasons before training (editor prompt or model?)`);
-  if (w.unreadableCacheLines > 0) warnings.push(`${w.unreadableCacheLines} unreadable line(s) in the cache (an interrupted write); those blocks were asked again`);
-  if (plan.withoutProse > 0) warnings.push(`${plan.withoutProse} block(s) with no words (only links, mentions or emoji) left out`);
-  if (w.stoppedEarly) warnings.push(w.stoppedEarly);
-
+  warnings.push(...dataWarnings(plan, w, examples, unchanged));
   const epochs = defaultEpochs(train);
   const direction = (t: { train: number; valid: number }): DirectionStats => ({
     trainExamples: train,
@@ -557,6 +609,7 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     blocks: plan.spool.count,
     duplicates: plan.duplicates,
     withoutProse: plan.withoutProse,
+    noise: { ...plan.noise.rules, ...plan.noise.counts },
     documents: { train: trainDocs.size, valid: heldDocs.size },
     examples: { train, valid },
     editor: {
@@ -585,8 +638,21 @@ async function writeOutputs(o: BuildOptions, plan: Plan, cache: EditorCache, nam
     ),
     warnings,
   };
-  writeFileAtomic(join(outAbs, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+/** What to look at before paying for training: small sets, duplicates, unchanged pairs, many rejections. */
+function dataWarnings(plan: Plan, w: Work, examples: number, unchanged: number): string[] {
+  const warnings: string[] = [];
+  if (examples < 2_000) warnings.push(`${examples.toLocaleString('en-US')} examples: start evaluating a style at 2,000–3,000 samples; serious styles have ~30,000`);
+  const dupes = plan.duplicates.exact + plan.duplicates.near;
+  if (dupes > 0) warnings.push(`${plan.duplicates.exact} exact and ${plan.duplicates.near} near-duplicate block(s) dropped`);
+  if (unchanged > 0 && unchanged >= 0.05 * examples) warnings.push(`${unchanged} pair(s) came back from the editor unchanged: is that text already neutral, or is the editor prompt too weak?`);
+  const blocksTried = plan.spool.count - w.failed.length;
+  if (w.rejected.length > 0 && w.rejected.length >= 0.1 * blocksTried) warnings.push(`${Math.round((w.rejected.length / blocksTried) * 100)}% of the blocks were rejected: look at the reasons before training (editor prompt or model?)`);
+  if (w.unreadableCacheLines > 0) warnings.push(`${w.unreadableCacheLines} unreadable line(s) in the cache (an interrupted write); those blocks were asked again`);
+  if (w.stoppedEarly) warnings.push(w.stoppedEarly);
+  return warnings;
 }
 
 function answerOf(cache: EditorCache, req: ChatRequest): EditorAnswer {

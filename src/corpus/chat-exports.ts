@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { strFromU8, unzipSync } from 'fflate';
 import { RestyleError } from '../errors.js';
 import { decodeSlack } from '../restyle/slack-text.js';
 import type { SourceDoc } from './source.js';
+import { ZipReader, type ZipLimits } from './zip.js';
 
 /**
  * Chat exports as corpus input. A Slack channel-day file is one document for the train/valid split, and
@@ -47,24 +47,32 @@ interface ExportFile {
 }
 
 /** The channel-day files of a Slack export folder or .zip, sorted, plus users.json when present. */
-function slackFiles(path: string, shown: string): { days: ExportFile[]; users: string | undefined } {
+function slackFiles(path: string, shown: string, zipLimits?: ZipLimits): { days: ExportFile[]; users: string | undefined; close: () => void } {
   if (path.toLowerCase().endsWith('.zip')) {
-    let entries: Record<string, Uint8Array>;
+    let zip: ZipReader;
     try {
-      entries = unzipSync(new Uint8Array(readFileSync(path)), { filter: (f) => f.name.endsWith('.json') });
+      zip = ZipReader.open(path, shown, zipLimits);
     } catch (error) {
+      if (error instanceof RestyleError) throw error;
       throw new RestyleError('file_invalid', `${shown}: not a readable zip (${(error as Error).message})`, { details: { file: shown } });
     }
-    const names = Object.keys(entries).sort();
-    // Some exports are zipped with a top folder ("Acme Slack export/channels.json").
-    const top = names.find((n) => SLACK_TOP_FILES.includes(n.split('/').at(-1)!));
-    const prefix = top ? top.slice(0, top.lastIndexOf('/') + 1) : '';
-    const days = names
-      .filter((n) => n.startsWith(prefix) && SLACK_DAY.test(n.split('/').at(-1)!) && n.slice(prefix.length).split('/').length === 2)
-      .map((n) => ({ name: n.slice(prefix.length), read: () => strFromU8(entries[n]!) }));
-    if (days.length === 0 && !top) throw new RestyleError('file_invalid', `${shown}: not a Slack export (no channels.json or channel/YYYY-MM-DD.json inside)`, { details: { file: shown } });
-    const usersEntry = entries[`${prefix}users.json`];
-    return { days, users: usersEntry ? strFromU8(usersEntry) : undefined };
+    try {
+      // Entries are unpacked one at a time as the days are read, each checked against the zip limits.
+      const byName = new Map(zip.entries.filter((e) => e.name.endsWith('.json')).map((e) => [e.name, e]));
+      const names = [...byName.keys()].sort();
+      // Some exports are zipped with a top folder ("Acme Slack export/channels.json").
+      const top = names.find((n) => SLACK_TOP_FILES.includes(n.split('/').at(-1)!));
+      const prefix = top ? top.slice(0, top.lastIndexOf('/') + 1) : '';
+      const days = names
+        .filter((n) => n.startsWith(prefix) && SLACK_DAY.test(n.split('/').at(-1)!) && n.slice(prefix.length).split('/').length === 2)
+        .map((n) => ({ name: n.slice(prefix.length), read: () => zip.readText(byName.get(n)!) }));
+      if (days.length === 0 && !top) throw new RestyleError('file_invalid', `${shown}: not a Slack export (no channels.json or channel/YYYY-MM-DD.json inside)`, { details: { file: shown } });
+      const usersEntry = byName.get(`${prefix}users.json`);
+      return { days, users: usersEntry ? zip.readText(usersEntry) : undefined, close: () => zip.close() };
+    } catch (error) {
+      zip.close();
+      throw error;
+    }
   }
   const days: ExportFile[] = [];
   for (const channel of readdirSync(path).sort()) {
@@ -81,43 +89,80 @@ function slackFiles(path: string, shown: string): { days: ExportFile[]; users: s
   } catch {
     users = undefined;
   }
-  return { days, users };
+  return { days, users, close: () => {} };
 }
 
-/** The Slack user ids an `--author` value names: the id itself, or whoever has that name in users.json. */
-function slackAuthorIds(author: string, usersJson: string | undefined, shown: string): Set<string> {
-  const ids = new Set([author]);
-  if (!usersJson) return ids;
-  let users: SlackUser[];
+/** users.json, parsed (a missing file is no users; a broken one is an error naming it). */
+function parseUsers(usersJson: string | undefined, shown: string): SlackUser[] {
+  if (!usersJson) return [];
+  let users: unknown;
   try {
-    users = JSON.parse(usersJson) as SlackUser[];
+    users = JSON.parse(usersJson);
   } catch (error) {
     throw new RestyleError('file_invalid', `${shown}/users.json: not valid JSON (${(error as Error).message})`, { details: { file: `${shown}/users.json` } });
   }
+  return Array.isArray(users) ? (users as SlackUser[]) : [];
+}
+
+/** The Slack user ids an `--author` value names: the id itself, or whoever has that name in users.json. */
+function slackAuthorIds(author: string, users: readonly SlackUser[]): Set<string> {
+  const ids = new Set([author]);
   const wanted = author.replace(/^@/, '').toLowerCase();
-  for (const u of Array.isArray(users) ? users : []) {
+  for (const u of users) {
     const names = [u.name, u.real_name, u.profile?.display_name, u.profile?.real_name].filter(Boolean).map((n) => n!.toLowerCase());
     if (u.id && names.includes(wanted)) ids.add(u.id);
   }
   return ids;
 }
 
+/** Each user's name as Slack shows it: display name, else real name, else handle. */
+function slackNames(users: readonly SlackUser[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const u of users) {
+    const name = u.profile?.display_name || u.profile?.real_name || u.real_name || u.name;
+    if (u.id && name) names.set(u.id, name);
+  }
+  return names;
+}
+
 /**
  * The messages of a Slack export folder or .zip. The export is opened (and a zip that is not one rejected)
  * when this is called; the channel-day files are parsed one at a time as the result is iterated.
  */
-export function readSlackExport(path: string, shown: string, author?: string): Iterable<SourceDoc> {
-  const { days, users } = slackFiles(path, shown);
-  const authors = author ? slackAuthorIds(author, users, shown) : undefined;
-  return slackMessages(days, shown, authors);
+export function readSlackExport(path: string, shown: string, author?: string, zipLimits?: ZipLimits): Iterable<SourceDoc> {
+  const { days, users: usersJson, close } = slackFiles(path, shown, zipLimits);
+  try {
+    const users = parseUsers(usersJson, shown);
+    const authors = author ? slackAuthorIds(author, users) : undefined;
+    return slackMessages(days, shown, { authors, names: slackNames(users) }, close);
+  } catch (error) {
+    close();
+    throw error;
+  }
 }
 
-function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set<string> | undefined): Generator<SourceDoc> {
+interface People {
+  /** Keep only these user ids (`--author`). */
+  authors: Set<string> | undefined;
+  /** Display names by user id. */
+  names: Map<string, string>;
+}
+
+function* slackMessages(days: readonly ExportFile[], shown: string, people: People, close: () => void): Generator<SourceDoc> {
+  try {
+    yield* slackDays(days, shown, people);
+  } finally {
+    close();
+  }
+}
+
+function* slackDays(days: readonly ExportFile[], shown: string, { authors, names }: People): Generator<SourceDoc> {
   for (const f of days) {
     const id = `${shown}/${f.name}`;
     let messages: unknown;
+    const raw = f.read();
     try {
-      messages = JSON.parse(f.read());
+      messages = JSON.parse(raw);
     } catch (error) {
       throw new RestyleError('file_invalid', `${id}: not valid JSON (${(error as Error).message})`, { details: { file: id } });
     }
@@ -126,7 +171,7 @@ function* slackMessages(days: readonly ExportFile[], shown: string, authors: Set
       if (m?.type !== 'message' || !SLACK_KEEP_SUBTYPES.has(m.subtype) || m.bot_id || typeof m.text !== 'string' || m.text.trim() === '') continue;
       if (authors && !(m.user && authors.has(m.user))) continue;
       const at = slackTime(m.ts);
-      yield { id, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(at ? { at } : {}), text: decodeSlack(m.text) };
+      yield { id, key: `slack:${f.name.replace(/\.json$/, '')}`, ref: m.ts ?? '', ...(m.user ? { author: `slack:${m.user}` } : {}), ...(m.user && names.has(m.user) ? { authorName: names.get(m.user)! } : {}), ...(at ? { at } : {}), text: decodeSlack(m.text) };
     }
   }
 }
@@ -166,6 +211,7 @@ export function* readDiscordExport(data: DiscordExport, shown: string, author?: 
     if (wanted && m.author?.id !== author && m.author?.name?.toLowerCase() !== wanted && m.author?.nickname?.toLowerCase() !== wanted) continue;
     const at = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
     const day = Number.isNaN(at) ? undefined : new Date(at).toISOString().slice(0, 10);
-    yield { id: day ? `${shown}#${day}` : shown, ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
+    const channel = data.channel.id ?? data.channel.name;
+    yield { id: day ? `${shown}#${day}` : shown, ...(channel ? { key: `discord:${channel}#${day ?? ''}` } : {}), ref: m.id ?? '', ...(m.author?.id ? { author: `discord:${m.author.id}` } : {}), ...(m.author?.nickname || m.author?.name ? { authorName: (m.author.nickname || m.author.name)! } : {}), ...(Number.isNaN(at) ? {} : { at: new Date(at).toISOString() }), text: m.content };
   }
 }

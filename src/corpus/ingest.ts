@@ -1,9 +1,10 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RestyleError } from '../errors.js';
 import { isSlackExportDir, parseDiscordExport, readDiscordExport, readSlackExport } from './chat-exports.js';
 import type { SourceDoc, Warn } from './source.js';
+import type { ZipLimits } from './zip.js';
 
 const TEXT_EXT = new Set(['.txt', '.text', '.md', '.markdown']);
 
@@ -20,7 +21,16 @@ export interface IngestOptions {
   author?: string;
   /** Absolute directories never read (the output directory, when it sits inside an input folder). */
   exclude?: readonly string[];
+  /** Caps on what a zip may unpack to (zip bombs). */
+  zip?: ZipLimits;
+  /** Text and .json files are read whole: bigger ones are skipped, saying so (default 64 MB; .jsonl streams). */
+  maxFileBytes?: number;
 }
+
+/** The input limits a build passes through (config `corpus.zip`, `corpus.maxFileMB`). */
+export type IngestLimits = Pick<IngestOptions, 'zip' | 'maxFileBytes'>;
+
+export const MAX_FILE_BYTES = 64 * 2 ** 20;
 
 /**
  * Resolve the `--in` paths against `cwd`. Every path that does not exist is named in one `file_not_found`
@@ -56,17 +66,18 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
   const ignored = new Map<string, number>();
   for (const input of inputs) {
     const st = statSync(input.abs);
-    if (st.isDirectory()) yield* readDir(input.abs, input.shown);
-    else yield* readFile(input.abs, input.shown, true);
+    // `rel`: the path under the --in root, what a file is whatever path leads to it.
+    if (st.isDirectory()) yield* readDir(input.abs, input.shown, '');
+    else yield* readFile(input.abs, input.shown, true, basename(input.abs));
   }
   if (ignored.size > 0) {
     const n = [...ignored.values()].reduce((a, b) => a + b, 0);
     o.warn(`skipped ${n} file(s) of other kinds inside the input folders (${[...ignored.keys()].sort().join(', ')})`);
   }
 
-  async function* readDir(dir: string, shown: string): AsyncGenerator<SourceDoc> {
+  async function* readDir(dir: string, shown: string, rel: string): AsyncGenerator<SourceDoc> {
     if (isSlackExportDir(dir)) {
-      yield* readSlackExport(dir, shown, o.author);
+      yield* readSlackExport(dir, shown, o.author, o.zip);
       return;
     }
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -74,18 +85,29 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
       const abs = join(dir, entry.name);
       if (exclude.some((d) => `${abs}${sep}`.startsWith(d))) continue;
       const child = shownPath(abs, cwd);
-      if (entry.isDirectory()) yield* readDir(abs, child);
-      else if (entry.isFile()) yield* readFile(abs, child, false);
+      const under = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) yield* readDir(abs, child, under);
+      else if (entry.isFile()) yield* readFile(abs, child, false, under);
     }
   }
 
-  async function* readFile(file: string, shown: string, named: boolean): AsyncGenerator<SourceDoc> {
+  /** A file read whole must fit in memory several times over: past the cap it is skipped, with that reason. */
+  function tooBig(file: string, shown: string): boolean {
+    const cap = o.maxFileBytes ?? MAX_FILE_BYTES;
+    const size = statSync(file).size;
+    if (size <= cap) return false;
+    const mb = (n: number): string => `${(n / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+    o.warn(`${shown}: skipped (${mb(size)}, over the ${mb(cap)} limit for a file read whole: raise corpus.maxFileMB, split it, or give it as .jsonl, which is streamed)`);
+    return true;
+  }
+
+  async function* readFile(file: string, shown: string, named: boolean, rel: string): AsyncGenerator<SourceDoc> {
     const ext = extname(file).toLowerCase();
-    if (ext === '.jsonl') yield* readJsonl(file, shown);
+    if (ext === '.jsonl') yield* readJsonl(file, shown, rel);
     else if (ext === '.zip') {
       let docs: Iterable<SourceDoc>;
       try {
-        docs = readSlackExport(file, shown, o.author);
+        docs = readSlackExport(file, shown, o.author, o.zip);
       } catch (error) {
         // A zip found inside a folder may be anything; one named on the command line must be an export.
         if (named || !(error instanceof RestyleError)) throw error;
@@ -93,6 +115,8 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
         return;
       }
       yield* docs;
+    } else if ((ext === '.json' || named || TEXT_EXT.has(ext)) && tooBig(file, shown)) {
+      return;
     } else if (ext === '.json') {
       const data = parseDiscordExport(readJson(file, shown));
       if (data) yield* readDiscordExport(data, shown, o.author);
@@ -100,7 +124,7 @@ export async function* ingest(inputs: readonly InputPath[], cwd: string, o: Inge
       else o.warn(`${shown}: skipped (JSON, but not a DiscordChatExporter export)`);
     } else if (named || TEXT_EXT.has(ext)) {
       const text = readText(file, shown, o.warn);
-      if (text !== null) yield { id: shown, text };
+      if (text !== null) yield { id: shown, key: `file:${rel}`, text };
     } else {
       ignored.set(ext || '(no extension)', (ignored.get(ext || '(no extension)') ?? 0) + 1);
     }
@@ -136,7 +160,7 @@ function readJson(file: string, shown: string): unknown {
   }
 }
 
-async function* readJsonl(file: string, shown: string): AsyncGenerator<SourceDoc> {
+async function* readJsonl(file: string, shown: string, rel: string): AsyncGenerator<SourceDoc> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
@@ -156,6 +180,7 @@ async function* readJsonl(file: string, shown: string): AsyncGenerator<SourceDoc
     const key = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
     const doc = key(r.doc);
     const id = key(r.id);
-    yield { id: doc !== undefined ? `${shown}#${doc}` : id !== undefined ? `${shown}#${id}` : `${shown}:${n}`, ref: id ?? String(n), text: r.text.replace(/\r\n?/g, '\n') };
+    const within = doc !== undefined ? `#${doc}` : id !== undefined ? `#${id}` : `:${n}`;
+    yield { id: `${shown}${within}`, key: `file:${rel}${within}`, ref: id ?? String(n), text: r.text.replace(/\r\n?/g, '\n') };
   }
 }

@@ -1,3 +1,5 @@
+import type { NoiseReason, NoiseRules } from './noise.js';
+
 /** Where a block came from, for the report's lists of rejected and failed blocks. */
 export interface BlockRef {
   doc: string;
@@ -43,6 +45,8 @@ export interface BuildReport {
   duplicates: { exact: number; near: number };
   /** Blocks with no words in them (only links, mentions or emoji), left out. */
   withoutProse: number;
+  /** Blocks left out as noise, by reason, and the rules that decided (src/corpus/noise.ts). */
+  noise: NoiseRules & Record<NoiseReason, number>;
   documents: { train: number; valid: number };
   examples: { train: number; valid: number };
   editor: {
@@ -99,6 +103,15 @@ export function summarize(r: BuildReport, outShown: string): string[] {
     `corpus: ${n(r.inputs.documents)} document(s) → ${n(r.blocks)} block(s)` +
       (dupes > 0 ? ` (${n(r.duplicates.exact)} exact and ${n(r.duplicates.near)} near duplicate(s) dropped)` : ''),
   );
+  const z = r.noise;
+  const left = [
+    [z.short, `short (< ${z.minWords} words)`],
+    [z.code, `code or log lines (> ${Math.round(z.maxCodeShare * 100)}% code-like)`],
+    [z.linkOnly, `link-only (< ${z.linkWords} words besides a link)`],
+    [z.repeated, `repeated (posted > ${z.maxRepeats} times)`],
+    [r.withoutProse, 'without words'],
+  ] as const;
+  if (left.some(([c]) => c > 0)) lines.push(`left out as noise: ${left.map(([c, what]) => `${n(c)} ${what}`).join(', ')}`);
   const e = r.editor;
   const spent = e.usage.promptTokens + e.usage.completionTokens;
   lines.push(

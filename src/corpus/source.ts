@@ -2,6 +2,11 @@
 export interface SourceDoc {
   /** Stable id for provenance and the split: a relative path, `file#id` for JSONL rows, `export/channel/day.json` for chat. */
   id: string;
+  /**
+   * What the document is, whatever path it was read from (an export's channel and day, a file's path under
+   * its `--in` root): the split groups by it, so a zip and its unpacked folder split alike. Default: `id`.
+   */
+  key?: string;
   text: string;
   /** Where inside the document (a chat message ts/id, a sample id), for provenance. */
   ref?: string;
@@ -11,6 +16,8 @@ export interface SourceDoc {
   params?: Record<string, string>;
   /** Who wrote it, platform-qualified (`slack:U0123`, `discord:1122…`), when known: kept per pair so `corpus forget` can find it. */
   author?: string;
+  /** The author's display name (Slack users.json, Discord nickname or name), beside the id, for people reading pairs.jsonl. */
+  authorName?: string;
   /** When it was written (ISO 8601), when known: kept per pair so retention can reach built corpora. */
   at?: string;
   /** Don't chunk: the text is one block (a pair must stay aligned with its neutral side). */

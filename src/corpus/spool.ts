@@ -13,6 +13,8 @@ export interface PlannedBlock {
   ref?: string;
   /** Who wrote the block (platform-qualified), when the source said. */
   author?: string;
+  /** The author's display name, when the source said. */
+  authorName?: string;
   /** When it was written (ISO 8601), when the source said. */
   at?: string;
   styled: string;

@@ -1,5 +1,23 @@
-/** Per-example token limit of OpenAI chat fine-tuning (longer examples are truncated). */
+/** Per-example token limit of OpenAI chat fine-tuning for current base models (longer examples are truncated). */
 export const MAX_EXAMPLE_TOKENS = 65_536;
+
+/**
+ * Per-example limits that differ by base model (OpenAI's fine-tuning guide, "Token limits": the limit is the
+ * model's training context). First matching prefix wins; other models get MAX_EXAMPLE_TOKENS.
+ */
+const EXAMPLE_TOKEN_LIMITS: ReadonlyArray<readonly [prefix: string, tokens: number]> = [
+  ['gpt-3.5-turbo-0613', 4_096],
+  ['gpt-3.5-turbo', 16_385],
+  ['gpt-4-0613', 8_192],
+  ['gpt-4o', 65_536],
+  ['gpt-4.1', 65_536],
+];
+
+/** The per-example token limit for a base model (a `ft:` model counts as its base). */
+export function exampleTokenLimit(model?: string): number {
+  const base = model?.startsWith('ft:') ? model.split(':')[1]! : model;
+  return EXAMPLE_TOKEN_LIMITS.find(([prefix]) => base?.startsWith(prefix))?.[1] ?? MAX_EXAMPLE_TOKENS;
+}
 
 /** Token counts of many examples without keeping the examples: a growable array of numbers. */
 export class TokenTally {

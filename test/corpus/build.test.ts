@@ -230,7 +230,7 @@ describe('style parameters and validation', () => {
     expect((await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius'], { env: env(), cwd })).code).toBe(0);
     const good = await runInProcess(['corpus', 'validate', join(out, 'train.jsonl')], { env: {}, cwd });
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/\d+ example\(s\), 0 problem\(s\)/);
+    expect(good.stdout).toMatch(/(\d+) usable example\(s\) of \1 line\(s\), 0 problem\(s\)/);
     const file = join(cwd, 'bad.jsonl');
     writeFileSync(
       file,

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { tmpDir } from '../support/tmp.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/corpus');
 
-async function collect(paths: string[], cwd: string, options: { author?: string; exclude?: string[] } = {}): Promise<{ docs: SourceDoc[]; warnings: string[] }> {
+async function collect(paths: string[], cwd: string, options: { author?: string; exclude?: string[]; maxFileBytes?: number } = {}): Promise<{ docs: SourceDoc[]; warnings: string[] }> {
   const docs: SourceDoc[] = [];
   const warnings: string[] = [];
   for await (const d of ingest(resolveInputs(paths, cwd), cwd, { warn: (m) => warnings.push(m), ...options })) docs.push(d);
@@ -79,6 +79,27 @@ describe('ingest: text files and JSONL', () => {
     await expect(collect(['bad.jsonl'], cwd)).rejects.toMatchObject({ code: 'file_invalid', message: expect.stringMatching(/^bad\.jsonl:2: not valid JSON/) });
     writeFileSync(join(cwd, 'notext.jsonl'), '{"text":"fine"}\n{"body":"x"}\n');
     await expect(collect(['notext.jsonl'], cwd)).rejects.toMatchObject({ message: 'notext.jsonl:2: expected an object with a "text" string' });
+  });
+
+  it('a file too big to read whole is skipped for its size, not called "not valid UTF-8"; .jsonl streams past the cap', async () => {
+    const cwd = tmpDir('ingest-huge');
+    // 700 MB of nothing on disk (sparse): the size alone must decide, before a byte is read.
+    const fd = openSync(join(cwd, 'huge.txt'), 'w');
+    ftruncateSync(fd, 700 * 2 ** 20);
+    closeSync(fd);
+    const huge = await collect(['huge.txt'], cwd);
+    expect(huge.docs).toEqual([]);
+    expect(huge.warnings).toEqual(['huge.txt: skipped (700 MB, over the 64 MB limit for a file read whole: raise corpus.maxFileMB, split it, or give it as .jsonl, which is streamed)']);
+    // A small cap (corpus.maxFileMB) applies to ASCII text and Discord .json alike, inside folders too.
+    mkdirSync(join(cwd, 'in'));
+    const ascii = 'The quick brown fox jumps over the lazy dog. '.repeat(30_000);
+    writeFileSync(join(cwd, 'in', 'big.md'), ascii);
+    writeFileSync(join(cwd, 'in', 'big.json'), JSON.stringify({ channel: { id: '1' }, messages: [{ id: '1', content: ascii }] }));
+    writeFileSync(join(cwd, 'in', 'big.jsonl'), `${JSON.stringify({ text: ascii })}\n`);
+    const capped = await collect(['in'], cwd, { maxFileBytes: 2 ** 20 });
+    expect(capped.warnings.map((w) => w.replace(/ \(.*/, ''))).toEqual(['in/big.json: skipped', 'in/big.md: skipped']);
+    expect(capped.warnings[1]).toContain('(1.3 MB, over the 1 MB limit for a file read whole');
+    expect(capped.docs.map((d) => d.id)).toEqual(['in/big.jsonl:1']);
   });
 
   it('never reads the output folder, even when it sits inside an input folder', async () => {

@@ -5,10 +5,12 @@ import { DEFAULT_EDITOR_PROMPT } from '../../config/defaults.js';
 import { getStyle } from '../../config/load.js';
 import { buildCorpus } from '../../corpus/build.js';
 import { shownPath } from '../../corpus/ingest.js';
+import { NOISE_DEFAULTS } from '../../corpus/noise.js';
 import { createProgress } from '../../corpus/progress.js';
 import { summarize } from '../../corpus/report.js';
 import { storeSamples } from '../../corpus/samples.js';
 import { validateJsonl } from '../../corpus/validate.js';
+import { DEFAULT_OPENAI_BASE_MODEL } from '../../training/openai/provider.js';
 import { RestyleError } from '../../errors.js';
 import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
@@ -36,6 +38,10 @@ interface BuildFlags {
   batch?: boolean;
   pollSeconds: number;
   json?: boolean;
+  minWords: number;
+  maxCodeShare: number;
+  linkWords: number;
+  maxRepeats: number;
 }
 
 /** A corpus run waits longer per request than the live filter: a 1,500-character rewrite can take a while. */
@@ -45,6 +51,14 @@ function secondsOption(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new RestyleError('usage', `${name} ${value}: expected a number of seconds above 0`);
+    return n;
+  };
+}
+
+function shareOption(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new RestyleError('usage', `${name} ${value}: expected a number from 0 to 1`);
     return n;
   };
 }
@@ -82,6 +96,10 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .option('--poll-seconds <n>', 'how often to check on a batch', secondsOption('--poll-seconds'), 30)
     .option('--from-store', "add the samples people approved in chat for this style (the bot's store)")
     .option('--author <id>', 'from chat exports and samples, keep only this person (Slack user id or name, Discord user id or name)')
+    .option('--min-words <n>', 'leave out blocks with fewer words (one-word replies are not style)', intOption('--min-words', 0), NOISE_DEFAULTS.minWords)
+    .option('--max-code-share <f>', 'leave out blocks with more than this share of code-like tokens (unfenced code, logs, ids; 1 keeps all)', shareOption('--max-code-share'), NOISE_DEFAULTS.maxCodeShare)
+    .option('--link-words <n>', 'a block with a link needs this many words besides it, or it is left out as link-only (0 keeps all)', intOption('--link-words', 0), NOISE_DEFAULTS.linkWords)
+    .option('--max-repeats <n>', 'text posted more often than this is spam: every copy is left out (0 keeps all)', intOption('--max-repeats', 0), NOISE_DEFAULTS.maxRepeats)
     .option('--json', 'print report.json to stdout')
     .action(async function (this: Command, flags: BuildFlags & { params?: string[] | string }) {
       if (!flags.in?.length && !flags.fromStore) throw new RestyleError('usage', 'nothing to build from: pass --in PATH… and/or --from-store');
@@ -122,6 +140,11 @@ export function registerCorpus(program: Command, io: CliIO): void {
         ...(flags.params ? { params: flags.params as string[] } : {}),
         ...(flags.author ? { author: flags.author } : {}),
         chunk: { maxParagraphs: settings.restyle.maxBlockParagraphs, maxChars: settings.restyle.maxBlockChars },
+        noise: { minWords: flags.minWords, maxCodeShare: flags.maxCodeShare, linkWords: flags.linkWords, maxRepeats: flags.maxRepeats },
+        limits: {
+          zip: { maxEntryBytes: settings.corpus.zip.maxEntryMB * 2 ** 20, maxTotalBytes: settings.corpus.zip.maxTotalMB * 2 ** 20, maxRatio: settings.corpus.zip.maxRatio },
+          maxFileBytes: settings.corpus.maxFileMB * 2 ** 20,
+        },
         trainingPricePerMTok: settings.corpus.trainingPricePerMTok,
         editorPrice: { inputPerMTok: price.input, outputPerMTok: price.output },
         chat: (req) => client.chat(req),
@@ -138,13 +161,15 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .command('validate')
     .description("check chat fine-tuning JSONL files the way OpenAI's cookbook does, line by line")
     .argument('<file...>', '.jsonl files')
+    .option('--model <base>', 'the base model the file is for: sets the per-example token limit', DEFAULT_OPENAI_BASE_MODEL)
+    .option('--max-example-tokens <n>', "override the model's per-example token limit", intOption('--max-example-tokens'))
     .option('--json', 'print the reports as JSON')
-    .action(async (files: string[], opts: { json?: boolean }) => {
+    .action(async (files: string[], opts: { json?: boolean; model: string; maxExampleTokens?: number }) => {
       const reports = [];
       for (const file of files) {
         const path = resolve(io.cwd, file);
         if (!existsSync(path)) throw new RestyleError('file_not_found', `${file}: no such file`, { details: { file } });
-        reports.push(await validateJsonl(path, file));
+        reports.push(await validateJsonl(path, file, { model: opts.model, ...(opts.maxExampleTokens ? { maxExampleTokens: opts.maxExampleTokens } : {}) }));
       }
       if (opts.json) write(io.stdout, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
       else {
@@ -154,7 +179,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
           const t = r.tokens;
           write(
             io.stdout,
-            `${r.file}: ${r.examples} example(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max}; ` +
+            `${r.file}: ${r.examples} usable example(s) of ${r.lines} line(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max} (limit ${t.limit.toLocaleString('en-US')}); ` +
               `${r.billing.tokensPerEpoch.toLocaleString('en-US')} billed tokens per epoch, ${r.billing.defaultEpochs} epoch(s) by default`,
           );
         }
