@@ -74,7 +74,7 @@ describe('training lines from real Slack exports', () => {
     // The editor saw those blocks encoded, and was told to keep the placeholders.
     const toEditor = fake.requestsTo('/chat/completions').filter((r) => r.body.model === 'editor-1');
     const encoded = toEditor.filter((r) => /⟦0⟧/.test(r.body.messages[1].content));
-    expect(encoded.length).toBeGreaterThanOrEqual(8);
+    expect(encoded.length).toBeGreaterThanOrEqual(5);
     for (const r of encoded) expect(r.body.messages[0].content).toMatch(/placeholders from ⟦0⟧ to ⟦\d+⟧ .* keep each one exactly once/);
     for (const r of toEditor) expect(r.body.messages[1].content).not.toMatch(RAW_MARKUP);
   });
