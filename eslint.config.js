@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Only src/config reads the environment.
-    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    files: ['src/**/*.ts', 'adapters/**/*.ts', 'app/**/*.ts'],
     ignores: ['src/config/**'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings from src/config and pass them in.' }],

@@ -3,7 +3,7 @@
 // `npm ci` and `npm pack`); tests run the TypeScript sources instead (test/support/restyle-ts.js).
 let main;
 try {
-  ({ main } = await import('../dist/adapters/main.js'));
+  ({ main } = await import('../dist/app/main.js'));
 } catch (error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/')) throw error;
   process.stderr.write('restyle: the compiled program (dist/) is missing: run `npm run build` first\n');

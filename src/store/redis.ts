@@ -3,6 +3,7 @@ import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
 import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
 import type { Namespace, NamespaceName, Store } from './types.js';
+import { redactRedisUrl } from './redis-url.js';
 
 const PREFIX = 'restyle';
 /** Claims live beside the namespaces, as plain strings Keyv never reads. */
@@ -16,10 +17,7 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
 }
 
-/** `redis://:secret@host` → `redis://:***@host`, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
-}
+export { redactRedisUrl };
 
 /**
  * Redis, configured to fail fast. By default @keyv/redis queues commands forever while Redis is down, and

@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import type { CliIO } from '../../src/cli/io.js';
 import { runCli, type CliDeps } from '../../src/cli/main.js';
-import { cliDeps } from '../../adapters/main.js';
+import { cliDeps } from '../../app/main.js';
 import type { Env } from '../../src/config/env.js';
 
 export interface CliRun {
