@@ -12,11 +12,12 @@ import { promptHashCheck } from '../src/registry/doctor.js';
 import { slackCheck } from '../adapters/slack/doctor.js';
 import { discordCheck } from '../adapters/discord/doctor.js';
 import { processEnv } from '../src/config/env.js';
-import { createHttpServer } from '../adapters/http/server.js';
 import { PLATFORMS } from '../adapters/platforms.js';
 
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
 export async function serve(ctx: AppContext, options: ServeOptions): Promise<Services> {
+  // Imported here, not at the top: the HTTP layer (zod schemas) is not loaded for `restyle --help` or `text`.
+  const { createHttpServer } = await import('../adapters/http/server.js');
   const only = options.only;
   const http = createHttpServer({ ctx });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
