@@ -8,7 +8,6 @@ import type { RunningPlatform } from '../src/bot/platform.js';
 import type { ServeOptions, Services } from '../src/cli/commands/bot.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runCli, type CliDeps } from '../src/cli/main.js';
-import { promptHashCheck } from '../src/registry/doctor.js';
 import { slackCheck } from '../adapters/slack/doctor.js';
 import { discordCheck } from '../adapters/discord/doctor.js';
 import { processEnv } from '../src/config/env.js';
@@ -82,7 +81,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
 export const cliDeps: CliDeps = {
   serve,
   commands: [{ name: 'discord', term: 'discord', summary: 'Discord: set up the bot (see docs/discord.md)', load: async () => (await import('../adapters/discord/register-command.js')).registerDiscordCommands }],
-  doctorChecks: [promptHashCheck, slackCheck, discordCheck],
+  doctorChecks: [slackCheck, discordCheck],
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -24,6 +24,7 @@ export interface CliDeps {
   serve: Serve;
   /** Platform commands: lazy, or a module registered at once. */
   commands?: readonly (LazyCommand | CommandModule)[];
+  /** Platform checks, after the platform-free ones (config, keys, endpoints, models, store, prompt hashes). */
   doctorChecks?: readonly DoctorCheck[];
 }
 
@@ -37,8 +38,8 @@ export function coreCommands(deps: CliDeps): LazyCommand[] {
       term: 'doctor [options]',
       summary: 'check config, keys, endpoints, models and the store; exits non-zero on ✗',
       load: async () => {
-        const { registerDoctor } = await import('./commands/doctor.js');
-        return (program, io) => registerDoctor(program, io, deps.doctorChecks);
+        const [{ registerDoctor }, { promptHashCheck }] = await Promise.all([import('./commands/doctor.js'), import('../registry/doctor.js')]);
+        return (program, io) => registerDoctor(program, io, [promptHashCheck, ...(deps.doctorChecks ?? [])]);
       },
     },
     {
