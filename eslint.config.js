@@ -14,15 +14,25 @@ export default tseslint.config(
     },
   },
   {
-    // src/ is platform-free: platform SDKs live in adapters/<platform>/ only.
+    // src/ is platform-free: platform SDKs live in adapters/<platform>/ only, and the composition root
+    // (app/) imports src/, never the other way. At any depth: test/lint/boundary.test.ts.
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['@slack/bolt', 'discord.js'], patterns: ['../../adapters/*', '../adapters/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'discord.js', message: 'src/ is platform-free: Discord code lives in adapters/discord/.' }],
+          patterns: [
+            { regex: '(^|/)(adapters|app)(/|$)', message: 'src/ is platform-free: it never imports adapters/ or the composition root (app/); inject what it needs.' },
+            { group: ['@slack/*', '@discordjs/*'], message: 'src/ is platform-free: Slack and Discord SDKs live in adapters/<platform>/.' },
+          ],
+        },
+      ],
     },
   },
   {
     // Only src/config reads the environment.
-    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    files: ['src/**/*.ts', 'adapters/**/*.ts', 'app/**/*.ts'],
     ignores: ['src/config/**'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings from src/config and pass them in.' }],

@@ -2,7 +2,7 @@
  * Runs one `restyle corpus build` in this process (spawned by corpus.bench.ts) and prints, as the last
  * stdout line, how long it took and the peak resident memory, so the bench measures the builder alone.
  */
-import { main } from '../adapters/main.js';
+import { main } from '../app/main.js';
 
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();

@@ -1,4 +1,4 @@
-import { BaseGuildTextChannel, BaseGuildVoiceChannel, Client, DMChannel, MessagePayload, ThreadChannel, type Message, type MessageCreateOptions } from 'discord.js';
+import { Client, type MessageCreateOptions } from 'discord.js';
 import { ReplyOrigins } from '../../src/bot/origins.js';
 import { broadcastAllowed, guardMentions } from '../../src/bot/safety.js';
 import { RestyleError, toRestyleError } from '../../src/errors.js';
@@ -17,25 +17,26 @@ export interface RestyleDiscordOptions {
   allowBroadcast?: readonly string[];
 }
 
-type SendOptions = string | MessagePayload | (MessageCreateOptions & { restyle?: boolean });
-type Send = (this: SendTarget, options: SendOptions) => Promise<Message>;
-type SendTarget = ChannelLike & { client: Client };
-type Filter = (channel: SendTarget, options: SendOptions, send: (options: SendOptions) => Promise<Message>) => Promise<Message>;
+type MakeRequest = Client['rest']['options']['makeRequest'];
+type RequestInit = Parameters<MakeRequest>[1];
+type ResponseLike = Awaited<ReturnType<MakeRequest>>;
+type Json = Record<string, unknown>;
 
-/** The channel classes whose `send` discord.js defines (subclasses such as TextChannel inherit it). */
-const SENDERS = [BaseGuildTextChannel, BaseGuildVoiceChannel, DMChannel, ThreadChannel];
-const ORIGINAL = Symbol.for('restyle.discord.send');
-const filters = new WeakMap<Client, Filter>();
+/** `noRestyle` marks a send through its nonce (the one field discord.js passes to the REST body as given); the marker never reaches Discord. */
+const OPT_OUT = 'rs-off:';
+/** A message create: `POST …/channels/{id}/messages`. */
+const CREATE_MESSAGE = /\/channels\/(\d+)\/messages$/;
 
 /**
- * One call for an existing discord.js bot: `restyleDiscord(client, restyler)`. Afterwards its
+ * One call for an existing discord.js bot: `restyleDiscord(client, restyler)`. Afterwards this client's
  * `channel.send(…)` and `message.reply(…)` to channels with a style mapped pass through the filter (thread
  * sends use the parent channel's style; mentions are never added; a failing model or store sends the text
- * as written). Opt out per call with `noRestyle(…)` or `restyle: false`. Other clients in the process are
- * untouched. Returns a function that stops filtering this client.
+ * as written). Opt out per call with `noRestyle(…)`. It hooks this client's REST `makeRequest` (a discord.js
+ * option), nothing shared: other clients in the process are untouched. Returns a function that stops
+ * filtering this client.
  *
  * @example
- * const ctx = await createContext(loadConfig({ env: processEnv() }));
+ * const ctx = await createRestyle();
  * restyleDiscord(client, ctx.restyler, { store: ctx.store });
  * await message.reply('Your build passed.');            // styled if the channel is mapped
  * await channel.send(noRestyle('```\nraw log\n```'));    // sent as is
@@ -44,91 +45,106 @@ export function restyleDiscord(client: Client, restyler: Restyler, options: Rest
   if (!(client instanceof Client)) {
     throw new RestyleError('input_invalid', 'restyleDiscord: the client comes from another copy of discord.js than restyle uses; run `npm dedupe discord.js`');
   }
-  installSendHook();
   const logger = options.logger ?? silentLogger();
   const origins = options.store ? new ReplyOrigins(options.store) : undefined;
-  filters.set(client, async (channel, input, send) => {
-    const place = discordPlace(channel);
-    const raw = safeMentions(rawOptions(input), broadcastAllowed(options.allowBroadcast, place.key));
-    if (raw.restyle === false) return send(withOptions(input, without(raw)));
-    const neutral = raw.content;
-    if (typeof neutral !== 'string' || neutral.trim() === '') return send(withOptions(input, without(raw)));
-    let styled: { text: string; style: string | null; model: string | null } | null = null;
-    try {
-      const r = await restyler.restyle(neutral, { channel: place.key, onError: 'original' });
-      const safe = guardMentions(neutral, r.text);
-      if (r.styled && safe.blocked.length === 0 && safe.text.length <= MESSAGE_LIMIT) styled = { text: safe.text, style: r.style, model: r.model };
-      else if (r.styled) logger.warn({ channel: place.key, blocked: safe.blocked, length: safe.text.length }, 'restyleDiscord: styled text unusable; sending it as written');
-    } catch (error) {
-      logger.warn({ err: toRestyleError(error).message, channel: place.key }, 'restyleDiscord: sending the text as written');
-    }
-    if (!styled) return send(withOptions(input, without(raw)));
-    const message = await send(withOptions(input, { ...without(raw), content: styled.text }));
-    if (origins) {
-      await origins.record(place, [message.id], { style: styled.style, model: styled.model, neutral, styled: styled.text }).catch((error: unknown) => {
+  const rest = client.rest.options;
+  const original = rest.makeRequest;
+  const filtered: MakeRequest = async (url, init) => {
+    const channelId = init.method === 'POST' ? CREATE_MESSAGE.exec(new URL(url).pathname)?.[1] : undefined;
+    const payload = channelId ? readPayload(init) : undefined;
+    if (!channelId || !payload) return original(url, init);
+    const place = discordPlace(channelOf(client, channelId));
+    // Every message this client creates pings only what its text names live (never the server by default).
+    const send = (body: Json) => original(url, writePayload(init, safeMentions(body, broadcastAllowed(options.allowBroadcast, place.key))));
+    const optedOut = typeof payload.nonce === 'string' && payload.nonce.startsWith(OPT_OUT);
+    if (optedOut) return send(withoutMarker(payload));
+    const neutral = payload.content;
+    if (typeof neutral !== 'string' || neutral.trim() === '') return send(payload);
+    const styled = await restyleContent(restyler, logger, place.key, neutral);
+    if (!styled) return send(payload);
+    const response = await send({ ...payload, content: styled.text });
+    if (!origins || !response.ok) return response;
+    // The body is read once here to learn the message id, and handed on as a fresh response.
+    const text = await response.text();
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    if (typeof id === 'string') {
+      await origins.record(place, [id], { style: styled.style, model: styled.model, neutral, styled: styled.text }).catch((error: unknown) => {
         logger.warn({ err: toRestyleError(error).message }, 'restyleDiscord: could not record the reply origin');
       });
     }
-    return message;
-  });
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers }) as unknown as ResponseLike;
+  };
+  rest.makeRequest = filtered;
   return () => {
-    filters.delete(client);
+    if (rest.makeRequest === filtered) rest.makeRequest = original;
   };
 }
 
 /** Mark a send so the filter leaves it alone: `channel.send(noRestyle('as is'))`, `message.reply(noRestyle({ content }))`. */
-export function noRestyle(content: string): MessageCreateOptions & { restyle: false };
-export function noRestyle<T extends object>(options: T): T & { restyle: false };
-export function noRestyle(options: string | object): object {
-  return typeof options === 'string' ? { content: options, restyle: false } : { ...options, restyle: false };
+export function noRestyle(content: string): MessageCreateOptions;
+export function noRestyle<T extends MessageCreateOptions>(options: T): T;
+export function noRestyle(options: string | MessageCreateOptions): MessageCreateOptions {
+  const given = typeof options === 'string' ? { content: options } : options;
+  return { ...given, nonce: `${OPT_OUT}${given.nonce ?? ''}` };
 }
 
-/**
- * discord.js builds channel classes once per process, so the hook goes on their prototypes, once; it
- * does nothing for clients `restyleDiscord` was not called with.
- */
-function installSendHook(): void {
-  for (const Sender of SENDERS) {
-    const proto = Sender.prototype as unknown as Record<PropertyKey, unknown>;
-    if (!Object.prototype.hasOwnProperty.call(proto, 'send') || Object.prototype.hasOwnProperty.call(proto, ORIGINAL)) continue;
-    const original = proto.send as Send;
-    Object.defineProperty(proto, ORIGINAL, { value: original });
-    Object.defineProperty(proto, 'send', {
-      configurable: true,
-      writable: true,
-      value: function send(this: SendTarget, options: SendOptions): Promise<Message> {
-        const filter = filters.get(this.client);
-        return filter ? filter(this, options, (o) => original.call(this, o)) : original.call(this, options);
-      },
-    });
+async function restyleContent(restyler: Restyler, logger: Logger, channel: string, neutral: string): Promise<{ text: string; style: string | null; model: string | null } | null> {
+  try {
+    const r = await restyler.restyle(neutral, { channel, onError: 'original' });
+    const safe = guardMentions(neutral, r.text);
+    if (r.styled && safe.blocked.length === 0 && safe.text.length <= MESSAGE_LIMIT) return { text: safe.text, style: r.style, model: r.model };
+    if (r.styled) logger.warn({ channel, blocked: safe.blocked, length: safe.text.length }, 'restyleDiscord: styled text unusable; sending it as written');
+  } catch (error) {
+    logger.warn({ err: toRestyleError(error).message, channel }, 'restyleDiscord: sending the text as written');
   }
+  return null;
 }
 
-function rawOptions(input: SendOptions): MessageCreateOptions & { restyle?: boolean } {
-  if (typeof input === 'string') return { content: input };
-  if (input instanceof MessagePayload) return (input.options ?? {}) as MessageCreateOptions & { restyle?: boolean };
-  return input;
+/** The channel from the client's cache (threads know their parent); an uncached one stands for itself. */
+function channelOf(client: Client, id: string): ChannelLike {
+  return client.channels.cache.get(id) ?? { id, parentId: null, isThread: () => false, isDMBased: () => false };
 }
 
-function without(raw: MessageCreateOptions & { restyle?: boolean }): MessageCreateOptions {
-  const { restyle: _restyle, ...rest } = raw;
-  return rest;
+/** The message JSON of a create: the body itself, or `payload_json` when files ride along (multipart). */
+function readPayload(init: RequestInit): Json | undefined {
+  try {
+    if (typeof init.body === 'string') return JSON.parse(init.body) as Json;
+    if (init.body instanceof FormData) {
+      const json = (init.body as unknown as globalThis.FormData).get('payload_json');
+      return typeof json === 'string' ? (JSON.parse(json) as Json) : undefined;
+    }
+  } catch {
+    // Not JSON: not a message we can read; send it untouched.
+  }
+  return undefined;
 }
 
-/** The same kind of argument `send` got (a payload keeps its target, e.g. the message replied to). */
-function withOptions(input: SendOptions, options: MessageCreateOptions): SendOptions {
-  return input instanceof MessagePayload ? new MessagePayload(input.target, options) : options;
+/** A copy of the request with this payload (the original stays as it was: discord.js reuses it on retries). */
+function writePayload(init: RequestInit, payload: Json): RequestInit {
+  if (!(init.body instanceof FormData)) return { ...init, body: JSON.stringify(payload) };
+  // discord.js builds the multipart body with Node's own FormData; undici's typings name another class.
+  const source = init.body as unknown as globalThis.FormData;
+  const form = new FormData();
+  for (const [key, value] of source.entries()) {
+    if (key === 'payload_json') form.append(key, JSON.stringify(payload));
+    else if (typeof value === 'string') form.append(key, value);
+    else form.append(key, value, value.name);
+  }
+  return { ...init, body: form as unknown as RequestInit['body'] };
+}
+
+function withoutMarker(payload: Json): Json {
+  const { nonce, ...rest } = payload;
+  const given = String(nonce).slice(OPT_OUT.length);
+  return given === '' ? rest : { ...rest, nonce: given };
 }
 
 /**
  * Whatever the bot's code asked for, a send pings only the users its text names live and — in a channel
  * that allows broadcasts — the roles and @everyone/@here it names; never the whole server by default.
  */
-function safeMentions(raw: MessageCreateOptions & { restyle?: boolean }, broadcast: boolean): MessageCreateOptions & { restyle?: boolean } {
-  const allowed = allowedMentionsFor(typeof raw.content === 'string' ? raw.content : '', { broadcast });
-  const repliedUser = raw.allowedMentions?.repliedUser;
-  return {
-    ...raw,
-    allowedMentions: { parse: allowed.parse ?? [], users: allowed.users ?? [], roles: allowed.roles ?? [], ...(repliedUser === undefined ? {} : { repliedUser }) },
-  };
+function safeMentions(payload: Json, broadcast: boolean): Json {
+  const { replied_user: _ignored, ...allowed } = allowedMentionsFor(typeof payload.content === 'string' ? payload.content : '', { broadcast });
+  const repliedUser = (payload.allowed_mentions as { replied_user?: unknown } | undefined)?.replied_user;
+  return { ...payload, allowed_mentions: { parse: allowed.parse ?? [], users: allowed.users ?? [], roles: allowed.roles ?? [], ...(repliedUser === undefined ? {} : { replied_user: repliedUser }) } };
 }

@@ -1,4 +1,4 @@
-import type { AnyMiddlewareArgs, Middleware, webApi } from '@slack/bolt';
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import { ReplyOrigins } from '../../src/bot/origins.js';
 import { broadcastAllowed, guardMentions, pingable } from '../../src/bot/safety.js';
 import type { Logger } from '../../src/log.js';
@@ -17,7 +17,7 @@ export interface RestyleSlackOptions {
   /** Record what was posted in `store.ns('replies')`, so 👍/👎 on these replies reach the corpus. */
   store?: Store;
   logger?: Logger;
-  /** `client.chat` methods to filter (default: all four). */
+  /** `chat` methods to filter (default: all four). */
   methods?: readonly ChatMethod[];
   /** What `fetch` forwards to (default: the global fetch). */
   fetch?: typeof fetch;
@@ -30,24 +30,26 @@ export interface RestyleSlackOptions {
 
 export type RestyleSlackMiddleware = Middleware<AnyMiddlewareArgs> & {
   /**
-   * Give this to `new App({clientOptions: {fetch: mw.fetch}})` and `respond()` is filtered too: Bolt
-   * builds `respond` before any middleware runs, so only its fetch can be reached.
+   * The filter itself: give it to `new App({clientOptions: {fetch: mw.fetch}})`. Bolt's Web API client and
+   * `respond()` both send through this fetch (an option the Slack SDK offers), so only that app restyles.
    */
   fetch: typeof fetch;
 };
 
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
-const WRAPPED = new WeakSet<object>();
+const CHAT_METHODS: readonly ChatMethod[] = ['postMessage', 'postEphemeral', 'update', 'scheduleMessage'];
 
 /**
- * One line for an existing Bolt app: `app.use(restyleSlack(restyler))`. Messages its listeners send with
- * `say(…)` or `client.chat.postMessage/postEphemeral/update/scheduleMessage(…)` to a mapped channel pass
- * through the filter (text and section/markdown blocks; mentions never added; fails open). Opt out per
- * call with `restyle: false` (or `noRestyle(args)`).
+ * Two lines for an existing Bolt app: `new App({ …, clientOptions: { fetch: restyle.fetch } })` and
+ * `app.use(restyle)`, with `restyle = restyleSlack(restyler)`. Messages its listeners send with `say(…)`,
+ * `respond(…)` or `client.chat.postMessage/postEphemeral/update/scheduleMessage(…)` to a mapped channel pass
+ * through the filter (text and section/markdown blocks; mentions never added; fails open). Opt out per call
+ * with `restyle: false` (or `noRestyle(args)`). The middleware only notes which channel a `response_url`
+ * belongs to; nothing of Bolt's or the Slack SDK's is replaced, so other apps in the process are untouched.
  *
  * @example
  * const restyle = restyleSlack(ctx.restyler, { store: ctx.store });
- * const app = new App({ token, signingSecret, clientOptions: { fetch: restyle.fetch } }); // also filters respond()
+ * const app = new App({ token, signingSecret, clientOptions: { fetch: restyle.fetch } });
  * app.use(restyle);
  * app.event('app_mention', async ({ say }) => { await say('Your build passed.'); }); // styled if mapped
  * app.command('/raw', async ({ ack, respond }) => { await ack(); await respond(noRestyle({ text: 'as is' })); });
@@ -55,15 +57,14 @@ const WRAPPED = new WeakSet<object>();
 export function restyleSlack(restyler: Restyler, options: RestyleSlackOptions = {}): RestyleSlackMiddleware {
   const logger = options.logger ?? silentLogger();
   const origins = options.store ? new ReplyOrigins(options.store) : undefined;
-  const methods = options.methods ?? ['postMessage', 'postEphemeral', 'update', 'scheduleMessage'];
+  const methods = new Set((options.methods ?? CHAT_METHODS).map((m) => `chat.${m}`));
   const responseUrls = new Map<string, { channel: string; until: number }>();
   const filter = async (args: Args, channel: string | undefined): Promise<Filtered> => {
     const filtered = await restyleArgs(restyler, logger, args, channel);
     return { ...filtered, args: inertArgs(filtered.args, proseOf(args), channel, options.allowBroadcast) };
   };
 
-  const middleware = (async ({ client, body, next }) => {
-    wrapClient(client, methods, filter, origins, logger);
+  const middleware = (async ({ body, next }) => {
     const b = body as { response_url?: unknown; channel_id?: unknown; channel?: { id?: unknown }; container?: { channel_id?: unknown } };
     const channel = [b.channel_id, b.channel?.id, b.container?.channel_id].find((c): c is string => typeof c === 'string');
     if (typeof b.response_url === 'string' && channel) {
@@ -77,8 +78,11 @@ export function restyleSlack(restyler: Restyler, options: RestyleSlackOptions = 
   middleware.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const forward = options.fetch ?? fetch;
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (init?.method !== 'POST' || typeof init.body !== 'string') return forward(input, init);
+    const method = new URL(url).pathname.split('/').at(-1) ?? '';
+    if (methods.has(method)) return apiCall(method, input, init, init.body);
     const target = responseUrls.get(url);
-    if (!target || init?.method !== 'POST' || typeof init.body !== 'string') return forward(input, init);
+    if (!target) return forward(input, init);
     let parsed: Args;
     try {
       parsed = JSON.parse(init.body) as Args;
@@ -89,6 +93,24 @@ export function restyleSlack(restyler: Restyler, options: RestyleSlackOptions = 
     return forward(input, { ...init, body: JSON.stringify(args) });
   }) as typeof fetch;
 
+  /** A Web API call (form-encoded, objects as JSON): restyle it, send it, and note what a posted message was styled from. */
+  async function apiCall(method: string, input: Parameters<typeof fetch>[0], init: NonNullable<Parameters<typeof fetch>[1]>, body: string): Promise<Response> {
+    const forward = options.fetch ?? fetch;
+    const args = decodeForm(body);
+    const channel = typeof args.channel === 'string' ? args.channel : undefined;
+    const filtered = await filter(args, channel);
+    const response = await forward(input, { ...init, body: encodeForm(filtered.args) });
+    if (origins && filtered.origin && channel && method === 'chat.postMessage' && response.ok) {
+      const result = (await response.clone().json().catch(() => ({}))) as { ts?: unknown };
+      if (typeof result.ts === 'string') {
+        await origins.record(slackPlace(channel), [result.ts], filtered.origin).catch((error: unknown) => {
+          logger.warn({ err: (error as Error).message }, 'restyleSlack: could not record the reply origin');
+        });
+      }
+    }
+    return response;
+  }
+
   return middleware;
 }
 
@@ -97,30 +119,30 @@ export function noRestyle<T extends object>(args: T): T {
   return { ...args, restyle: false };
 }
 
-function wrapClient(
-  client: webApi.WebClient,
-  methods: readonly ChatMethod[],
-  filter: (args: Args, channel: string | undefined) => Promise<Filtered>,
-  origins: ReplyOrigins | undefined,
-  logger: Logger,
-): void {
-  if (WRAPPED.has(client)) return;
-  WRAPPED.add(client);
-  const chat = client.chat as unknown as Record<ChatMethod, (args: Args) => Promise<Args>>;
-  for (const method of methods) {
-    const original = chat[method].bind(client.chat);
-    chat[method] = async (args: Args) => {
-      const channel = typeof args.channel === 'string' ? args.channel : undefined;
-      const filtered = await filter(args, channel);
-      const result = await original(filtered.args);
-      if (origins && filtered.origin && channel && method === 'postMessage' && typeof result.ts === 'string') {
-        await origins.record(slackPlace(channel), [result.ts], filtered.origin).catch((error: unknown) => {
-          logger.warn({ err: (error as Error).message }, 'restyleSlack: could not record the reply origin');
-        });
+/** The Slack SDK sends arguments form-encoded, objects (blocks, metadata) as JSON and booleans as `true`/`false`. */
+function decodeForm(body: string): Args {
+  const args: Args = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (key === 'blocks' || key === 'metadata' || key === 'attachments') {
+      try {
+        args[key] = JSON.parse(value);
+        continue;
+      } catch {
+        // Leave it as the text it was.
       }
-      return result;
-    };
+    }
+    args[key] = key === 'restyle' ? value !== 'false' : value;
   }
+  return args;
+}
+
+function encodeForm(args: Args): string {
+  const form = new URLSearchParams();
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined || value === null) continue;
+    form.append(key, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  return form.toString();
 }
 
 interface Filtered {

@@ -4,6 +4,7 @@ import { RestyleError } from '../errors.js';
 import { KeyvNamespace, validTtl, type Backend, type RawWriter } from './keyv-namespace.js';
 import { RedisSampleIndex, type RedisClient } from './redis-sample-index.js';
 import type { Namespace, NamespaceName, Store } from './types.js';
+import { redactRedisUrl } from './redis-url.js';
 
 const PREFIX = 'restyle';
 /** Claims live beside the namespaces, as plain strings Keyv never reads. */
@@ -19,10 +20,7 @@ export interface RedisStoreOptions {
   migration?: { interruptAfterBatches?: number; batch?: number };
 }
 
-/** `redis://:secret@host` → `redis://:***@host`, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
-}
+export { redactRedisUrl };
 
 /**
  * Redis, configured to fail fast. By default @keyv/redis queues commands forever while Redis is down, and

@@ -110,7 +110,7 @@ async function startBot(model: FakeOpenAI): Promise<SlackHarness> {
     },
     env: { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: answers.url },
   });
-  // As adapters/main.ts does, so POST /v1/post reaches this Slack.
+  // As app/main.ts does, so POST /v1/post reaches this Slack.
   h.http.addPoster('slack', h.running.post);
   return h;
 }

@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import type { CliIO } from '../../src/cli/io.js';
 import { runCli, type CliDeps } from '../../src/cli/main.js';
-import { cliDeps } from '../../adapters/main.js';
+import { cliDeps } from '../../app/main.js';
 import type { Env } from '../../src/config/env.js';
 
 export interface CliRun {
@@ -26,9 +26,14 @@ export async function runInProcess(argv: string[], opts: { env?: Env; cwd: strin
   return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
-export const BIN = resolve(import.meta.dirname, '../../bin/restyle.js');
+/**
+ * The CLI as a file `node` runs: the TypeScript sources through tsx (test/support/restyle-ts.js), so a
+ * spawned CLI runs the code under test, never a stale dist/. The installed bin (bin/restyle.js, compiled)
+ * is tested by test/package/consumer.test.ts.
+ */
+export const BIN = resolve(import.meta.dirname, 'restyle-ts.js');
 
-/** Run the real executable as a user would (`npx restyle …` runs bin/restyle.js). */
+/** Run the CLI in a child process as a user would (`node BIN …`, see BIN). */
 export function runBin(argv: string[], opts: { env?: Env; cwd: string; stdin?: string; timeoutMs?: number }): Promise<CliRun> {
   return new Promise((done) => {
     const child = execFile(

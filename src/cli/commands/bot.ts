@@ -7,7 +7,7 @@ import { createContext } from '../../app.js';
 import { RestyleError } from '../../errors.js';
 import { startRetention } from '../../privacy/retention.js';
 
-/** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in adapters/main.ts). */
+/** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in app/main.ts). */
 export interface Services {
   /** The HTTP port, when this process serves HTTP (not with `--only worker`). */
   readonly port?: number;

@@ -1,4 +1,4 @@
-import { Events, type Client, type Message, type TextChannel } from 'discord.js';
+import { BaseGuildTextChannel, BaseGuildVoiceChannel, DMChannel, Events, ThreadChannel, type Client, type Message, type TextChannel } from 'discord.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDiscordClient } from '../../../adapters/discord/client.js';
 import { noRestyle, restyleDiscord } from '../../../adapters/discord/wrapper.js';
@@ -87,13 +87,17 @@ describe('restyleDiscord(client, restyler)', () => {
     expect(await new ReplyOrigins(ctx.store).find({ key: `discord:${mapped.id}` }, sent.id)).toMatchObject({ style: 'loud', neutral: 'Your build passed.', styled: 'YOUR BUILD PASSED.' });
   });
 
-  it('opts out per call with noRestyle(…) or restyle: false, for send and reply', async () => {
+  it("opts out per call with noRestyle(…), for send and reply, keeping the caller's own nonce", async () => {
     const client = await existingBot();
     restyleDiscord(client, ctx.restyler);
     await channelOf(client, mapped).send(noRestyle('```\nraw log\n```'));
     expect(last(mapped).content).toBe('```\nraw log\n```');
-    await channelOf(client, mapped).send({ content: 'keep me', restyle: false } as never);
+    await channelOf(client, mapped).send(noRestyle({ content: 'keep me', nonce: 'mine-1' }));
     expect(last(mapped).content).toBe('keep me');
+    // The opt-out marker never reaches Discord; a nonce of the caller's own does.
+    const bodies = fake.requestsTo('POST', /^\/channels\/\d+\/messages$/).map((r) => r.body as { nonce?: unknown });
+    expect(bodies.at(-1)?.nonce).toBe('mine-1');
+    expect(bodies.filter((b) => String(b.nonce ?? '').startsWith('rs-off'))).toEqual([]);
     const target = await channelOf(client, mapped).messages.fetch(fake.addMessage({ channel: mapped.id, author: fake.addUser('ben').id, content: 'hi' }).id);
     await target.reply(noRestyle({ content: 'as written' }));
     expect(last(mapped)).toMatchObject({ content: 'as written', message_reference: { message_id: target.id } });
@@ -103,7 +107,11 @@ describe('restyleDiscord(client, restyler)', () => {
   it('never adds a mention, fails open when the model fails, and leaves other clients and unwrapped ones alone', async () => {
     const client = await existingBot();
     const other = await existingBot();
+    const shared = [BaseGuildTextChannel, BaseGuildVoiceChannel, DMChannel, ThreadChannel].map((C) => C.prototype.send);
     const stop = restyleDiscord(client, ctx.restyler);
+    // Only this client's own REST option changed: no discord.js class was touched.
+    expect([BaseGuildTextChannel, BaseGuildVoiceChannel, DMChannel, ThreadChannel].map((C) => C.prototype.send)).toEqual(shared);
+    expect(other.rest.options.makeRequest).not.toBe(client.rest.options.makeRequest);
 
     await channelOf(client, mapped).send('please inject this');
     expect(last(mapped).content).toBe('please inject this');

@@ -5,7 +5,7 @@
  * failure is the answer the route sees.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../../adapters/main.js';
+import { serve } from '../../../app/main.js';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
 import { startDiscord, type RunningDiscord } from '../../../adapters/discord/app.js';
 import { startSlack, type RunningSlack } from '../../../adapters/slack/app.js';

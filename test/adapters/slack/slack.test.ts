@@ -286,4 +286,31 @@ describe('restyleSlack middleware for an existing Bolt app', () => {
       await fake.close();
     }
   });
+
+  it('restyles only the app whose client was given the fetch: a second Bolt app in the process is untouched', async () => {
+    const fake = await startFakeSlack();
+    const x = await start({ fake });
+    const mw = restyleSlack(x.ctx.restyler);
+    const options = (fetch?: typeof globalThis.fetch) => ({ token: BOT_TOKEN, signingSecret: SIGNING_SECRET, clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 }, ...(fetch ? { fetch } : {}) }, logLevel: LogLevel.ERROR });
+    const wrapped = new App(options(mw.fetch));
+    wrapped.use(mw);
+    const other = new App(options());
+    const postMessage = wrapped.client.chat.postMessage;
+    try {
+      await wrapped.client.chat.postMessage({ channel: channelId('general'), text: 'from the wrapped app' });
+      await other.client.chat.postMessage({ channel: channelId('general'), text: 'from the other app' });
+      await other.client.chat.postMessage({ channel: channelId('general'), text: 'flag left alone', restyle: false } as never);
+      expect(fake.callsTo('chat.postMessage').map((c) => [c.args.text, c.args.restyle ?? null])).toEqual([
+        ['FROM THE WRAPPED APP', null],
+        ['from the other app', null],
+        ['flag left alone', 'false'],
+      ]);
+      // Nothing of the SDK's was replaced.
+      expect(wrapped.client.chat.postMessage).toBe(postMessage);
+    } finally {
+      await x.close();
+      h = undefined;
+      await fake.close();
+    }
+  });
 });

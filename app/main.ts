@@ -1,22 +1,22 @@
+/**
+ * The composition root: the one module that knows every part. It wires the platform-free program in src/
+ * (the CLI, the use cases) to the platforms in adapters/ (HTTP, Slack, Discord): `serve` for `restyle bot`,
+ * the platform commands and doctor checks for the CLI, and `main` for bin/restyle.js.
+ */
 import type { AppContext } from '../src/app.js';
 import type { RunningPlatform } from '../src/bot/platform.js';
 import type { ServeOptions, Services } from '../src/cli/commands/bot.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runCli, type CliDeps } from '../src/cli/main.js';
-import { registerCorpus } from '../src/cli/commands/corpus.js';
-import { registerTrain } from '../src/cli/commands/train.js';
-import { registerModels } from '../src/cli/commands/models.js';
-import { registerEval } from '../src/cli/commands/eval.js';
-import { promptHashCheck } from '../src/registry/doctor.js';
-import { slackCheck } from './slack/doctor.js';
-import { discordCheck } from './discord/doctor.js';
+import { slackCheck } from '../adapters/slack/doctor.js';
+import { discordCheck } from '../adapters/discord/doctor.js';
 import { processEnv } from '../src/config/env.js';
-import { createHttpServer } from './http/server.js';
-import { PLATFORMS } from './platforms.js';
-import { registerDiscordCommands } from './discord/register-command.js';
+import { PLATFORMS } from '../adapters/platforms.js';
 
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
 export async function serve(ctx: AppContext, options: ServeOptions): Promise<Services> {
+  // Imported here, not at the top: the HTTP layer (zod schemas) is not loaded for `restyle --help` or `text`.
+  const { createHttpServer } = await import('../adapters/http/server.js');
   const only = options.only;
   const http = createHttpServer({ ctx });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
@@ -77,7 +77,12 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   };
 }
 
-export const cliDeps: CliDeps = { serve, commands: [registerCorpus, registerDiscordCommands, registerTrain, registerModels, registerEval], doctorChecks: [promptHashCheck, slackCheck, discordCheck] };
+/** The platform pieces the CLI gets; the platform-free commands are src/cli/main.ts's own. */
+export const cliDeps: CliDeps = {
+  serve,
+  commands: [{ name: 'discord', term: 'discord', summary: 'Discord: set up the bot (see docs/discord.md)', load: async () => (await import('../adapters/discord/register-command.js')).registerDiscordCommands }],
+  doctorChecks: [slackCheck, discordCheck],
+};
 
 export async function main(argv: readonly string[]): Promise<number> {
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: processEnv(), cwd: process.cwd() };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../adapters/main.js';
+import { serve } from '../../app/main.js';
 import { createContext } from '../../src/app.js';
 import { settingsFrom } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
