@@ -87,7 +87,7 @@ describe('broadcast and group mentions on Slack', () => {
     const fake = await startFakeSlack();
     const x = await start();
     const mw = restyleSlack(x.ctx.restyler, { store: x.ctx.store });
-    const app = new App({ token: BOT_TOKEN, signingSecret: SIGNING_SECRET, clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } }, logLevel: LogLevel.ERROR });
+    const app = new App({ token: BOT_TOKEN, signingSecret: SIGNING_SECRET, clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 }, fetch: mw.fetch }, logLevel: LogLevel.ERROR });
     app.use(mw);
     app.command('/echo', async ({ ack, say, command }) => {
       await ack();
