@@ -104,7 +104,7 @@ async function follow(ctx: AppContext, io: CliIO, job: JobRecord, pollSeconds: n
           const inUse = activated || (await registry.active(done.style, done.role))?.id === entry.id;
           write(
             io.stderr,
-            `registered ${done.style} ${done.role} #${entry.id}: ${entry.model}${inUse ? ' (in use)' : ` — not in use yet: evaluate it (restyle eval --style ${done.style} --data … --against ${entry.model}), then restyle models use ${done.style}${done.role === 'destyler' ? ' --destyler' : ''} #${entry.id}`}`,
+            `registered ${done.style} ${done.role} #${entry.id}: ${entry.model}${inUse ? ' (in use)' : ` — not in use yet: evaluate it (restyle eval --style ${done.style} --data … --against ${entry.model}), then restyle models use ${done.style}${done.role === 'destyler' ? ' --destyler' : ''} ${entry.id}`}`,
           );
           return entry.id;
         } catch (error) {
