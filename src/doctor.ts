@@ -1,5 +1,5 @@
 import type { AppContext } from './app.js';
-import type { Endpoint } from './config/load.js';
+import { apiKeyRequired, type Endpoint } from './config/load.js';
 import { toRestyleError } from './errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -47,7 +47,7 @@ const modelsCheck: DoctorCheck = async (ctx) => {
     if (style.destyler) add(style.destylerEndpoint, style.destyler, 'destyler');
   }
   for (const { endpoint, models } of byEndpoint.values()) {
-    if (!endpoint.apiKey) {
+    if (!endpoint.apiKey && apiKeyRequired(endpoint)) {
       results.push({ status: 'fail', name: 'api key', detail: `${endpoint.apiKeyEnv} is not set (needed for ${endpoint.baseUrl})` });
       continue;
     }

@@ -179,9 +179,27 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
   };
 }
 
-/** The endpoint's key, or a clear error naming the variable to set. */
+/**
+ * Whether calls to this endpoint need a key: always for OpenAI's own API and when the config names a key
+ * variable (`apiKeyEnv`); not for another server reached with the default OPENAI_API_KEY unset — a keyless
+ * Ollama or vLLM, where the base URL alone is enough.
+ */
+export function apiKeyRequired(endpoint: Pick<Endpoint, 'baseUrl' | 'apiKeyEnv'>): boolean {
+  if (endpoint.apiKeyEnv !== 'OPENAI_API_KEY') return true;
+  try {
+    return /(^|\.)openai\.com$/i.test(new URL(endpoint.baseUrl).hostname);
+  } catch {
+    return true;
+  }
+}
+
+/** What the SDK sends to a keyless server (it insists on some key; such servers ignore it). */
+const NO_KEY = 'no-key';
+
+/** The endpoint's key, a stand-in for a keyless server, or a clear error naming the variable to set. */
 export function requireApiKey(endpoint: Endpoint): string {
   if (endpoint.apiKey) return endpoint.apiKey;
+  if (!apiKeyRequired(endpoint)) return NO_KEY;
   throw new RestyleError('env_missing', `${endpoint.apiKeyEnv} is not set: export it or put it in .env (needed for ${endpoint.baseUrl})`, {
     details: { variable: endpoint.apiKeyEnv },
   });

@@ -54,11 +54,19 @@ describe('restyle text', () => {
     expect(r.stderr).toBe('restyle: unknown style "ninja"; known styles: pirate, toned\n');
   });
 
-  it('missing OPENAI_API_KEY: exit 2 naming it', async () => {
-    const r = await runInProcess(['text', '--style', 'pirate', 'x'], { env: { OPENAI_BASE_URL: fake.url }, cwd });
+  it('missing OPENAI_API_KEY for OpenAI: exit 2 naming it', async () => {
+    const r = await runInProcess(['text', '--style', 'pirate', 'x'], { env: {}, cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^restyle: OPENAI_API_KEY is not set/);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a keyless OpenAI-compatible server needs only its base URL', async () => {
+    const r = await runInProcess(['text', '--style', 'pirate', '--no-cache', 'keyless please'], { env: { OPENAI_BASE_URL: fake.url }, cwd });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+    expect(fake.requestsTo('/chat/completions').at(-1)?.headers.authorization).toBe('Bearer no-key');
   });
 
   it('model failure: exit 1 with one line, no stack trace; --fail-open prints the original', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
+import { apiKeyRequired, loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
 import { RestyleError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -167,5 +167,15 @@ channels:
     const k = errorOf(() => requireApiKey(s.styles.a!.endpoint));
     expect(k.code).toBe('env_missing');
     expect(k.message).toMatch(/^OPENAI_API_KEY is not set/);
+  });
+
+  it('a base URL that is not OpenAI\'s is enough (keyless Ollama, vLLM), unless the config names a key variable', () => {
+    const cwd = project('styles:\n  local: {model: llama3}\n  named: {model: x, baseUrl: "http://localhost:8000/v1", apiKeyEnv: VLLM_KEY}\n');
+    const s = loadConfig({ env: { OPENAI_BASE_URL: 'http://localhost:11434/v1' }, path: 'restyle.yaml', cwd });
+    expect(apiKeyRequired(s.styles.local!.endpoint)).toBe(false);
+    expect(requireApiKey(s.styles.local!.endpoint)).toBe('no-key');
+    expect(errorOf(() => requireApiKey(s.styles.named!.endpoint)).message).toMatch(/^VLLM_KEY is not set/);
+    const openai = loadConfig({ env: { OPENAI_BASE_URL: 'https://api.openai.com/v1/' }, path: 'restyle.yaml', cwd });
+    expect(apiKeyRequired(openai.styles.local!.endpoint)).toBe(true);
   });
 });

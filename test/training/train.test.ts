@@ -285,7 +285,7 @@ describe('restyle train (openai provider, against the fake fine-tuning API)', ()
     const style = await run(['train', '--style', 'ghost', '--data', 'corpus']);
     expect(style.code).toBe(2);
     expect(style.stderr.trim()).toBe('restyle: unknown style "ghost"; known styles: pirate');
-    const key = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { OPENAI_BASE_URL: fake.url, RESTYLE_DATA_DIR: join(cwd, 'data') }, cwd });
+    const key = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { RESTYLE_DATA_DIR: join(cwd, 'data') }, cwd });
     expect(key.code).toBe(2);
     expect(key.stderr).toMatch(/\nrestyle: OPENAI_API_KEY is not set: export it or put it in \.env/);
     expect(fake.requestsTo('/files')).toHaveLength(0);
