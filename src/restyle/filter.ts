@@ -8,9 +8,9 @@ import type { Store } from '../store/types.js';
 import { sha256 } from '../util/hash.js';
 import { mapLimit } from '../util/map-limit.js';
 import { splitBlocks, type Segment } from './blocks.js';
-import { ChannelMappings } from './channels.js';
+import { ChannelMappings, checkChannel } from './channels.js';
 import { addedMentions } from './mentions.js';
-import { buildMessages } from './messages.js';
+import { buildMessages, checkParams } from './messages.js';
 import { protect, restore } from './placeholders.js';
 
 /** What the filter needs from the LLM layer (satisfied by `LlmPool`). */
@@ -127,6 +127,8 @@ export class Restyler {
       reason,
       ...(error ? { error: { code: error.code, message: error.message } } : {}),
     });
+    // A mistyped channel is the caller's to fix, never a silent `no_style`.
+    if (options.channel !== undefined) checkChannel(options.channel);
     if (text.trim() === '') return this.done(unstyled('empty'), started);
 
     let style: Style | null;
@@ -138,7 +140,7 @@ export class Restyler {
     } catch (error) {
       const e = toRestyleError(error);
       // Bad input (explicit unknown style, missing parameter) is the caller's to fix: always throw.
-      if (options.style || options.from || e.code === 'param_missing' || onError === 'error') throw e;
+      if (options.style || options.from || e.code === 'param_missing' || e.code === 'input_invalid' || onError === 'error') throw e;
       this.logger.warn({ code: e.code, channel: options.channel }, `restyle: ${e.message}; passing text through`);
       return this.done(unstyled(e.code, null, e), started);
     }
@@ -194,7 +196,8 @@ export class Restyler {
       temperature,
       maxTokens: style.maxTokens,
     };
-    // Validate parameters up front so a missing one is reported before any model call.
+    // Validate parameters up front so a missing or unknown one is reported before any model call.
+    checkParams(style.prompt, options.params, style.name);
     buildMessages(styler.prompt, '');
     if (!options.from) return [styler];
     const source = getStyle(settings, options.from);
