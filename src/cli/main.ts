@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { RestyleError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { DoctorCheck } from '../doctor.js';
 import type { CliIO } from './io.js';
 import { CliExit } from './exit.js';
@@ -20,6 +21,7 @@ export interface CliDeps {
 export function buildProgram(io: CliIO, deps: CliDeps): Command {
   const program = new Command('restyle')
     .description('A house voice for chat bots: restyle text through a fine-tuned style model.')
+    .version(VERSION, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: RESTYLE_CONFIG or config/restyle.yaml)')
     .option('--debug', 'verbose logs and stack traces')
     .showHelpAfterError('(run restyle --help for usage)')

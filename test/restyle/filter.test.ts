@@ -178,11 +178,10 @@ describe('Restyler', () => {
   });
 
   it('a hanging model is cut off by the per-answer deadline', async () => {
-    const { restyler } = make({}, { requestTimeoutMs: 10_000 });
+    // The model hangs and the request timeout outlasts the test: only the deadline can end this.
+    const { restyler } = make({}, { requestTimeoutMs: 60_000 });
     fake.hangNext(1);
-    const t0 = performance.now();
     const r = await restyler.restyle('Hello.', { style: 'loud', cache: false, deadlineMs: 300 });
-    expect(performance.now() - t0).toBeLessThan(3000);
     expect(r).toMatchObject({ text: 'Hello.', styled: false });
     expect(r.error?.code).toBe('deadline_exceeded');
   });
