@@ -83,7 +83,8 @@ export function settingsFrom(raw: unknown, env: Env, cwd: string = process.cwd()
 export function validate(raw: unknown, source = 'config'): FileConfig {
   // `styles:` with every entry commented out parses as null: read it as "none yet", not as an error.
   const cleaned = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) : raw;
-  const result = fileConfigSchema.safeParse(cleaned ?? {});
+  // reportInput: without it zod leaves `input` out, and a wrong type ("fast" for a number) read as `required`.
+  const result = fileConfigSchema.safeParse(cleaned ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = formatPath(issue.path);
@@ -225,11 +226,23 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_type') return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shownInput(issue.input)}`;
   if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return issue.message;
 }
 
+
+const TYPE_NAMES: Record<string, string> = { number: 'a number', int: 'a whole number', string: 'text', boolean: 'true or false', object: 'a mapping (key: value)', array: 'a list', record: 'a mapping (key: value)' };
+
+/** The offending value, short, for "expected a number, got \"fast\"". */
+function shownInput(input: unknown): string {
+  if (input === null) return 'nothing (null)';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  const text = JSON.stringify(input) ?? String(input);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
 
 function trimSlash(u: string): string {
   return u.replace(/\/+$/, '');

@@ -176,9 +176,7 @@ export class Restyler {
       };
       return this.done(result, started);
     } catch (error) {
-      const e = deadline.aborted
-        ? new RestyleError('deadline_exceeded', `restyling took longer than ${options.deadlineMs ?? cfg.deadlineMs} ms (restyle.deadlineMs)`, { cause: error })
-        : toRestyleError(error, 'llm_error');
+      const e = deadline.aborted ? deadlineError(error, options.deadlineMs ?? cfg.deadlineMs) : toRestyleError(error, 'llm_error');
       if (onError === 'error') throw e;
       this.logger.warn({ code: e.code, style: style.name }, `restyle failed open: ${e.message}`);
       return this.done({ ...unstyled(e.code, style.name, e), usage }, started);
@@ -303,4 +301,15 @@ function addUsage(into: TokenUsage, add: TokenUsage): void {
   into.promptTokens += add.promptTokens;
   into.completionTokens += add.completionTokens;
   into.totalTokens += add.totalTokens;
+}
+
+/** `deadline_exceeded`, saying what the time went on when it was a rate limit or a failing endpoint. */
+function deadlineError(error: unknown, deadlineMs: number): RestyleError {
+  const cause = toRestyleError(error, 'llm_error');
+  const last = (cause.details.lastError as { code: string; message: string } | undefined) ?? (cause.code === 'deadline_exceeded' ? undefined : { code: cause.code, message: cause.message });
+  const why = !last ? '' : last.code === 'llm_rate_limited' ? `: the model endpoint was rate limiting (${last.message})` : `: the last attempt failed (${last.message})`;
+  return new RestyleError('deadline_exceeded', `restyling took longer than ${deadlineMs} ms (restyle.deadlineMs)${why}`, {
+    cause: error,
+    ...(last ? { details: { lastError: last } } : {}),
+  });
 }

@@ -158,6 +158,13 @@ channels:
     });
   });
 
+  it('a value of the wrong type says what was expected, not "required"', () => {
+    const cwd = project('restyle:\n  deadlineMs: fast\nllm:\n  rpm: "10"\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toBe('restyle.yaml: restyle.deadlineMs: expected a number, got "fast"');
+    const cwd2 = project('styles:\n  p: {model: [a, b]}\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: cwd2 })).message).toBe('restyle.yaml: styles.p.model: expected text, got a list');
+  });
+
   it('getStyle lists known styles; requireApiKey names the variable, not a value', () => {
     const cwd = project('styles:\n  b: {model: x}\n  a: {model: y}\n');
     const s = loadConfig({ env: {}, path: 'restyle.yaml', cwd });
