@@ -162,7 +162,7 @@ async function run(scenario: Scenario): Promise<Figure[]> {
     });
     // The other paths join once the first Slack answer reached the model, so a fault that only the first
     // callers see (the 429 window: after it the whole endpoint waits out Retry-After) hits Slack's answers.
-    await vi.waitFor(() => expect(model.requestsTo('/chat/completions').length).toBeGreaterThan(0), { timeout: 5000, interval: 2 });
+    await vi.waitFor(() => expect(model.requestsTo('/chat/completions').length).toBeGreaterThan(0), { timeout: 15_000, interval: 2 });
     const posts = Array.from({ length: HTTP_POSTS }, (_, i) => postJson(`${base}/v1/post`, { channel: `slack:${CHANNEL}`, text: `relay post ${i}.` }));
     const restyles = Array.from({ length: HTTP_RESTYLES }, (_, i) => postJson(`${base}/v1/restyle`, { text: `api text ${i}.`, channel: `slack:${CHANNEL}` }));
     const direct = Array.from({ length: DIRECT }, async (_, i) => {
