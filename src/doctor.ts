@@ -1,5 +1,5 @@
 import type { AppContext } from './app.js';
-import type { Endpoint } from './config/load.js';
+import { apiKeyRequired, type Endpoint } from './config/load.js';
 import { toRestyleError } from './errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -16,11 +16,10 @@ export type DoctorCheck = (ctx: AppContext) => Promise<CheckResult[]>;
 const configCheck: DoctorCheck = async (ctx) => {
   const { settings } = ctx;
   const styles = Object.keys(settings.styles);
-  return [
-    settings.configFound
-      ? { status: 'ok', name: 'config', detail: `${settings.configPath}: ${styles.length} style(s), ${Object.keys(settings.channels).length} channel mapping(s)` }
-      : { status: 'warn', name: 'config', detail: `${settings.configPath} not found: no styles configured, text passes through unchanged` },
-  ];
+  if (!settings.configFound) return [{ status: 'warn', name: 'config', detail: `${settings.configPath} not found: no styles configured, text passes through unchanged` }];
+  // A config with no styles is valid, but nothing gets styled: not an all-✓ state.
+  if (styles.length === 0) return [{ status: 'warn', name: 'config', detail: `${settings.configPath}: no styles yet, text passes through unchanged (add one under styles:)` }];
+  return [{ status: 'ok', name: 'config', detail: `${settings.configPath}: ${styles.length} style(s), ${Object.keys(settings.channels).length} channel mapping(s)` }];
 };
 
 const storeCheck: DoctorCheck = async (ctx) => {
@@ -47,7 +46,7 @@ const modelsCheck: DoctorCheck = async (ctx) => {
     if (style.destyler) add(style.destylerEndpoint, style.destyler, 'destyler');
   }
   for (const { endpoint, models } of byEndpoint.values()) {
-    if (!endpoint.apiKey) {
+    if (!endpoint.apiKey && apiKeyRequired(endpoint)) {
       results.push({ status: 'fail', name: 'api key', detail: `${endpoint.apiKeyEnv} is not set (needed for ${endpoint.baseUrl})` });
       continue;
     }
@@ -56,7 +55,9 @@ const modelsCheck: DoctorCheck = async (ctx) => {
       listed = new Set(await ctx.llm.get(endpoint).listModels());
       results.push({ status: 'ok', name: 'endpoint', detail: `${endpoint.baseUrl} reachable (${listed.size} models)` });
     } catch (error) {
-      results.push({ status: 'fail', name: 'endpoint', detail: `${endpoint.baseUrl}: ${toRestyleError(error).message}` });
+      // LLM errors already start with the endpoint's URL: print it once.
+      const message = toRestyleError(error).message;
+      results.push({ status: 'fail', name: 'endpoint', detail: message.startsWith(endpoint.baseUrl) ? message : `${endpoint.baseUrl}: ${message}` });
       continue;
     }
     for (const m of models) {
@@ -66,6 +67,11 @@ const modelsCheck: DoctorCheck = async (ctx) => {
           : { status: 'fail', name: `style ${m.style}`, detail: `${m.role} ${m.model} not found at ${endpoint.baseUrl}` },
       );
     }
+  }
+  const { openai } = ctx.settings;
+  if (byEndpoint.size === 0 && !openai.apiKey && apiKeyRequired(openai)) {
+    // No style needs it yet, but corpus build, train and a first style will: say so instead of all ✓.
+    results.push({ status: 'warn', name: 'api key', detail: `${openai.apiKeyEnv} is not set (needed for ${openai.baseUrl}: styles, corpus build, train; or set OPENAI_BASE_URL to a keyless server)` });
   }
   return results;
 };

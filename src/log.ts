@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import type { PrettyOptions } from 'pino-pretty';
 
 /** The logger every module receives (pino's, so child loggers and levels work the usual way). */
 export type Logger = PinoLogger;
@@ -36,6 +38,22 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Secret values to scrub from messages too (belt and braces for strings pino can't see as paths). */
   secrets?: ReadonlyArray<string | undefined>;
+  /**
+   * Human-readable lines (pino-pretty) instead of JSON: for a terminal. Written to this stream (the
+   * process's stderr when `true`). JSON stays the default for servers, CI and files.
+   */
+  pretty?: boolean | NodeJS.WritableStream;
+}
+
+/** pino-pretty, loaded only when a terminal wants it: JSON runs never pay for importing it. */
+function prettyDestination(to: NodeJS.WritableStream | undefined): DestinationStream {
+  const build = createRequire(import.meta.url)('pino-pretty') as (options: PrettyOptions) => DestinationStream;
+  return build({ destination: to ?? 2, sync: true, colorize: to === undefined ? undefined : false, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
+}
+
+/** Whether a stream is a terminal (pretty logs) rather than a pipe or file (JSON). */
+export function isTerminal(stream: unknown): boolean {
+  return Boolean((stream as { isTTY?: boolean } | undefined)?.isTTY);
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -55,7 +73,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           }
         : {}),
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    options.destination ?? (options.pretty ? prettyDestination(options.pretty === true ? undefined : options.pretty) : pino.destination({ fd: 2, sync: true })),
   );
 }
 

@@ -22,6 +22,8 @@ import { slackPoster } from './post.js';
 const WEB_API_TIMEOUT_MS = 30_000;
 const BOT_RETRIES = { retries: 5, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
 const POST_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true };
+/** While the Slack API is unreachable at start: try again after 1 s, doubling to every 30 s. */
+const RECONNECT_MS = { first: 1_000, max: 30_000 };
 
 export interface SlackOptions {
   ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>;
@@ -46,7 +48,9 @@ export interface RunningSlack extends RunningPlatform {
 
 /**
  * The Slack app: Bolt with our receiver choice, the event dedupe, and every listener wired to the
- * platform-free use cases in src/bot. `auth.test` runs here, so a bad token fails start-up clearly.
+ * platform-free use cases in src/bot. `auth.test` runs here, so a bad token fails start-up clearly; an
+ * unreachable Slack API does not hold start-up (the HTTP API serves, /readyz reports Slack as down): it is
+ * retried in the background until it answers.
  */
 export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const { ctx } = options;
@@ -64,11 +68,13 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     fetch: options.clientOptions?.fetch ?? fetchFn,
   };
   const app = new App({ token: botToken, receiver: choice.receiver, logger: boltLogger(logger), clientOptions, deferInitialization: true });
-  try {
-    await app.init();
-  } catch (error) {
-    throw slackError(error, 'auth.test');
-  }
+  // One quick auth.test first: Bolt's own (in init) retries for about 30 s before giving up.
+  const probe = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000, logger: boltLogger(logger) });
+  const connect = async (): Promise<void> => {
+    await probe.auth.test().catch((error: unknown) => Promise.reject(slackError(error, 'auth.test')));
+    await app.init().catch((error: unknown) => Promise.reject(slackError(error, 'auth.test')));
+    if (choice.mode === 'socket') await app.start().catch((error: unknown) => Promise.reject(slackError(error, 'apps.connections.open')));
+  };
 
   const client = app.client;
   const actions = new SlackActions(client, logger, ctx.settings.safety.allowBroadcast);
@@ -84,25 +90,47 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     logger.error({ err: error.message, code: error.code }, 'slack: unhandled error');
   });
 
-  if (choice.mode === 'socket') {
-    try {
-      await app.start();
-    } catch (error) {
-      throw slackError(error, 'apps.connections.open');
-    }
-  }
   let stopped = false;
+  let up = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const retry = (delayMs: number): void => {
+    timer = setTimeout(() => {
+      if (stopped) return;
+      connect().then(
+        () => {
+          up = true;
+          logger.info('slack: the Slack API answers again; Slack is up');
+        },
+        (error: unknown) => {
+          logger.warn({ err: slackError(error, 'auth.test').message }, `slack: still unreachable; retrying in ${Math.round(Math.min(delayMs * 2, RECONNECT_MS.max) / 1000)} s`);
+          retry(Math.min(delayMs * 2, RECONNECT_MS.max));
+        },
+      );
+    }, delayMs);
+    timer.unref();
+  };
+  try {
+    await connect();
+    up = true;
+  } catch (error) {
+    const e = slackError(error, 'auth.test');
+    // A refused token (or scope) is the operator's to fix: fail start-up. A network or 5xx failure is Slack's.
+    if (!e.retryable) throw e;
+    logger.warn({ err: e.message }, 'slack: the Slack API is unreachable; serving without Slack (readyz: down) and retrying');
+    retry(RECONNECT_MS.first);
+  }
   return {
     app,
     bot,
     mode: choice.mode,
-    ready: () => !stopped && choice.connected(),
+    ready: () => !stopped && up && choice.connected(),
     post: slackPoster(new SlackActions(apiClient, logger, ctx.settings.safety.allowBroadcast)),
     idle: () => choice.inflight.idle(),
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (choice.mode === 'socket') await app.stop();
+      clearTimeout(timer);
+      if (choice.mode === 'socket' && up) await app.stop();
       await choice.inflight.idle();
     },
   };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createContext, type AppContext } from '../app.js';
 import { loadConfig, type Settings } from '../config/load.js';
-import { createLogger } from '../log.js';
+import { createLogger, isTerminal } from '../log.js';
 import type { CliIO } from './io.js';
 
 /** Global options every command shares (declared on the root program). */
@@ -26,6 +26,7 @@ export async function contextFor(cmd: Command, io: CliIO, settings: Settings = s
   const logger = createLogger({
     level: globalOptions(cmd).debug ? 'debug' : settings.logLevel === 'info' ? 'warn' : settings.logLevel,
     secrets: [settings.openai.apiKey],
+    pretty: isTerminal(io.stderr),
   });
   return createContext(settings, { logger, env: io.env, registry: options.registry ?? 'once' });
 }

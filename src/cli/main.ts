@@ -1,5 +1,6 @@
 import { Command, CommanderError, Help } from 'commander';
 import { RestyleError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { DoctorCheck } from '../doctor.js';
 import type { CliIO } from './io.js';
 import { CliExit } from './exit.js';
@@ -81,6 +82,7 @@ function invoked(argv: readonly string[]): string | undefined {
 export async function buildProgram(io: CliIO, deps: CliDeps, argv?: readonly string[]): Promise<Command> {
   const program = new Command('restyle')
     .description('A house voice for chat bots: restyle text through a fine-tuned style model.')
+    .version(VERSION, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: RESTYLE_CONFIG or config/restyle.yaml)')
     .option('--debug', 'verbose logs and stack traces')
     .showHelpAfterError('(run restyle --help for usage)')

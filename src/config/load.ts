@@ -93,7 +93,8 @@ export function settingsFrom(raw: unknown, env: Env, cwd: string = process.cwd()
 export function validate(raw: unknown, source = 'config'): FileConfig {
   // `styles:` with every entry commented out parses as null: read it as "none yet", not as an error.
   const cleaned = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) : raw;
-  const result = fileConfigSchema.safeParse(cleaned ?? {});
+  // reportInput: without it zod leaves `input` out, and a wrong type ("fast" for a number) read as `required`.
+  const result = fileConfigSchema.safeParse(cleaned ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = formatPath(issue.path);
@@ -202,9 +203,28 @@ function resolveProxy(cfg: FileConfig['proxy'], env: Env, endpointFor: (baseUrl:
   return { ...rest, upstream: endpointFor(baseUrl, apiKeyEnv), tokens: resolved };
 }
 
+/**
+ * Whether calls to this endpoint need a key: always for OpenAI's own API and when the config names a key
+ * variable (`apiKeyEnv`); not for another server reached with the default OPENAI_API_KEY unset — a keyless
+ * Ollama or vLLM, where the base URL alone is enough.
+ */
+export function apiKeyRequired(endpoint: Pick<Endpoint, 'baseUrl' | 'apiKeyEnv'>): boolean {
+  if (endpoint.apiKeyEnv !== 'OPENAI_API_KEY') return true;
+  try {
+    return /(^|\.)openai\.com$/i.test(new URL(endpoint.baseUrl).hostname);
+  } catch {
+    return true;
+  }
+}
+
+/** What the SDK sends to a keyless server (it insists on some key; such servers ignore it). */
+const NO_KEY = 'no-key';
+
+/** The endpoint's key, a stand-in for a keyless server, or a clear error naming the variable to set. */
 /** The endpoint's key, or a clear error naming the variable to set. */
 export function requireApiKey(endpoint: Endpoint): string {
   if (endpoint.apiKey) return endpoint.apiKey;
+  if (!apiKeyRequired(endpoint)) return NO_KEY;
   throw new RestyleError('env_missing', `${endpoint.apiKeyEnv} is not set: export it or put it in .env (needed for ${endpoint.baseUrl})`, {
     details: { variable: endpoint.apiKeyEnv },
   });
@@ -230,11 +250,23 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_type') return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shownInput(issue.input)}`;
   if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return issue.message;
 }
 
+
+const TYPE_NAMES: Record<string, string> = { number: 'a number', int: 'a whole number', string: 'text', boolean: 'true or false', object: 'a mapping (key: value)', array: 'a list', record: 'a mapping (key: value)' };
+
+/** The offending value, short, for "expected a number, got \"fast\"". */
+function shownInput(input: unknown): string {
+  if (input === null) return 'nothing (null)';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  const text = JSON.stringify(input) ?? String(input);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
 
 function trimSlash(u: string): string {
   return u.replace(/\/+$/, '');

@@ -4,7 +4,9 @@
  * n-gram precisions for n = 1…4 summed over the corpus, `exp` smoothing (NIST, Chen & Cherry 2014 method 3)
  * for orders with no match, the geometric mean, and the brevity penalty exp(1 − r/c) when the output is
  * shorter than the reference (the closest reference length per segment, the shorter one on a tie).
- * Scores are 0–100. Checked against `sacrebleu` 2.6.0 in test/eval/metrics.test.ts.
+ * Scores are 0–100. A hypothesis with no matching n-gram at all scores 0 under every smoothing, as in
+ * sacreBLEU (its issue #141). test/eval/metrics.test.ts checks this against the expected values in
+ * sacreBLEU's own test files (test/test_bleu.py, test/test_sentence_bleu.py), named beside each.
  */
 import { splitWhitespace, tokenize13a } from './tokenize-13a.js';
 
@@ -80,42 +82,61 @@ export function sumBleuStats(all: readonly BleuStats[], maxOrder = BLEU_MAX_ORDE
   return acc;
 }
 
-/**
- * The score from statistics. `effectiveOrder` (what sacreBLEU's sentence-level BLEU uses) averages only over
- * the orders the hypothesis has n-grams for, so a short segment is not zeroed.
- */
-export function bleuFromStats(stats: BleuStats, options: { effectiveOrder?: boolean } = {}): BleuScore {
+/** sacreBLEU's smoothing methods (Chen & Cherry 2014): none, floor (method 1), add-k (method 2), exp (method 3). */
+export type BleuSmoothing = 'none' | 'floor' | 'add-k' | 'exp';
+const SMOOTH_DEFAULTS: Record<BleuSmoothing, number> = { none: 0, floor: 0.1, 'add-k': 1, exp: 0 };
+
+export interface BleuOptions {
+  /** Average only over the orders the hypothesis has n-grams for (sentence level), so a short one is not zeroed. */
+  effectiveOrder?: boolean;
+  /** Default `exp`, as sacreBLEU's BLEU metric. */
+  smooth?: BleuSmoothing;
+  /** For floor (default 0.1) and add-k (default 1). */
+  smoothValue?: number;
+}
+
+/** The score from statistics, as sacreBLEU's `BLEU.compute_bleu`. */
+export function bleuFromStats(stats: BleuStats, options: BleuOptions = {}): BleuScore {
   const maxOrder = stats.correct.length;
+  const method = options.smooth ?? 'exp';
+  const k = options.smoothValue ?? SMOOTH_DEFAULTS[method];
   const precisions = new Array<number>(maxOrder).fill(0);
+  const bp = stats.hypLen < stats.refLen ? (stats.hypLen > 0 ? Math.exp(1 - stats.refLen / stats.hypLen) : 0) : 1;
+  // Nothing matched at all: 0, whatever the smoothing would make of the empty orders.
+  if (!stats.correct.some((c) => c > 0)) return { score: 0, precisions, bp, hypLen: stats.hypLen, refLen: stats.refLen };
   let smooth = 1;
   let order = maxOrder;
   for (let n = 1; n <= maxOrder; n++) {
-    const total = stats.total[n - 1]!;
-    const correct = stats.correct[n - 1]!;
+    const addK = method === 'add-k' && n > 1 ? k : 0;
+    const total = stats.total[n - 1]! + addK;
+    const correct = stats.correct[n - 1]! + addK;
     if (total === 0) break;
     if (options.effectiveOrder) order = n;
     if (correct === 0) {
-      smooth *= 2;
-      precisions[n - 1] = 100 / (smooth * total);
+      if (method === 'exp') {
+        smooth *= 2;
+        precisions[n - 1] = 100 / (smooth * total);
+      } else if (method === 'floor') {
+        precisions[n - 1] = (100 * k) / total;
+      }
     } else {
       precisions[n - 1] = (100 * correct) / total;
     }
   }
-  const bp = stats.hypLen < stats.refLen ? (stats.hypLen > 0 ? Math.exp(1 - stats.refLen / stats.hypLen) : 0) : 1;
   // sacreBLEU's my_log: log(0) is a huge negative number, so a missing order gives a score of ~0.
   const logSum = precisions.slice(0, order).reduce((s, p) => s + (p === 0 ? -9999999999 : Math.log(p)), 0);
   return { score: bp * Math.exp(logSum / order), precisions, bp, hypLen: stats.hypLen, refLen: stats.refLen };
 }
 
 /** Corpus BLEU: hypotheses[i] against references[i] (one string, or several). */
-export function corpusBleu(hypotheses: readonly string[], references: ReadonlyArray<string | readonly string[]>): BleuScore {
+export function corpusBleu(hypotheses: readonly string[], references: ReadonlyArray<string | readonly string[]>, options: BleuOptions = {}): BleuScore {
   if (hypotheses.length !== references.length) throw new RangeError(`BLEU: ${hypotheses.length} hypotheses but ${references.length} references`);
-  return bleuFromStats(sumBleuStats(hypotheses.map((h, i) => bleuStats(h, toList(references[i]!)))));
+  return bleuFromStats(sumBleuStats(hypotheses.map((h, i) => bleuStats(h, toList(references[i]!)))), options);
 }
 
 /** Sentence BLEU with effective order, like `sacrebleu.sentence_bleu`. */
-export function sentenceBleu(hypothesis: string, references: string | readonly string[]): BleuScore {
-  return bleuFromStats(bleuStats(hypothesis, toList(references)), { effectiveOrder: true });
+export function sentenceBleu(hypothesis: string, references: string | readonly string[], options: Omit<BleuOptions, 'effectiveOrder'> = {}): BleuScore {
+  return bleuFromStats(bleuStats(hypothesis, toList(references)), { ...options, effectiveOrder: true });
 }
 
 function toList(r: string | readonly string[]): readonly string[] {

@@ -1,3 +1,4 @@
+import { abScatterSvg, scoreHistogramSvg } from './chart-svg.js';
 import type { EvalResult } from './run.js';
 import type { SystemMetrics, ThresholdResult } from './thresholds.js';
 
@@ -46,6 +47,26 @@ function delta(row: Row, a: number, b: number): string {
   return `${text} ${(d > 0) === row.up ? '▲' : '▼'}`;
 }
 
+/** The summary table's header: metric, each candidate's label, A − B when there are two. */
+export function summaryHeader(result: EvalResult): string[] {
+  return ['metric', ...result.candidates.map((c) => c.label), ...(result.candidates.length > 1 ? ['A − B'] : [])];
+}
+
+/** The HTML report's charts: each candidate's sentence chrF and P(style) distributions, and A vs B per example. */
+export function chartsSvg(result: EvalResult): string[] {
+  const series = (pick: (o: EvalResult['examples'][number]['outputs'][number]) => number) =>
+    result.candidates.map((c, k) => ({ label: c.label, values: result.examples.map((e) => pick(e.outputs[k]!)) }));
+  const charts = [
+    scoreHistogramSvg(series((o) => o.chrf), { title: 'sentence chrF vs reference: examples per score', max: 100, axis: 'chrF' }),
+    scoreHistogramSvg(series((o) => o.pTarget), { title: 'style strength: examples per P(style)', max: 1, axis: 'P(style) by the classifier' }),
+  ];
+  if (result.candidates.length > 1) {
+    const points = result.examples.map((e) => ({ line: e.line, a: e.outputs[0]!.chrf, b: e.outputs[1]!.chrf }));
+    charts.push(abScatterSvg(points, { title: 'A vs B per example (sentence chrF)', max: 100, axis: 'chrF' }));
+  }
+  return charts;
+}
+
 /** Rows of the summary table: metric, each candidate, A−B when there are two. */
 export function summaryRows(result: EvalResult): string[][] {
   const [a, b] = result.candidates;
@@ -74,18 +95,18 @@ export function wins(result: EvalResult): { a: number; b: number; ties: number }
 const mdCell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 
 export function markdownReport(meta: ReportMeta, result: EvalResult, checks: readonly ThresholdResult[]): string {
-  const two = result.candidates.length > 1;
   const lines: string[] = [];
   lines.push(`# restyle eval: ${meta.style} ${meta.role}`, '');
   lines.push(`${meta.date} · ${result.examples.length} examples from \`${meta.data}\`${meta.limit ? ` (--limit ${meta.limit})` : ''} · classifier trained on \`${meta.train}\``, '');
   for (const c of result.candidates) lines.push(`- **${c.label}**: ${mdCell(c.name)}`);
   lines.push('');
-  const head = ['metric', ...result.candidates.map((c) => c.label), ...(two ? ['A − B'] : [])];
+  const head = summaryHeader(result);
   lines.push(`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const row of summaryRows(result)) lines.push(`| ${row.map(mdCell).join(' | ')} |`);
   lines.push('');
   const w = wins(result);
   if (w) lines.push(`Per example (sentence chrF vs reference): A better ${w.a}, B better ${w.b}, ties ${w.ties}.`, '');
+  lines.push('Charts (score distributions, A vs B per example): see the HTML report beside this file.', '');
   lines.push(
     `Style classifier (character 2–4-gram naive Bayes, ${result.classifier.trainedOn.styled} + ${result.classifier.trainedOn.neutral} training texts): reads ${(100 * result.classifier.referenceAccuracy).toFixed(1)}% of references and ${(100 * result.classifier.inputAccuracy).toFixed(1)}% of inputs as in style.`,
     '',
@@ -109,8 +130,7 @@ export function markdownReport(meta: ReportMeta, result: EvalResult, checks: rea
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function htmlReport(meta: ReportMeta, result: EvalResult, checks: readonly ThresholdResult[]): string {
-  const two = result.candidates.length > 1;
-  const head = ['metric', ...result.candidates.map((c) => c.label), ...(two ? ['A − B'] : [])];
+  const head = summaryHeader(result);
   const summary = summaryRows(result)
     .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td class="num">${esc(c)}</td>`)).join('')}</tr>`)
     .join('\n');
@@ -149,6 +169,8 @@ ${summary}</table>
 ${w ? `<p>Per example (sentence chrF vs reference): A better ${w.a}, B better ${w.b}, ties ${w.ties}.</p>` : ''}
 <p>Style classifier (character 2–4-gram naive Bayes): reads ${(100 * result.classifier.referenceAccuracy).toFixed(1)}% of references and ${(100 * result.classifier.inputAccuracy).toFixed(1)}% of inputs as in style.</p>
 ${checksHtml}
+<h2>Charts</h2>
+<div class="charts">${chartsSvg(result).join('')}</div>
 <h2>Examples</h2>
 <table><tr><th>line</th><th>input</th>${result.candidates.map((c) => `<th>${esc(c.label)} output</th>`).join('')}<th>reference</th></tr>
 ${rows}</table>

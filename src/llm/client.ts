@@ -231,7 +231,12 @@ export class LlmClient {
       if (error.code === 'llm_rate_limited' && retryAfterMs !== undefined) this.limiter.pauseFor(retryAfterMs);
       const wait = backoffMs(attempt, retryAfterMs);
       this.options.logger?.warn({ baseUrl: this.endpoint.baseUrl, model: spec.model, code: error.code, attempt, waitMs: wait }, 'llm: retrying');
-      await sleepUnlessAborted(wait, spec.signal, () => toLlmError(spec.signal?.reason, this.errorContext(spec.model, spec.signal)));
+      await sleepUnlessAborted(wait, spec.signal, () => {
+        // Keep what was being waited out (a 429's Retry-After…): "took too long" alone hides the cause.
+        const aborted = toLlmError(spec.signal?.reason, this.errorContext(spec.model, spec.signal));
+        aborted.details.lastError = { code: error.code, message: error.message };
+        return aborted;
+      });
     }
   }
 

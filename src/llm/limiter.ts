@@ -133,7 +133,7 @@ export class RateLimiter {
 
   /** The primitive under `schedule`, for work that outlives one promise (a stream being read). */
   acquire(estimatedTokens: number, signal?: AbortSignal): Promise<Release> {
-    if (signal?.aborted) return Promise.reject(abortedWhileQueued(signal));
+    if (signal?.aborted) return Promise.reject(abortedWhileQueued(signal, this.pausedUntil > this.now()));
     return new Promise<Release>((resolve, reject) => {
       const w: Waiter = {
         tokens: Number.isFinite(estimatedTokens) && estimatedTokens > 0 ? estimatedTokens : 0,
@@ -146,7 +146,7 @@ export class RateLimiter {
       if (signal) {
         w.onAbort = () => {
           this.unlink(w);
-          reject(abortedWhileQueued(signal));
+          reject(abortedWhileQueued(signal, this.pausedUntil > this.now()));
           // The aborted waiter may have been the head holding everyone else back.
           this.pump();
         };
@@ -255,6 +255,13 @@ export class RateLimiter {
   }
 }
 
-function abortedWhileQueued(signal: AbortSignal): RestyleError {
+function abortedWhileQueued(signal: AbortSignal, pausedFor429: boolean): RestyleError {
+  if (pausedFor429) {
+    // Another request's 429 paused the endpoint: that is why this one never started.
+    return new RestyleError('deadline_exceeded', "aborted while the endpoint was paused for a 429's Retry-After", {
+      cause: signal.reason,
+      details: { lastError: { code: 'llm_rate_limited', message: 'the endpoint answered 429 (rate limited) and asked to wait' } },
+    });
+  }
   return new RestyleError('deadline_exceeded', 'aborted while waiting for a rate-limit slot', { cause: signal.reason });
 }

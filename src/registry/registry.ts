@@ -99,7 +99,7 @@ export class ModelRegistry {
     });
   }
 
-  /** Make an entry (`#3`, `3` or a model id) the one in use; re-checks it is still served first. */
+  /** Make an entry (`#3`, `3`, `v3` or a model id) the one in use; re-checks it is still served first. */
   async use(style: string, role: ModelRole, ref: string): Promise<ModelEntry> {
     await this.verify(findEntry(await this.get(style, role), ref));
     return this.locked(style, role, async (record) => {
@@ -137,7 +137,8 @@ export class ModelRegistry {
 }
 
 function findEntry(record: RegistryRecord, ref: string): ModelEntry {
-  const n = /^#?(\d+)$/.exec(ref.trim());
+  // `#2`, `2` or `v2`: in a shell `#2` unquoted is a comment, so the bare forms must work too.
+  const n = /^[#v]?(\d+)$/i.exec(ref.trim());
   const entry = n ? record.entries.find((e) => e.id === Number(n[1])) : record.entries.findLast((e) => e.model === ref);
   if (entry) return entry;
   const known = record.entries.map((e) => `#${e.id} ${e.model}`);

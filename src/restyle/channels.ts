@@ -79,10 +79,11 @@ export class ChannelMappings {
   }
 }
 
-function checkChannel(channel: string): void {
+/** A channel key (`slack:C0123ABC`, `discord:1122…`, `default`), or `input_invalid` naming what was given. */
+export function checkChannel(channel: string): void {
   if (!CHANNEL_KEY.test(channel)) {
     throw new RestyleError('input_invalid', `channel "${channel}" is not a channel key such as slack:C0123ABC or discord:112233445566778899`, {
-      details: { channel },
+      details: { channel, field: 'channel' },
     });
   }
 }

@@ -8,10 +8,10 @@ import type { Store } from '../store/types.js';
 import { sha256 } from '../util/hash.js';
 import { Semaphore } from '../util/semaphore.js';
 import { splitBlocks, type Segment, type SegmentKind } from './blocks.js';
-import { ChannelMappings } from './channels.js';
+import { ChannelMappings, checkChannel } from './channels.js';
 import { addedLinks } from './links.js';
 import { addedMentions } from './mentions.js';
-import { buildMessages } from './messages.js';
+import { buildMessages, checkParams } from './messages.js';
 import { protect, restore } from './placeholders.js';
 import { once, releaseInOrder, type InputOutcome } from './stream.js';
 
@@ -173,6 +173,8 @@ export class Restyler {
       reason,
       ...(error ? { error: { code: error.code, message: error.message } } : {}),
     });
+    // A mistyped channel is the caller's to fix, never a silent `no_style`.
+    if (options.channel !== undefined) checkChannel(options.channel);
     if (text.trim() === '') return this.done(unstyled('empty'), started);
     const prepared = await this.prepare(options);
     if (!prepared.style) return this.done(unstyled(prepared.reason ?? 'no_style', null, prepared.error), started);
@@ -215,7 +217,7 @@ export class Restyler {
     } catch (error) {
       const e = toRestyleError(error);
       // Bad input (explicit unknown style, missing parameter) is the caller's to fix: always throw.
-      if (options.style || options.from || e.code === 'param_missing' || onError === 'error') throw e;
+      if (options.style || options.from || e.code === 'param_missing' || e.code === 'input_invalid' || onError === 'error') throw e;
       this.logger.warn({ code: e.code, channel: options.channel }, `restyle: ${e.message}; passing text through`);
       return { style: null, steps: [], reason: e.code, error: e };
     }
@@ -294,9 +296,7 @@ export class Restyler {
       return { ...base, text: r.text, styled: true, cached: r.cached };
     } catch (error) {
       if (!run.failure) {
-        run.failure = deadline.aborted
-          ? new RestyleError('deadline_exceeded', `restyling took longer than ${deadlineMs} ms (restyle.deadlineMs)`, { cause: error })
-          : toRestyleError(error, 'llm_error');
+        run.failure = deadline.aborted ? deadlineError(error, deadlineMs) : toRestyleError(error, 'llm_error');
         // No more model calls for this answer: the blocks still to come pass through as written.
         run.stopStyling.abort();
         this.logger.warn({ code: run.failure.code, style: style.name }, `restyle failed open: ${run.failure.message}`);
@@ -336,7 +336,8 @@ export class Restyler {
       temperature,
       maxTokens: style.maxTokens,
     };
-    // Validate parameters up front so a missing one is reported before any model call.
+    // Validate parameters up front so a missing or unknown one is reported before any model call.
+    checkParams(style.prompt, options.params, style.name);
     buildMessages(styler.prompt, '');
     if (!options.from) return [styler];
     const source = getStyle(settings, options.from);
@@ -442,4 +443,15 @@ function addUsage(into: TokenUsage, add: TokenUsage): void {
   into.promptTokens += add.promptTokens;
   into.completionTokens += add.completionTokens;
   into.totalTokens += add.totalTokens;
+}
+
+/** `deadline_exceeded`, saying what the time went on when it was a rate limit or a failing endpoint. */
+function deadlineError(error: unknown, deadlineMs: number): RestyleError {
+  const cause = toRestyleError(error, 'llm_error');
+  const last = (cause.details.lastError as { code: string; message: string } | undefined) ?? (cause.code === 'deadline_exceeded' ? undefined : { code: cause.code, message: cause.message });
+  const why = !last ? '' : last.code === 'llm_rate_limited' ? `: the model endpoint was rate limiting (${last.message})` : `: the last attempt failed (${last.message})`;
+  return new RestyleError('deadline_exceeded', `restyling took longer than ${deadlineMs} ms (restyle.deadlineMs)${why}`, {
+    cause: error,
+    ...(last ? { details: { lastError: last } } : {}),
+  });
 }

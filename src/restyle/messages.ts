@@ -16,6 +16,18 @@ export function promptParams(template: string): string[] {
   return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
 }
 
+/** `input_invalid` for a parameter the prompt has no `{{name}}` for: a typo must not be silently ignored. */
+export function checkParams(template: string, params: Record<string, string> | undefined, styleName: string): void {
+  const used = promptParams(template);
+  const unknown = Object.keys(params ?? {}).filter((k) => !used.includes(k));
+  if (unknown.length === 0) return;
+  throw new RestyleError(
+    'input_invalid',
+    `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} for style "${styleName}": its prompt uses ${used.length ? used.map((k) => `{{${k}}}`).join(', ') : 'no parameters'}`,
+    { details: { params: unknown, style: styleName, field: 'params' } },
+  );
+}
+
 /** Fill `{{param}}`s; a parameter the template uses but nobody supplied is an error naming it. */
 export function renderPrompt(template: string, params: Record<string, string> = {}, styleName?: string): string {
   return template.replace(PLACEHOLDER, (_, key: string) => {

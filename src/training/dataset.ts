@@ -1,7 +1,7 @@
 import { displayPath } from '../util/paths.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Style } from '../config/load.js';
 import { validateJsonl } from '../corpus/validate.js';
 import { RestyleError } from '../errors.js';
@@ -24,6 +24,15 @@ export function roleTemplate(style: Style, role: ModelRole): { template: string;
 export { displayPath } from '../util/paths.js';
 
 /**
+ * `--data` names a corpus folder everywhere (train, eval, models add); a file in it (`corpus/train.jsonl`)
+ * stands for its folder, so either spelling works.
+ */
+export function dataFolder(dataArg: string, cwd: string): string {
+  const path = resolve(cwd, dataArg);
+  return existsSync(path) && statSync(path).isFile() ? displayPath(dirname(path), cwd) || '.' : dataArg;
+}
+
+/**
  * Find, check and hash a role's training data in DIR before anything is uploaded or exported:
  * - the files exist (`file_not_found` naming what is missing and how to make it);
  * - every line is a valid chat example (the corpus validator, OpenAI's cookbook checks) — `file_invalid`
@@ -31,7 +40,8 @@ export { displayPath } from '../util/paths.js';
  * - every system message is a rendering of the style's current prompt — the prompt the model is trained
  *   with must literally match the one it will be asked with.
  */
-export async function loadDataSet(dirArg: string, role: ModelRole, style: Style, cwd: string): Promise<DataSet> {
+export async function loadDataSet(dataArg: string, role: ModelRole, style: Style, cwd: string): Promise<DataSet> {
+  const dirArg = dataFolder(dataArg, cwd);
   const dir = resolve(cwd, dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new RestyleError('file_not_found', `${dirArg}: no such directory (make one with: restyle corpus build --out ${dirArg} …)`, { details: { dir: dirArg } });

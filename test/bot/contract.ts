@@ -326,10 +326,11 @@ export function runUseCaseContract(name: string, factory: HarnessFactory): void 
 
     it('review: reviewers only (refusal says why); approve records the verdict and shows the next', async () => {
       const x = await start();
+      // One at a time: the review queue is oldest first, so the second save must not race the first.
       for (const text of ['First sample.', 'Second sample.']) {
         await x.react(await x.seedMessage(text, 'carl', 'general'), 'star', 'ana', 'general');
+        await x.settle();
       }
-      await x.settle();
       await x.command('review', 'ana', 'general');
       await x.settle();
       expect(last(x, 'ana').text).toMatch(/Not allowed: .*reviewers/);

@@ -1,10 +1,11 @@
 /**
  * Chaos: the chat platform's API is slow. Slack: every Web API method answers after 4 s (response_urls
  * after 2 s) while events, slash commands, buttons, modal submissions and message shortcuts arrive at the
- * real Bolt receiver over signed HTTP: every request must be acknowledged with HTTP 200 well within Slack's
- * 3 s, and everything the slow calls carry must still land (0 lost). Discord: every REST route but the
- * interaction callback answers after 4 s; every interaction must still be deferred within Discord's 3 s
- * and its reply land. Figures are printed, one line per platform.
+ * real Bolt receiver over signed HTTP: every request must be acknowledged with HTTP 200 while every Web API
+ * answer is still held back (so no acknowledgement waits for the API, however busy the machine), and
+ * everything the slow calls carry must still land (0 lost). Discord: every REST route but the interaction
+ * callback is slow and held; every interaction must still be deferred and its reply land. Ack latencies are
+ * printed, one line per platform; their speed goals live in bench/slack.bench.ts and bench/discord.bench.ts.
  */
 import { describe, it } from 'vitest';
 import { EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from '../../adapters/slack/render.js';
@@ -21,13 +22,12 @@ import {
 } from '../fakes/slack.js';
 import { channelId, startSlackHarness, userId, type SlackHarness } from '../adapters/slack/harness.js';
 import { idFor, startDiscordHarness, T, type DiscordHarness } from '../adapters/discord/harness.js';
-import type { FakeInteraction } from '../fakes/discord.js';
+import { startFakeDiscord, type FakeInteraction } from '../fakes/discord.js';
 
 const API_LATENCY_MS = 4000;
 const RESPONSE_URL_LATENCY_MS = 2000;
-/** Slack and Discord give up on an acknowledgement after 3 s; we want far less. */
+/** Slack and Discord give up on an acknowledgement after 3 s (printed beside the figures). */
 const PLATFORM_ACK_MS = 3000;
-const ACK_P99_MS = 1000;
 const ANSWER_PROMPT = 'ANSWER-SOURCE';
 
 /** Closes what a test started, last first (the two tests run at once, so no shared afterEach). */
@@ -71,7 +71,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 // Both platforms' tests spend their time waiting on the fakes' latency: run them side by side.
 describe.concurrent('chaos: a slow chat platform API', () => {
-  it('Slack: acks every event, command, button, modal and shortcut within 1 s while the Web API takes 4 s, and loses nothing', async ({ expect, onTestFinished }) => {
+  it('Slack: acks every event, command, button, modal and shortcut while the Web API takes 4 s (held), and loses nothing', async ({ expect, onTestFinished }) => {
     const cleanups: Cleanups = [];
     onTestFinished(() => cleanUp(cleanups));
     const model = await startModel(cleanups);
@@ -109,6 +109,7 @@ describe.concurrent('chaos: a slow chat platform API', () => {
 
     fake.setLatency(API_LATENCY_MS);
     fake.setResponseLatency(RESPONSE_URL_LATENCY_MS);
+    const release = fake.hold();
 
     type Sent = { kind: string; request: SignedRequest; label?: string; ts?: string; user?: string };
     const requests: Sent[] = [];
@@ -148,7 +149,9 @@ describe.concurrent('chaos: a slow chat platform API', () => {
 
     const t0 = performance.now();
     const acks = await Promise.all(requests.map(async (r) => ({ ...r, res: await h.send(r.request) })));
-    const ackedAllBy = performance.now() - t0;
+    // Every request was acknowledged while no Web API call or response_url had been answered yet.
+    const answeredWhileAcking = fake.responses.length - calmResponses;
+    release();
     await within(h.settle(), 30_000, 'slack');
     const settledAfter = performance.now() - t0;
 
@@ -175,10 +178,8 @@ describe.concurrent('chaos: a slow chat platform API', () => {
     );
 
     expect(acks.filter((a) => a.res.status !== 200).map((a) => `${a.kind}: ${a.res.status} ${a.res.body}`)).toEqual([]);
-    expect(percentile(ms, 99)).toBeLessThan(ACK_P99_MS);
-    expect(Math.max(...ms)).toBeLessThan(PLATFORM_ACK_MS);
-    // The acks did not wait for the API: all were in before the first slow call could have answered.
-    expect(ackedAllBy).toBeLessThan(API_LATENCY_MS);
+    // The acks did not wait for the API: all were in while every answer was held.
+    expect(answeredWhileAcking).toBe(0);
     expect(fake.calls.length).toBeGreaterThan(calmCalls);
     expect(settledAfter).toBeGreaterThanOrEqual(API_LATENCY_MS);
 
@@ -193,12 +194,16 @@ describe.concurrent('chaos: a slow chat platform API', () => {
     expect(lost).toEqual([]);
   });
 
-  it('Discord: defers every interaction within 1 s while the rest of the REST API takes 4 s, and every reply lands', async ({ expect, onTestFinished }) => {
+  it('Discord: defers every interaction while the rest of the REST API takes 4 s (held), and every reply lands', async ({ expect, onTestFinished }) => {
     const cleanups: Cleanups = [];
     onTestFinished(() => cleanUp(cleanups));
     const model = await startModel(cleanups);
     const generalKey = `discord:${idFor('channel', 'general')}`;
-    const h: DiscordHarness = await startDiscordHarness({ config: config(generalKey), env: { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: model.url } });
+    // Discord's own 3 s acknowledgement window is a speed goal (bench/discord.bench.ts); here the point is that
+    // deferring never waits for the held REST API, however long a busy machine takes to get there.
+    const discord = await startFakeDiscord({ ackDeadlineMs: 120_000 });
+    cleanups.push(() => discord.close());
+    const h: DiscordHarness = await startDiscordHarness({ fake: discord, config: config(generalKey), env: { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: model.url } });
     cleanups.push(() => h.close());
     const { fake } = h;
     const general = await h.channel('general');
@@ -208,6 +213,7 @@ describe.concurrent('chaos: a slow chat platform API', () => {
 
     // Everything but the interaction callback (the acknowledgement itself) is slow.
     fake.setLatency(API_LATENCY_MS, undefined, /^\/(?!interactions\/)/);
+    const release = fake.hold(/^\/(?!interactions\/)/);
 
     const t0 = performance.now();
     const sent: Array<Promise<FakeInteraction>> = [];
@@ -231,10 +237,12 @@ describe.concurrent('chaos: a slow chat platform API', () => {
     // The acknowledgement is the callback request; it must have reached Discord in time.
     const acks = await Promise.all(
       interactions.map(async (i) => {
-        const callback = await within(fake.waitForRequest('POST', new RegExp(`^/interactions/${i.id}/`)), PLATFORM_ACK_MS + 2000, `defer of ${i.id}`);
-        return { i, ms: callback.at - i.createdAt, status: callback.status };
+        const callback = await fake.waitForRequest('POST', new RegExp(`^/interactions/${i.id}/`));
+        return { i, ms: callback.at - i.createdAt, callback };
       }),
     );
+    // Every interaction was deferred while every other REST answer was held.
+    release();
     await within(h.settle(), 30_000, 'discord');
     const settledAfter = performance.now() - t0;
 
@@ -249,9 +257,8 @@ describe.concurrent('chaos: a slow chat platform API', () => {
     );
 
     expect(deferred).toBe(interactions.length);
-    expect(acks.map((a) => a.status)).toEqual(acks.map(() => 204));
-    expect(percentile(ms, 99)).toBeLessThan(ACK_P99_MS);
-    expect(Math.max(...ms)).toBeLessThan(PLATFORM_ACK_MS);
+    // Read after settling: a request is recorded when it arrives, its status once answered.
+    expect(acks.map((a) => a.callback.status)).toEqual(acks.map(() => 204));
     expect(settledAfter).toBeGreaterThanOrEqual(API_LATENCY_MS);
     expect(replied).toHaveLength(interactions.length);
     expect(answered).toHaveLength(rooms.length);

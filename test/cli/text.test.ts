@@ -54,11 +54,31 @@ describe('restyle text', () => {
     expect(r.stderr).toBe('restyle: unknown style "ninja"; known styles: pirate, toned\n');
   });
 
-  it('missing OPENAI_API_KEY: exit 2 naming it', async () => {
-    const r = await runInProcess(['text', '--style', 'pirate', 'x'], { env: { OPENAI_BASE_URL: fake.url }, cwd });
+  it('missing OPENAI_API_KEY for OpenAI: exit 2 naming it', async () => {
+    const r = await runInProcess(['text', '--style', 'pirate', 'x'], { env: {}, cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^restyle: OPENAI_API_KEY is not set/);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('typos are errors, not silently ignored: a channel name for a key, a parameter the prompt does not use', async () => {
+    const channel = await runInProcess(['text', '--channel', 'general', 'x'], { env: env(), cwd });
+    expect(channel.code).toBe(2);
+    expect(channel.stderr).toBe('restyle: channel "general" is not a channel key such as slack:C0123ABC or discord:112233445566778899\n');
+    const param = await runInProcess(['text', '--style', 'toned', '--param', 'tone=dry', '--param', 'mood=grim', 'x'], { env: env(), cwd });
+    expect(param.code).toBe(2);
+    expect(param.stderr).toBe('restyle: unknown parameter "mood" for style "toned": its prompt uses {{tone}}\n');
+    expect(fake.requestsTo('/chat/completions')).toHaveLength(0);
+    const ok = await runInProcess(['text', '--style', 'toned', '--param', 'tone=dry', 'x'], { env: env(), cwd });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('a keyless OpenAI-compatible server needs only its base URL', async () => {
+    const r = await runInProcess(['text', '--style', 'pirate', '--no-cache', 'keyless please'], { env: { OPENAI_BASE_URL: fake.url }, cwd });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+    expect(fake.requestsTo('/chat/completions').at(-1)?.headers.authorization).toBe('Bearer no-key');
   });
 
   it('model failure: exit 1 with one line, no stack trace; --fail-open prints the original', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
+import { apiKeyRequired, loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
 import { RestyleError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -28,27 +28,44 @@ function errorOf(fn: () => unknown): RestyleError {
   throw new Error('expected an error');
 }
 
-describe('the shipped config/restyle.yaml', () => {
-  const shipped = readFileSync(resolve(import.meta.dirname, '../../config/restyle.yaml'), 'utf8');
+/** What a user does to the shipped file: delete the `# ` in front of every commented setting, in place. */
+function uncomment(yaml: string): string {
+  return yaml
+    .split('\n')
+    .map((line) => (/^( *)# ( *)(?:# )?( *)([\w-]+|"[^"]+"):/.test(line) ? line.replace(/^( *)# ( *)(?:# )?/, '$1$2') : line))
+    .join('\n');
+}
+
+// A copy of config/restyle.yaml as shipped (see test/fixtures/config/SOURCES.md): the real file is the
+// user's to edit, so a test reading it would fail as soon as someone adds a style.
+describe('the shipped config/restyle.yaml (test/fixtures/config copy)', () => {
+  const shipped = readFileSync(resolve(import.meta.dirname, '../fixtures/config/restyle.yaml'), 'utf8');
 
   it('loads as it is', () => {
     const settings = loadConfig({ env: {}, path: join(project(shipped), 'restyle.yaml') });
     expect(Object.keys(settings.styles)).toEqual([]);
+    expect(settings.channels).toEqual({});
   });
 
-  it('with every commented example switched on, still validates: the examples are real settings', () => {
-    // Keep the commented YAML lines ("# key: …", "#   # key: …"), drop prose and the empty top-level sections.
-    const examples = shipped
-      .split('\n')
-      .map((line) => /^# (?:( *)# )?( *)([\w-]+|"[^"]+"):/.exec(line) ? line.replace(/^# /, '').replace(/^( *)# /, '$1') : null)
-      .filter((line): line is string => line !== null);
-    const yaml = examples.join('\n');
+  it('uncommenting every example in place loads: no duplicate keys, and the examples are real settings', () => {
+    const yaml = uncomment(shipped);
     expect(yaml).toMatch(/^bot:/m);
+    expect(yaml).toMatch(/^ {2}pirate:/m);
     const settings = loadConfig({ env: { OPENAI_API_KEY: 'sk-x' }, path: join(project(yaml), 'restyle.yaml') });
     expect(Object.keys(settings.styles).sort()).toEqual(['default', 'pirate']);
+    expect(settings.styles.pirate!.endpoint.baseUrl).toBe('http://localhost:11434/v1');
     expect(settings.channels['slack:C0123ABC']).toBe('pirate');
     expect(settings.eval.styles.pirate?.minStyleAccuracy).toBe(0.9);
     expect(settings.bot.allowChannels).toEqual(['slack:C0123ABC']);
+  });
+
+  it('uncommenting only the pirate style loads it alone', () => {
+    const lines = shipped.split('\n');
+    const from = lines.findIndex((l) => l === '  # pirate:');
+    const to = lines.findIndex((l) => l.startsWith('  # default:'));
+    const yaml = [...lines.slice(0, from), ...uncomment(lines.slice(from, to).join('\n')).split('\n'), ...lines.slice(to)].join('\n');
+    const settings = loadConfig({ env: { OPENAI_API_KEY: 'sk-x' }, path: join(project(yaml), 'restyle.yaml') });
+    expect(Object.keys(settings.styles)).toEqual(['pirate']);
   });
 });
 
@@ -141,6 +158,13 @@ channels:
     });
   });
 
+  it('a value of the wrong type says what was expected, not "required"', () => {
+    const cwd = project('restyle:\n  deadlineMs: fast\nllm:\n  rpm: "10"\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toBe('restyle.yaml: restyle.deadlineMs: expected a number, got "fast"');
+    const cwd2 = project('styles:\n  p: {model: [a, b]}\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: cwd2 })).message).toBe('restyle.yaml: styles.p.model: expected text, got a list');
+  });
+
   it('getStyle lists known styles; requireApiKey names the variable, not a value', () => {
     const cwd = project('styles:\n  b: {model: x}\n  a: {model: y}\n');
     const s = loadConfig({ env: {}, path: 'restyle.yaml', cwd });
@@ -150,5 +174,15 @@ channels:
     const k = errorOf(() => requireApiKey(s.styles.a!.endpoint));
     expect(k.code).toBe('env_missing');
     expect(k.message).toMatch(/^OPENAI_API_KEY is not set/);
+  });
+
+  it('a base URL that is not OpenAI\'s is enough (keyless Ollama, vLLM), unless the config names a key variable', () => {
+    const cwd = project('styles:\n  local: {model: llama3}\n  named: {model: x, baseUrl: "http://localhost:8000/v1", apiKeyEnv: VLLM_KEY}\n');
+    const s = loadConfig({ env: { OPENAI_BASE_URL: 'http://localhost:11434/v1' }, path: 'restyle.yaml', cwd });
+    expect(apiKeyRequired(s.styles.local!.endpoint)).toBe(false);
+    expect(requireApiKey(s.styles.local!.endpoint)).toBe('no-key');
+    expect(errorOf(() => requireApiKey(s.styles.named!.endpoint)).message).toMatch(/^VLLM_KEY is not set/);
+    const openai = loadConfig({ env: { OPENAI_BASE_URL: 'https://api.openai.com/v1/' }, path: 'restyle.yaml', cwd });
+    expect(apiKeyRequired(openai.styles.local!.endpoint)).toBe(true);
   });
 });

@@ -48,6 +48,9 @@ describe('restyle eval', () => {
     const r = await run(['eval', '--style', 'pirate', '--data', 'corpus/valid.jsonl']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('A: style pirate (ft:pirate:good)');
+    expect(r.stdout).toMatch(/\n {2}metric {2,}A\n {2}chrF vs reference/);
+    // Not a line per request: progress at most every 10% when stderr is not a terminal.
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('eval: '))).toEqual(['eval: 1/6', 'eval: 2/6', 'eval: 3/6', 'eval: 4/6', 'eval: 5/6', 'eval: 6/6']);
     expect(metric(r.stdout, 'chrF vs reference')).toEqual(['100.00']);
     expect(metric(r.stdout, 'BLEU vs reference')).toEqual(['100.00']);
     expect(metric(r.stdout, 'style accuracy')).toEqual(['100.0%']);
@@ -68,6 +71,11 @@ describe('restyle eval', () => {
     expect(md).toMatch(/\| 1 \| The (\w+) will be ready at \w+\. There are \d+ items to check first\. \| Arr, the \1 be ready/);
     const html = readFileSync(join(cwd, 'corpus/eval', files[0]!), 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
+    // Two distributions (sentence chrF, P(style)), six examples in each; no A/B chart without B.
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    const counts = [...html.matchAll(/class="bar s0" data-bin="\d+" data-count="(\d+)"/g)].map((m) => Number(m[1]));
+    expect(counts.slice(0, 10).reduce((a, b) => a + b, 0)).toBe(6);
+    expect(counts[9]).toBe(6);
     expect(html.match(/<tr><td class="num">\d+<\/td>/g)).toHaveLength(6);
     const json = JSON.parse(readFileSync(join(cwd, 'corpus/eval', files[1]!), 'utf8'));
     expect(json.examples).toHaveLength(6);
@@ -85,6 +93,10 @@ describe('restyle eval', () => {
     // The lazy model copies its input: perfect content kept, which is not the goal.
     expect(metric(r.stdout, 'chrF vs input (content kept)')[1]).toBe('100.00');
     expect(r.stdout).toContain('per example (chrF): A better 4, B better 0, ties 0');
+    expect(r.stdout).toMatch(/\n {2}metric {2,}A {2,}B {2,}A − B\n/);
+    const html = readFileSync(join(cwd, 'corpus/eval', reports().find((f) => f.endsWith('.html'))!), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html.match(/<circle class="example"/g)).toHaveLength(4);
     expect(r.stdout).toMatch(/✓ chrF vs baseline/);
     expect(fake.requestsTo('/chat/completions')).toHaveLength(8);
     const md = readFileSync(join(cwd, 'corpus/eval', reports().find((f) => f.endsWith('.md'))!), 'utf8');
@@ -141,7 +153,8 @@ describe('restyle eval', () => {
 
   it('uses the registry model when one is in use', async () => {
     expect((await run(['models', 'add', 'pirate', '--model', 'ft:pirate:lazy'])).code).toBe(0);
-    const r = await run(['eval', '--style', 'pirate', '--data', 'corpus/valid.jsonl', '--limit', '2']);
+    // --data names the corpus folder, as for train; eval reads its valid.jsonl.
+    const r = await run(['eval', '--style', 'pirate', '--data', 'corpus', '--limit', '2']);
     expect(r.stdout).toContain('A: style pirate (ft:pirate:lazy)');
     expect(fake.requestsTo('/chat/completions').map((q) => q.body.model)).toEqual(['ft:pirate:lazy', 'ft:pirate:lazy']);
   });
@@ -149,7 +162,10 @@ describe('restyle eval', () => {
   it('bad input: one line naming the file, the missing classifier data, the unknown model', async () => {
     const missing = await run(['eval', '--style', 'pirate', '--data', 'nope/valid.jsonl']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toBe('restyle: nope/valid.jsonl: no such file (expected a valid.jsonl from restyle corpus build)');
+    expect(missing.stderr.trim()).toBe('restyle: nope/valid.jsonl: no such file or folder (expected a corpus folder from restyle corpus build, or its valid.jsonl)');
+    mkdirSync(join(cwd, 'hollow'));
+    const hollow = await run(['eval', '--style', 'pirate', '--data', 'hollow']);
+    expect(hollow.stderr.trim()).toBe('restyle: hollow has no valid.jsonl (expected the output of restyle corpus build --out hollow)');
     mkdirSync(join(cwd, 'lonely'));
     writeFileSync(join(cwd, 'lonely/valid.jsonl'), readFileSync(join(cwd, 'corpus/valid.jsonl')));
     const noTrain = await run(['eval', '--style', 'pirate', '--data', 'lonely/valid.jsonl']);

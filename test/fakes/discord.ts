@@ -228,6 +228,8 @@ export interface FakeDiscord {
 
   failNext(method: string, path: RegExp, failure: DiscordFailure, times?: number): void;
   setLatency(ms: number, method?: string, path?: RegExp): void;
+  /** Hold REST answers on paths matching `path` (all when absent) until the returned function is called. */
+  hold(path?: RegExp): () => void;
   close(): Promise<void>;
 }
 
@@ -297,6 +299,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const commands = new Map<string, Json[]>(); // '' = global, else guild id
   const faults: Array<{ method: string; path: RegExp; failure: DiscordFailure }> = [];
   const latencies: Array<{ ms: number; method?: string; path?: RegExp }> = [];
+  let held: { path?: RegExp; until: Promise<void> } | undefined;
   const sessions = new Map<string, Session>();
   const requestWaiters = new Set<(request: DiscordRequest) => void>();
   const readyWaiters: Array<() => void> = [];
@@ -825,6 +828,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     }
     const delay = latencies.find((l) => (!l.method || l.method === method) && (!l.path || l.path.test(path)));
     if (delay && delay.ms > 0) await new Promise((r) => setTimeout(r, delay.ms));
+    if (held && (!held.path || held.path.test(path))) await held.until;
     if (closed || res.destroyed) return;
     if (fault) {
       request.fault = 'fail';
@@ -1195,6 +1199,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     setLatency(ms, method, path) {
       latencies.unshift({ ms, ...(method ? { method: method.toUpperCase() } : {}), ...(path ? { path } : {}) });
+    },
+    hold(path) {
+      let release!: () => void;
+      held = { ...(path ? { path } : {}), until: new Promise<void>((r) => (release = r)) };
+      return () => {
+        held = undefined;
+        release();
+      };
     },
     async close() {
       closed = true;

@@ -77,6 +77,11 @@ export interface FakeSlack {
   /** Refuse the next `times` response_url POSTs with this status. */
   failResponses(status: number, times?: number): void;
   setLatency(ms: number, method?: string): void;
+  /**
+   * Hold every Web API and response_url answer (after any latency) until the returned function is called:
+   * proves an acknowledgement did not wait for the API without timing it.
+   */
+  hold(): () => void;
   /** Delay before answering every response_url POST (ms); 0 (the default) answers at once. */
   setResponseLatency(ms: number): void;
   /** The bot token's scopes, sent as `x-oauth-scopes` like Slack does (default: the manifest's). */
@@ -96,6 +101,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const responseFailures: Array<{ status: number; left: number }> = [];
   const latency = new Map<string, number>();
   let responseLatency = 0;
+  let held: Promise<void> | undefined;
   const overrides = new Map<string, MethodHandler>();
   const bot = { userId: 'UBOT', botId: 'BBOT', teamId: 'T0FAKE', appId: 'A0FAKE' };
   let tsCounter = 0;
@@ -196,6 +202,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const id = path.slice('/response/'.length);
       const body = raw ? (JSON.parse(raw) as SlackArgs) : {};
       if (responseLatency > 0) await new Promise((r) => setTimeout(r, responseLatency));
+      if (held) await held;
       const f = responseFailures[0];
       if (f) {
         if (--f.left <= 0) responseFailures.shift();
@@ -218,6 +225,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls.push(call);
     const delay = latency.get(method) ?? latency.get('*') ?? 0;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (held) await held;
     const fi = failures.findIndex((f) => f.method === method || f.method === '*');
     if (fi >= 0) {
       const f = failures[fi]!;
@@ -263,6 +271,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failResponses: (status, times = 1) => void responseFailures.push({ status, left: times }),
     setLatency: (ms, method = '*') => void latency.set(method, ms),
     setResponseLatency: (ms) => void (responseLatency = ms),
+    hold: () => {
+      let release!: () => void;
+      held = new Promise<void>((r) => (release = r));
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
     setScopes: (next) => void (scopes = [...next]),
     handle: (method, handler) => void overrides.set(method, handler),
     async startSocketMode() {

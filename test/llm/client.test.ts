@@ -113,11 +113,11 @@ describe('LlmClient.chat', () => {
   it('a hanging request is cut off as llm_timeout after timeoutMs', async () => {
     fake.hangNext(1);
     const t0 = performance.now();
+    // The fake never answers: any answer at all is the cut-off (no upper time limit: a busy machine is slow).
     const e = await rejection(client({ timeoutMs: 200, maxRetries: 0 }).chat({ model: 'm', messages }));
     const ms = performance.now() - t0;
     expect(e).toMatchObject({ code: 'llm_timeout', retryable: true, details: { timeoutMs: 200, attempts: 1, model: 'm' } });
     expect(ms).toBeGreaterThanOrEqual(190);
-    expect(ms).toBeLessThan(1500);
   });
 
   it("the request's timeoutMs overrides the client's, and a timeout is retried", async () => {
@@ -199,12 +199,11 @@ describe('LlmClient.chat', () => {
   it('abort during a request rejects at once with deadline_exceeded', async () => {
     fake.hangNext(1);
     const controller = new AbortController();
-    const pending = client({ timeoutMs: 10_000 }).chat({ model: 'm', messages, signal: controller.signal });
+    // Past the test's own timeout: only the abort can end this request.
+    const pending = client({ timeoutMs: 60_000 }).chat({ model: 'm', messages, signal: controller.signal });
     await vi.waitFor(() => expect(fake.requests).toHaveLength(1), { interval: 5 });
-    const t0 = performance.now();
     controller.abort();
     expect(await rejection(pending)).toMatchObject({ code: 'deadline_exceeded' });
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -214,10 +213,9 @@ describe('LlmClient.chat', () => {
     const controller = new AbortController();
     const pending = client({ limiter }).chat({ model: 'm', messages, signal: controller.signal });
     await vi.waitFor(() => expect(limiter.stats.pausedForMs).toBeGreaterThan(0), { interval: 5 });
-    const t0 = performance.now();
+    // The Retry-After (30 s) outlasts the test's timeout: only the abort can end this wait.
     controller.abort();
     expect(await rejection(pending)).toMatchObject({ code: 'deadline_exceeded' });
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -37,16 +37,15 @@ describe('the fake OpenAI server', () => {
   it('close() does not wait for hanging requests', async () => {
     const fake = await startFakeOpenAI();
     fake.hangNext(2);
-    fake.setLatency(10_000);
+    fake.setLatency(60_000); // longer than the test may run
     const sdk = new OpenAI({ baseURL: fake.url, apiKey: 'k', maxRetries: 0 });
     const calls = [1, 2, 3].map(() => sdk.models.list().then(
       () => 'answered',
       () => 'failed',
     ));
     await vi.waitFor(() => expect(fake.requests).toHaveLength(3), { interval: 5 });
-    const t0 = performance.now();
+    // The requests hang for good: close() returning at all shows it did not wait for them.
     await fake.close();
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(await Promise.all(calls)).toEqual(['failed', 'failed', 'failed']);
   });
 });

@@ -46,11 +46,10 @@ describe('LlmPool', () => {
   it('passes the settings on: timeouts and retries', async () => {
     const p = new LlmPool({ llm: { concurrency: 4, rpm: 0, tpm: 0 }, restyle: { requestTimeoutMs: 150, maxRetries: 1 } });
     one.hangNext(2);
-    const t0 = performance.now();
+    // The fake never answers, so only the 150 ms timeout (twice) can end this.
     await expect(p.get(at(one.url, 'sk-a')).chat({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
       code: 'llm_timeout',
       details: { attempts: 2, timeoutMs: 150 },
     });
-    expect(performance.now() - t0).toBeLessThan(1500);
   });
 });

@@ -207,7 +207,12 @@ describe('restyle models (CLI)', () => {
     expect(unknownUrl.code).toBe(2);
     expect(unknownUrl.stderr).toMatch(/is not an endpoint in the config: pass --api-key-env VAR/);
     const unknownStyle = await run(['models', 'add', 'ghost', '--model', 'ft:pirate:v1']);
-    expect(unknownStyle.stderr.trim()).toBe('restyle: unknown style "ghost"; known styles: pirate');
+    expect(unknownStyle.stderr.trim()).toBe('restyle: unknown style "ghost"; known styles: pirate');    // What a shell leaves of `models use pirate #2` (the rest is a comment): a hint, not "missing argument".
+    const swallowed = await run(['models', 'use', 'pirate']);
+    expect(swallowed.code).toBe(2);
+    expect(swallowed.stderr.trim()).toBe('restyle: which model? restyle models use pirate 2 (the number from restyle models list; an unquoted #2 is a comment to the shell)');
+    for (const ref of ['1', 'v2', '#1']) expect((await run(['models', 'use', 'pirate', ref])).code, ref).toBe(0);
+    expect((await run(['models', 'use', 'pirate', '2'])).stdout.trim()).toBe('pirate styler now uses #2: pirate-styler');
   });
 
   it('restyle text styles with the model in use: the registered one, then the config one after rollback', async () => {

@@ -1,11 +1,24 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createServer, connect } from 'node:net';
 
-/** The redis-server binary, or null when it is not installed. */
+/**
+ * The redis-server binary on PATH, or null when it is not installed. Looked up on disk rather than through
+ * `sh -c 'command -v'`: spawning a shell can fail on a loaded machine, which read as "not installed".
+ */
 export function findRedisServer(): string | null {
-  const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const path = r.stdout.trim();
-  return r.status === 0 && path ? path : null;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, 'redis-server');
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
 
 export async function freePort(): Promise<number> {

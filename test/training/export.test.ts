@@ -73,8 +73,8 @@ describe('restyle train --provider export', () => {
     expect(existsSync(join(cwd, 'data'))).toBe(false);
   });
 
-  it('--destyler exports the reverse pairs; --out picks the directory', async () => {
-    const r = await runInProcess(['train', '--provider', 'export', '--style', 'pirate', '--data', 'corpus', '--destyler', '--out', 'out/de'], { env: {}, cwd });
+  it('--destyler exports the reverse pairs; --out picks the directory; --data may name a file in the corpus folder', async () => {
+    const r = await runInProcess(['train', '--provider', 'export', '-s', 'pirate', '--data', 'corpus/destyle.valid.jsonl', '--destyler', '--out', 'out/de'], { env: {}, cwd });
     expect(r.code, r.stderr).toBe(0);
     const rows = lines(join(cwd, 'out/de/openai.train.jsonl'));
     expect(rows).toEqual(lines(join(cwd, 'corpus/destyle.train.jsonl')));

@@ -46,7 +46,7 @@ const oneLine = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('
 
 describe('restyle train (openai provider, against the fake fine-tuning API)', () => {
   it('--watch: uploads, creates the job, follows it with progress and curves, writes the SVG, registers the model', async () => {
-    const r = await run(['train', '--style', 'pirate', '--data', 'corpus', '--epochs', '3', '--watch', '--poll', '0.01']);
+    const r = await run(['train', '--style', 'pirate', '--data', 'corpus', '--epochs', '3', '--watch', '--poll-seconds', '0.01']);
     expect(r.code, r.stderr).toBe(0);
     const job = [...ft.jobs.values()].at(-1)!;
     expect(r.stdout.trim()).toBe(`${job.id} succeeded ${job.fine_tuned_model}`);
@@ -121,7 +121,7 @@ describe('restyle train (openai provider, against the fake fine-tuning API)', ()
     expect(first.job.status).toBe('running');
 
     // "Restart": a new process resumes every unfinished job from the store.
-    const resumed = await run(['train', 'watch', '--poll', '0.01']);
+    const resumed = await run(['train', 'watch', '--poll-seconds', '0.01']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`watching ${id} (pirate styler), resuming after step 6`);
     expect(resumed.stderr).toMatch(/registered pirate styler #1/);
@@ -152,7 +152,7 @@ describe('restyle train (openai provider, against the fake fine-tuning API)', ()
     const sdk = new OpenAI({ baseURL: fake.url, apiKey: 'sk-train' });
     const file = await sdk.files.create({ file: await OpenAI.toFile(readFileSync(join(cwd, 'corpus/train.jsonl')), 'train.jsonl'), purpose: 'fine-tune' });
     const job = await sdk.fineTuning.jobs.create({ training_file: file.id, model: 'gpt-4.1-mini-2025-04-14', suffix: 'elsewhere' });
-    const r = await run(['train', 'watch', job.id, '--style', 'pirate', '--poll', '0.01']);
+    const r = await run(['train', 'watch', job.id, '--style', 'pirate', '--poll-seconds', '0.01']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`watching ${job.id} (pirate styler)`);
     expect(r.stderr).toMatch(/registered pirate styler #1: ft:gpt-4\.1-mini-2025-04-14:fake-org:elsewhere:/);
@@ -285,7 +285,7 @@ describe('restyle train (openai provider, against the fake fine-tuning API)', ()
     const style = await run(['train', '--style', 'ghost', '--data', 'corpus']);
     expect(style.code).toBe(2);
     expect(style.stderr.trim()).toBe('restyle: unknown style "ghost"; known styles: pirate');
-    const key = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { OPENAI_BASE_URL: fake.url, RESTYLE_DATA_DIR: join(cwd, 'data') }, cwd });
+    const key = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { RESTYLE_DATA_DIR: join(cwd, 'data') }, cwd });
     expect(key.code).toBe(2);
     expect(key.stderr).toMatch(/\nrestyle: OPENAI_API_KEY is not set: export it or put it in \.env/);
     expect(fake.requestsTo('/files')).toHaveLength(0);

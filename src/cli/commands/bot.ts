@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { AppContext } from '../../app.js';
 import { write, type CliIO } from '../io.js';
 import { settingsFor } from '../context.js';
-import { createLogger } from '../../log.js';
+import { createLogger, isTerminal } from '../../log.js';
 import { createContext } from '../../app.js';
 import { RestyleError } from '../../errors.js';
 import { startRetention } from '../../privacy/retention.js';
@@ -35,6 +35,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
       const settings = settingsFor(this, io);
       const logger = createLogger({
         level: settings.logLevel,
+        pretty: isTerminal(io.stderr),
         secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
       });
       const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync' });

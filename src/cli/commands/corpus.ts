@@ -84,7 +84,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
     .description('chunk styled text, strip the style with an editor model, write styler and de-styler JSONL')
     .option('--in <path...>', '.txt/.md files or folders (recursive), .jsonl with a "text" field, a Slack export (folder or .zip), DiscordChatExporter .json')
     .requiredOption('--out <dir>', 'output folder (answers are cached in DIR/.cache, so a re-run pays only for what is missing)')
-    .requiredOption('--style <name>', 'the style the text is written in')
+    .requiredOption('-s, --style <name>', 'the style the text is written in')
     .option('--valid-fraction <f>', 'share of examples held out for validation, by whole source document', fractionOption('--valid-fraction'), 0.1)
     .option('--seed <n>', 'seed for the train/valid split', intOption('--seed', 0), 1)
     .option('--concurrency <n>', 'editor requests in flight', intOption('--concurrency'), 16)

@@ -125,11 +125,15 @@ export function registerModels(program: Command, io: CliIO): void {
 
   models
     .command('use')
-    .description('switch a style to a registered model (#N or model id)')
+    .description('switch a style to a registered model (N, vN, "#N" or model id)')
     .argument('<style>', 'the style')
-    .argument('<model>', '#N from `restyle models list`, or the model id')
+    // Optional to commander so a `#2` the shell swallowed gets our hint instead of "missing argument".
+    .argument('[model]', 'N (or vN, or "#N" quoted) from `restyle models list`, or the model id')
     .option('--destyler', 'switch the de-styler')
-    .action(async function (this: Command, styleName: string, ref: string, opts: { destyler?: boolean }) {
+    .action(async function (this: Command, styleName: string, ref: string | undefined, opts: { destyler?: boolean }) {
+      if (!ref) {
+        throw new RestyleError('usage', `which model? restyle models use ${styleName} 2 (the number from restyle models list; an unquoted #2 is a comment to the shell)`);
+      }
       await withContext(this, io, async (ctx) => {
         getStyle(ctx.settings, styleName);
         const registry = new ModelRegistry(ctx.store, verifierFor(ctx.settings, ctx.llm, io.env));

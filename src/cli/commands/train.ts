@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { getStyle, requireApiKey, type Settings } from '../../config/load.js';
 import { RestyleError, toRestyleError } from '../../errors.js';
 import type { AppContext } from '../../app.js';
@@ -35,6 +35,8 @@ interface TrainFlags {
   suffix?: string;
   watch?: boolean;
   use?: boolean;
+  pollSeconds?: number;
+  /** `--poll`, the old spelling of --poll-seconds (hidden). */
   poll?: number;
   out?: string;
   json?: boolean;
@@ -42,9 +44,12 @@ interface TrainFlags {
 
 function pollOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new RestyleError('usage', `--poll ${value}: expected a number of seconds > 0`);
+  if (!Number.isFinite(n) || n <= 0) throw new RestyleError('usage', `--poll-seconds ${value}: expected a number of seconds > 0`);
   return n;
 }
+
+/** `--poll`: the old name of --poll-seconds (as `corpus build` spells it), still accepted, not shown. */
+const hiddenPoll = (): Option => new Option('--poll <seconds>').argParser(pollOption).hideHelp();
 
 const role = (destyler?: boolean): ModelRole => (destyler ? 'destyler' : 'styler');
 
@@ -104,7 +109,7 @@ async function follow(ctx: AppContext, io: CliIO, job: JobRecord, pollSeconds: n
           const inUse = activated || (await registry.active(done.style, done.role))?.id === entry.id;
           write(
             io.stderr,
-            `registered ${done.style} ${done.role} #${entry.id}: ${entry.model}${inUse ? ' (in use)' : ` — not in use yet: evaluate it (restyle eval --style ${done.style} --data … --against ${entry.model}), then restyle models use ${done.style}${done.role === 'destyler' ? ' --destyler' : ''} #${entry.id}`}`,
+            `registered ${done.style} ${done.role} #${entry.id}: ${entry.model}${inUse ? ' (in use)' : ` — not in use yet: evaluate it (restyle eval --style ${done.style} --data … --against ${entry.model}), then restyle models use ${done.style}${done.role === 'destyler' ? ' --destyler' : ''} ${entry.id}`}`,
           );
           return entry.id;
         } catch (error) {
@@ -148,7 +153,7 @@ export function registerTrain(program: Command, io: CliIO): void {
     .command('train')
     .description("fine-tune a style's styler (or --destyler) on a corpus built by `restyle corpus build`")
     .option('-s, --style <name>', 'the style to train')
-    .option('--data <dir>', 'the corpus directory (train.jsonl, valid.jsonl, destyle.*.jsonl)')
+    .option('--data <dir>', 'the corpus folder from restyle corpus build (train.jsonl, valid.jsonl, destyle.*.jsonl; a file in it works too)')
     .option('--destyler', 'train the de-styler (destyle.train.jsonl / destyle.valid.jsonl)')
     .option('--provider <name>', 'openai (fine-tuning API) or export (files + LoRA configs for training elsewhere)', 'openai')
     .option('--base-model <model>', 'the model to fine-tune (openai: gpt-4.1-mini-2025-04-14; export: Qwen/Qwen2.5-7B-Instruct)')
@@ -156,53 +161,68 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option('--suffix <text>', 'name part of the fine-tuned model (default: the style name)')
     .option('--watch', 'follow the job: progress, loss curves (terminal and SVG next to the data), registry entry')
     .option('--use', 'make the trained model the style\'s model as soon as the job succeeds')
-    .option('--poll <seconds>', 'how often to check the job (default 30)', pollOption)
+    .option('--poll-seconds <n>', 'how often to check the job (default 30)', pollOption)
+    .addOption(hiddenPoll())
     .option('--out <dir>', 'export: where to write (default: DIR/export/styler or destyler)')
     .option('--json', 'print the job (or export) as JSON')
     .action(async function (this: Command, flags: TrainFlags) {
-      if (!flags.style || !flags.data) throw new RestyleError('usage', 'train needs --style NAME and --data DIR (or a subcommand: status, watch, cancel, checkpoints, check)');
-      const provider = providerName(flags.provider);
-      const settings: Settings = settingsFor(this, io);
-      const style = getStyle(settings, flags.style);
-      const r = role(flags.destyler);
-      const data = await loadDataSet(flags.data, r, style, io.cwd);
-      for (const w of data.warnings) write(io.stderr, `warning: ${w}`);
-      const leak = await leakageOf(data);
-      const leakLine = leak && leakageLine(data, leak);
-      if (leakLine) write(io.stderr, `warning: ${leakLine}`);
-      write(io.stderr, `data: ${data.examples.train} train + ${data.examples.valid} valid examples, prompt ${data.promptHash}, data ${data.dataHash}`);
-      const request = { style, role: r, data, baseModel: flags.baseModel, epochs: flags.epochs, suffix: flags.suffix ?? (r === 'styler' ? style.name : `${style.name}-destyle`), use: flags.use };
-
-      if (provider === 'export') {
-        const outcome = await new ExportProvider({ ...(flags.out ? { outDir: resolve(io.cwd, flags.out) } : {}), cwd: io.cwd }).start(request);
-        if (outcome.kind !== 'export') return;
-        if (flags.json) write(io.stdout, JSON.stringify(outcome, null, 2));
-        else write(io.stdout, outcome.dir);
-        write(io.stderr, `exported ${outcome.files.length} files to ${outcome.dir}`);
-        for (const n of outcome.next) write(io.stderr, `  ${n}`);
-        return;
-      }
-
-      requireApiKey(settings.openai);
-      const ctx = await contextFor(this, io, settings, { registry: 'off' });
-      try {
-        const outcome = await openaiFor(ctx, io).start(request);
-        if (outcome.kind !== 'job') return;
-        const job = outcome.job;
-        write(io.stderr, `started ${job.id}: ${job.baseModel} → ${style.name} ${r} at ${job.baseUrl}`);
-        if (!flags.watch) {
-          if (flags.json) write(io.stdout, JSON.stringify(job, null, 2));
-          else write(io.stdout, job.id);
-          write(io.stderr, `follow it: restyle train watch ${job.id}   (status: restyle train status ${job.id})`);
-          return;
-        }
-        const done = await follow(ctx, io, job, flags.poll ?? DEFAULT_POLL_SECONDS);
-        if (flags.json) write(io.stdout, JSON.stringify(done, null, 2));
-      } finally {
-        await ctx.close();
-      }
+      await startTraining(this, io, flags);
     });
 
+  registerStatus(train, io);
+  registerWatch(train, io);
+  registerCancel(train, io);
+  registerCheckpoints(train, io);
+  registerCheck(train, io);
+}
+
+/** `restyle train --style S --data DIR`: check the data, then export it or start (and maybe follow) a job. */
+async function startTraining(cmd: Command, io: CliIO, flags: TrainFlags): Promise<void> {
+  if (!flags.style || !flags.data) throw new RestyleError('usage', 'train needs --style NAME and --data DIR (or a subcommand: status, watch, cancel, checkpoints, check)');
+  const provider = providerName(flags.provider);
+  const settings: Settings = settingsFor(cmd, io);
+  const style = getStyle(settings, flags.style);
+  const r = role(flags.destyler);
+  const data = await loadDataSet(flags.data, r, style, io.cwd);
+  for (const w of data.warnings) write(io.stderr, `warning: ${w}`);
+  const leak = await leakageOf(data);
+  const leakLine = leak && leakageLine(data, leak);
+  if (leakLine) write(io.stderr, `warning: ${leakLine}`);
+  write(io.stderr, `data: ${data.examples.train} train + ${data.examples.valid} valid examples, prompt ${data.promptHash}, data ${data.dataHash}`);
+  const request = { style, role: r, data, baseModel: flags.baseModel, epochs: flags.epochs, suffix: flags.suffix ?? (r === 'styler' ? style.name : `${style.name}-destyle`), use: flags.use };
+
+  if (provider === 'export') {
+    const outcome = await new ExportProvider({ ...(flags.out ? { outDir: resolve(io.cwd, flags.out) } : {}), cwd: io.cwd }).start(request);
+    if (outcome.kind !== 'export') return;
+    if (flags.json) write(io.stdout, JSON.stringify(outcome, null, 2));
+    else write(io.stdout, outcome.dir);
+    write(io.stderr, `exported ${outcome.files.length} files to ${outcome.dir}`);
+    for (const n of outcome.next) write(io.stderr, `  ${n}`);
+    return;
+  }
+
+  requireApiKey(settings.openai);
+  const ctx = await contextFor(cmd, io, settings, { registry: 'off' });
+  try {
+    const outcome = await openaiFor(ctx, io).start(request);
+    if (outcome.kind !== 'job') return;
+    const job = outcome.job;
+    write(io.stderr, `started ${job.id}: ${job.baseModel} → ${style.name} ${r} at ${job.baseUrl}`);
+    if (!flags.watch) {
+      if (flags.json) write(io.stdout, JSON.stringify(job, null, 2));
+      else write(io.stdout, job.id);
+      write(io.stderr, `follow it: restyle train watch ${job.id}   (status: restyle train status ${job.id})`);
+      return;
+    }
+    const done = await follow(ctx, io, job, flags.pollSeconds ?? flags.poll ?? DEFAULT_POLL_SECONDS);
+    if (flags.json) write(io.stdout, JSON.stringify(done, null, 2));
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** `train status [JOB]`. */
+function registerStatus(train: Command, io: CliIO): void {
   train
     .command('status')
     .description('the jobs restyle knows, or one job in detail (any job id of this account)')
@@ -234,16 +254,20 @@ export function registerTrain(program: Command, io: CliIO): void {
         await ctx.close();
       }
     });
+}
 
+/** `train watch [JOB]`: resume following after a restart. */
+function registerWatch(train: Command, io: CliIO): void {
   train
     .command('watch')
     .description('resume following a job (or every unfinished job restyle started) after a restart')
     .argument('[job]', 'a fine-tuning job id (default: all unfinished ones)')
     .option('-s, --style <name>', 'for a job restyle did not start: the style to register its model under')
     .option('--destyler', 'for a job restyle did not start: it trains a de-styler')
-    .option('--poll <seconds>', 'how often to check (default 30)', pollOption)
+    .option('--poll-seconds <n>', 'how often to check (default 30)', pollOption)
+    .addOption(hiddenPoll())
     .action(async function (this: Command, id: string | undefined) {
-      const opts = subOpts<{ style: string; destyler: boolean; poll: number }>(this);
+      const opts = subOpts<{ style: string; destyler: boolean; poll: number; pollSeconds: number }>(this);
       const ctx = await contextFor(this, io, undefined, { registry: 'off' });
       try {
         const jobs = new JobStore(ctx.store);
@@ -254,13 +278,16 @@ export function registerTrain(program: Command, io: CliIO): void {
         for (const job of targets) {
           await jobs.save(job);
           write(io.stderr, `watching ${job.id} (${job.style ?? 'no style'} ${job.role})${job.metrics.length ? `, resuming after step ${job.metrics.at(-1)!.step}` : ''}`);
-          await follow(ctx, io, job, opts.poll ?? DEFAULT_POLL_SECONDS);
+          await follow(ctx, io, job, opts.pollSeconds ?? opts.poll ?? DEFAULT_POLL_SECONDS);
         }
       } finally {
         await ctx.close();
       }
     });
+}
 
+/** `train cancel JOB`. */
+function registerCancel(train: Command, io: CliIO): void {
   train
     .command('cancel')
     .description('cancel a running job')
@@ -278,7 +305,10 @@ export function registerTrain(program: Command, io: CliIO): void {
         await ctx.close();
       }
     });
+}
 
+/** `train checkpoints JOB`. */
+function registerCheckpoints(train: Command, io: CliIO): void {
   train
     .command('checkpoints')
     .description('list a job\'s checkpoints, recommend one, and warn about overfitting or leakage')
@@ -301,12 +331,15 @@ export function registerTrain(program: Command, io: CliIO): void {
         await ctx.close();
       }
     });
+}
 
+/** `train check`: the data alone. */
+function registerCheck(train: Command, io: CliIO): void {
   train
     .command('check')
     .description('check training data without training: files, prompt match, and train/valid leakage')
     .option('-s, --style <name>', 'the style')
-    .option('--data <dir>', 'the corpus directory')
+    .option('--data <dir>', 'the corpus folder from restyle corpus build (a file in it works too)')
     .option('--destyler', 'check the de-styler files')
     .action(async function (this: Command) {
       const opts = subOpts<{ style: string; data: string; destyler: boolean }>(this);

@@ -255,7 +255,7 @@ describe.each(KINDS)('POST /v1/post with Idempotency-Key, %s store', (kind) => {
     model.setLatency(MODEL_MS);
     slack = await startFakeSlack();
     const settings = settingsFrom(
-      { styles: { loud: { model: 'loud-1' } }, channels: { 'slack:CIDEM': 'loud' }, llm: { concurrency: 64 }, restyle: { maxRetries: 0, cacheTtlSeconds: 0 } },
+      { styles: { loud: { model: 'loud-1', prompt: 'Say it {{x}} and {{y}}:', params: { x: '0', y: '0' } } }, channels: { 'slack:CIDEM': 'loud' }, llm: { concurrency: 64 }, restyle: { maxRetries: 0, cacheTtlSeconds: 0 } },
       { OPENAI_API_KEY: 'sk-idem', OPENAI_BASE_URL: model.url, SLACK_BOT_TOKEN: 'xoxb-idem-0123456789', SLACK_SIGNING_SECRET: 'idem-signing-secret', SLACK_API_URL: slack.url },
     );
     ctx = await createContext(settings, { store: await stores.open(), logger: silentLogger(), registry: 'off' });

@@ -60,6 +60,9 @@ describe('HTTP API', () => {
       [{ style: 'wavy' }, 400, 'input_invalid', /^text: required/],
       [{ text: 'x', style: 'nope' }, 400, 'style_unknown', /known styles: wavy/],
       [{ text: 'x', bogus: 1 }, 400, 'input_invalid', /unknown key\(s\) bogus/],
+      // A channel name instead of a key: a clear 400 as /v1/post gives, not 200 `no_style`.
+      [{ text: 'x', channel: 'general' }, 400, 'input_invalid', /^channel "general" is not a channel key such as slack:C0123ABC/],
+      [{ text: 'x', style: 'wavy', params: { tone: 'dry' } }, 400, 'input_invalid', /^unknown parameter "tone" for style "wavy": its prompt uses no parameters/],
       [{ text: 'x'.repeat(5000) }, 413, 'input_invalid', /larger than 4096 bytes/],
     ];
     for (const [body, status, code, message] of cases) {

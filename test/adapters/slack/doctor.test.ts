@@ -46,6 +46,12 @@ describe('restyle doctor: Slack', () => {
     expect(half.stdout).toContain('✗ slack: SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is: Slack will not start');
   });
 
+  it('an unreachable Slack API is ✗ naming where it was tried', async () => {
+    const r = await runInProcess(['doctor'], { env: { SLACK_API_URL: 'http://127.0.0.1:9/api/', SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: 'shh' }, cwd: tmpDir('slack-doctor') });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^✗ slack: auth\.test failed at http:\/\/127\.0\.0\.1:9\/api\/: /m);
+  });
+
   it('without Slack configured there is no Slack line', async () => {
     const calls = fake.callsTo('auth.test').length;
     const r = await doctor({});

@@ -31,7 +31,7 @@ describe('Slack platform entry', () => {
       const before = bolt();
       await PLATFORMS.find((p) => p.name === 'slack').load();
       console.log(JSON.stringify({ before, after: bolt() }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
     expect(JSON.parse(stdout)).toEqual({ before: false, after: true });
   });
 
