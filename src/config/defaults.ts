@@ -55,4 +55,22 @@ export const DEFAULTS = {
   bot: {
     reactions: { sample: 'star', approve: '+1', reject: '-1' },
   },
+  http: {
+    /** Serve /metrics without a token even when RESTYLE_API_TOKEN is set. */
+    publicMetrics: false,
+    /** POST /slack/events, checked before a request's signature can be verified. */
+    slack: {
+      /** Slack never sends more; refused by Content-Length up front and by a running count. */
+      bodyLimitBytes: 1024 * 1024,
+      /** A body not fully received by then is cut off (408). */
+      bodyTimeoutMs: 5_000,
+      /** Unverified bodies being read at once (over it: 503 + Retry-After), in all and per address. */
+      maxUnverified: 128,
+      maxUnverifiedPerAddress: 16,
+      /** Bytes of unverified bodies held at once (over it: 503 + Retry-After). */
+      maxUnverifiedBytes: 32 * 1024 * 1024,
+      /** How far X-Slack-Request-Timestamp may be from now, either way. */
+      maxClockSkewSeconds: 300,
+    },
+  },
 } as const;

@@ -43,7 +43,7 @@ export interface Settings {
   store: { redisUrl: string | undefined; dataDir: string; sqlitePath: string; connectTimeoutMs: number };
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
   discord: { botToken?: string; clientId?: string; apiUrl: string };
-  http: { port: number; apiToken?: string };
+  http: FileConfig['http'] & { port: number; apiToken?: string; metricsToken?: string };
   logLevel: string;
 }
 
@@ -174,7 +174,7 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
       clientId: env.DISCORD_CLIENT_ID || undefined,
       apiUrl: trimSlash(env.DISCORD_API_URL || DEFAULTS.discordApiUrl),
     },
-    http: { port, apiToken: env.RESTYLE_API_TOKEN || undefined },
+    http: { ...cfg.http, port, apiToken: env.RESTYLE_API_TOKEN || undefined, metricsToken: env.RESTYLE_METRICS_TOKEN || undefined },
     logLevel: env.LOG_LEVEL || DEFAULTS.logLevel,
   };
 }

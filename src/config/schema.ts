@@ -128,6 +128,23 @@ const privacySchema = z
   })
   .strict();
 
+const httpSchema = z
+  .object({
+    publicMetrics: z.boolean().default(DEFAULTS.http.publicMetrics),
+    slack: z
+      .object({
+        bodyLimitBytes: z.number().int().positive().default(DEFAULTS.http.slack.bodyLimitBytes),
+        bodyTimeoutMs: z.number().int().positive().default(DEFAULTS.http.slack.bodyTimeoutMs),
+        maxUnverified: z.number().int().positive().default(DEFAULTS.http.slack.maxUnverified),
+        maxUnverifiedPerAddress: z.number().int().positive().default(DEFAULTS.http.slack.maxUnverifiedPerAddress),
+        maxUnverifiedBytes: z.number().int().positive().default(DEFAULTS.http.slack.maxUnverifiedBytes),
+        maxClockSkewSeconds: z.number().int().positive().max(300).default(DEFAULTS.http.slack.maxClockSkewSeconds),
+      })
+      .strict()
+      .default({ ...DEFAULTS.http.slack }),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     styles: z
@@ -140,6 +157,7 @@ export const fileConfigSchema = z
     corpus: corpusSchema.default(corpusSchema.parse({})),
     eval: evalSchema.default(evalSchema.parse({})),
     privacy: privacySchema.default({}),
+    http: httpSchema.default(httpSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -162,3 +180,4 @@ export type LlmSettings = FileConfig['llm'];
 export type BotSettings = FileConfig['bot'];
 export type CorpusSettings = FileConfig['corpus'];
 export type EvalSettings = FileConfig['eval'];
+export type HttpSettings = FileConfig['http'];
