@@ -39,6 +39,8 @@ export const DEFAULTS = {
     /** A block is at most this many paragraphs and (unless one paragraph is longer) characters. */
     maxBlockParagraphs: 3,
     maxBlockChars: 1_500,
+    /** Most model calls one answer may make: past it, short paragraphs are grouped into bigger blocks. */
+    maxBlocks: 32,
     temperature: 0.7,
   },
   llm: {

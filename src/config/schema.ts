@@ -36,6 +36,7 @@ const restyleSchema = z
     cacheTtlSeconds: z.number().int().min(0).default(DEFAULTS.restyle.cacheTtlSeconds),
     maxBlockParagraphs: z.number().int().min(1).max(10).default(DEFAULTS.restyle.maxBlockParagraphs),
     maxBlockChars: z.number().int().min(100).default(DEFAULTS.restyle.maxBlockChars),
+    maxBlocks: z.number().int().positive().default(DEFAULTS.restyle.maxBlocks),
     temperature: z.number().min(0).max(2).default(DEFAULTS.restyle.temperature),
   })
   .strict();

@@ -143,7 +143,7 @@ export class Restyler {
       return this.done(unstyled(e.code, null, e), started);
     }
 
-    const segments = splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars });
+    const segments = splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars, maxBlocks: cfg.maxBlocks });
     const deadline = AbortSignal.timeout(options.deadlineMs ?? cfg.deadlineMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     const prose = segments.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'prose');

@@ -186,4 +186,14 @@ describe('Restyler', () => {
     expect(r).toMatchObject({ text: 'Hello.', styled: false });
     expect(r.error?.code).toBe('deadline_exceeded');
   });
+
+  it('one answer of 5,800 one-line paragraphs makes at most restyle.maxBlocks model calls', async () => {
+    const { restyler } = make({}, { maxBlocks: 20, maxChars: 80_000 });
+    const text = Array.from({ length: 5800 }, (_, i) => `Line ${i}.`).join('\n\n');
+    const r = await restyler.restyle(text, { style: 'loud', cache: false });
+    expect(r.styled).toBe(true);
+    expect(r.text).toBe(text.toUpperCase());
+    expect(r.blocks).toBeLessThanOrEqual(20);
+    expect(chatRequests().length).toBe(r.blocks);
+  });
 });
