@@ -4,6 +4,7 @@ import { LlmPool } from './llm/pool.js';
 import { Restyler, type RestyleObserver } from './restyle/filter.js';
 import { openStore } from './store/index.js';
 import { Metrics } from './metrics.js';
+import { RateLimits } from './rate-limits.js';
 import type { Store } from './store/types.js';
 import type { Env } from './config/env.js';
 import { applyRegistry, startRegistrySync } from './registry/apply.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   llm: LlmPool;
   restyler: Restyler;
   metrics: Metrics;
+  /** Per-caller rate limits (config `rateLimits`). */
+  limits: RateLimits;
   close(): Promise<void>;
 }
 
@@ -65,6 +68,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     llm,
     restyler,
     metrics,
+    limits: new RateLimits(settings.rateLimits, store, (kind) => metrics.rateLimited.inc({ kind })),
     async close() {
       stopSync?.();
       if (!options.store) await store.close();

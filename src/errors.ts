@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'permission_denied'
   | 'training_not_available'
   | 'quota_exceeded'
+  | 'rate_limited' // a per-caller limit of ours (rateLimits): retry after the time given
   | 'conflict'
   | 'internal';
 

@@ -21,6 +21,12 @@ export class Metrics {
   readonly samplesSaved = new Counter({ name: 'restyle_samples_saved_total', help: 'Training samples saved from chat', labelNames: ['platform', 'source'] as const, registers: [this.registry] });
   readonly dedupeHits = new Counter({ name: 'restyle_dedupe_hits_total', help: 'Repeated events dropped by an atomic claim', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly posts = new Counter({ name: 'restyle_posts_total', help: 'Messages posted through POST /v1/post, by platform and outcome (ok, failed)', labelNames: ['platform', 'outcome'] as const, registers: [this.registry] });
+  readonly rateLimited = new Counter({
+    name: 'restyle_rate_limited_total',
+    help: 'Requests refused by a per-caller rate limit, by kind (api, restyle, replies)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly idempotency = new Counter({
     name: 'restyle_idempotency_total',
     help: 'Requests with an Idempotency-Key answered without running: replayed, in_progress (409), mismatch (422)',

@@ -6,6 +6,7 @@ import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { readJson } from './body.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
+import { apiRateLimit } from './rate-limit.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -61,6 +62,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   platform_error: 502,
   idempotency_in_progress: 409,
   idempotency_mismatch: 422,
+  rate_limited: 429,
 };
 
 /** A connection from this machine: 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6. */
@@ -94,6 +96,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     throw new RestyleError('permission_denied', why, { details: { status: 401 } });
   };
   const platforms = new Map<string, PlatformSlot>();
+  const limitApi = apiRateLimit(ctx, (req) => (token && authorized(req) ? 'token' : `address:${req.socket.remoteAddress ?? ''}`));
 
   const readiness = new Map<string, () => boolean | Promise<boolean>>();
   readiness.set('store', async () => {
@@ -142,12 +145,16 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
       return;
     }
     Promise.resolve()
-      .then(() => handler(req, res))
+      .then(async () => {
+        if (known && path.startsWith('/v1/')) await limitApi(req);
+        return handler(req, res);
+      })
       .catch((error: unknown) => {
         const e = toRestyleError(error);
         const status = Number(e.details.status) || STATUS[e.code] || 500;
         if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
-        if (!res.headersSent) sendError(res, status, e.code, e.message);
+        const retryAfter: Record<string, string> = e.details.retryAfter === undefined ? {} : { 'retry-after': String(e.details.retryAfter) };
+        if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
         else res.end();
       });
   });

@@ -57,6 +57,15 @@ export const DEFAULTS = {
   bot: {
     reactions: { sample: 'star', approve: '+1', reject: '-1' },
   },
+  /** Per-caller limits (`points` per `durationSeconds`; 0 points = off), answered 429 / a polite note. */
+  rateLimits: {
+    /** /v1/* per API token (or per address when no token is set). */
+    api: { points: 120, durationSeconds: 60 },
+    /** `/restyle` per user. */
+    restyle: { points: 20, durationSeconds: 60 },
+    /** Automatic replies (mentions, DMs) per user. */
+    replies: { points: 20, durationSeconds: 60 },
+  },
   http: {
     /** Serve /metrics without a token even when RESTYLE_API_TOKEN is set. */
     publicMetrics: false,

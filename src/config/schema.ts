@@ -129,6 +129,20 @@ const privacySchema = z
   })
   .strict();
 
+const rateSchema = (d: { points: number; durationSeconds: number }) =>
+  z
+    .object({ points: z.number().int().min(0).default(d.points), durationSeconds: z.number().int().positive().default(d.durationSeconds) })
+    .strict()
+    .default({ ...d });
+
+const rateLimitsSchema = z
+  .object({
+    api: rateSchema(DEFAULTS.rateLimits.api),
+    restyle: rateSchema(DEFAULTS.rateLimits.restyle),
+    replies: rateSchema(DEFAULTS.rateLimits.replies),
+  })
+  .strict();
+
 const httpSchema = z
   .object({
     publicMetrics: z.boolean().default(DEFAULTS.http.publicMetrics),
@@ -159,6 +173,7 @@ export const fileConfigSchema = z
     eval: evalSchema.default(evalSchema.parse({})),
     privacy: privacySchema.default({}),
     http: httpSchema.default(httpSchema.parse({})),
+    rateLimits: rateLimitsSchema.default(rateLimitsSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -182,3 +197,4 @@ export type BotSettings = FileConfig['bot'];
 export type CorpusSettings = FileConfig['corpus'];
 export type EvalSettings = FileConfig['eval'];
 export type HttpSettings = FileConfig['http'];
+export type RateLimitSettings = FileConfig['rateLimits'];

@@ -108,6 +108,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
   return {
     kind: 'redis',
     location: shown,
+    redisClient: client,
     ns<T>(name: NamespaceName): Namespace<T> {
       let ns = namespaces.get(name);
       if (!ns) {
