@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'model_not_found'
   | 'llm_error'
   | 'deadline_exceeded'
+  | 'overloaded' // the style model's queue could not finish within the deadline: not queued at all
   // storage
   | 'store_unavailable'
   | 'store_error'

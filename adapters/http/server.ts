@@ -63,6 +63,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   idempotency_in_progress: 409,
   idempotency_mismatch: 422,
   rate_limited: 429,
+  overloaded: 503,
 };
 
 /** A connection from this machine: 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6. */

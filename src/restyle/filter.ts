@@ -1,6 +1,7 @@
 import type { Endpoint, Settings, Style } from '../config/load.js';
 import { getStyle } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
+import type { LimiterStats } from '../llm/limiter.js';
 import type { ChatMessage, ChatRequest, ChatResult, TokenUsage } from '../llm/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -11,11 +12,12 @@ import { splitBlocks, type Segment } from './blocks.js';
 import { ChannelMappings } from './channels.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages } from './messages.js';
+import { LoadEstimator } from './overload.js';
 import { protect, restore } from './placeholders.js';
 
 /** What the filter needs from the LLM layer (satisfied by `LlmPool`). */
 export interface ChatClientProvider {
-  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult> };
+  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult>; readonly limiter?: { readonly stats: LimiterStats } };
 }
 
 export interface RestyleOptions {
@@ -87,6 +89,7 @@ const ZERO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, totalToke
 export class Restyler {
   readonly channels: ChannelMappings;
   private readonly logger: Logger;
+  private readonly load = new LoadEstimator();
 
   constructor(private readonly deps: RestylerDeps) {
     this.logger = deps.logger ?? silentLogger();
@@ -144,15 +147,25 @@ export class Restyler {
     }
 
     const segments = splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars, maxBlocks: cfg.maxBlocks });
-    const deadline = AbortSignal.timeout(options.deadlineMs ?? cfg.deadlineMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     const prose = segments.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'prose');
+    const budgetMs = options.deadlineMs ?? cfg.deadlineMs;
+    const admitted = this.admit(steps, prose.length, budgetMs);
+    if (!admitted.ok) {
+      const e = new RestyleError('overloaded', `the style model's queue cannot finish this answer within ${budgetMs} ms (restyle.deadlineMs; about ${Math.round(admitted.estimateMs)} ms needed), so it was not queued`, {
+        details: { estimateMs: Math.round(admitted.estimateMs), deadlineMs: budgetMs },
+      });
+      if (onError === 'error') throw e;
+      this.logger.warn({ code: e.code, style: style.name }, `restyle failed open: ${e.message}`);
+      return this.done(unstyled(e.code, style.name, e), started);
+    }
+    const deadline = AbortSignal.timeout(budgetMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     const usage: TokenUsage = { ...ZERO_USAGE };
     let fallbacks = 0;
     let cached = 0;
     try {
       const outputs = await mapLimit(prose, cfg.blockConcurrency, async ({ s }) => {
-        const r = await this.styleBlock(s, steps, options, signal);
+        const r = await this.styleBlock(s, steps, options, signal).finally(() => admitted.done(1));
         addUsage(usage, r.usage);
         cached += r.cached ? 1 : 0;
         if (r.text === null) fallbacks += 1;
@@ -180,7 +193,23 @@ export class Restyler {
       if (onError === 'error') throw e;
       this.logger.warn({ code: e.code, style: style.name }, `restyle failed open: ${e.message}`);
       return this.done({ ...unstyled(e.code, style.name, e), usage }, started);
+    } finally {
+      admitted.done();
     }
+  }
+
+  /** Admit this answer's model calls on every endpoint it uses, or say how long they would take. */
+  private admit(steps: Step[], blocks: number, budgetMs: number): { ok: true; done: (n?: number) => void } | { ok: false; estimateMs: number } {
+    const held: Array<(n?: number) => void> = [];
+    for (const step of steps) {
+      const a = this.load.admit(step.endpoint.baseUrl, blocks, budgetMs, this.deps.llm.get(step.endpoint).limiter?.stats);
+      if (!a.ok) {
+        for (const done of held) done();
+        return a;
+      }
+      held.push(a.done);
+    }
+    return { ok: true, done: (n) => held.forEach((done) => done(n)) };
   }
 
   /** Conversion plans two model calls per block: the source's de-styler, then the target's styler. */
@@ -282,6 +311,7 @@ export class Restyler {
       throw error;
     }
     this.deps.observer?.modelCall?.({ model: step.model, ms: performance.now() - t0, ok: true, cached: false });
+    this.load.observe(step.endpoint.baseUrl, performance.now() - t0);
     if (useCache && r.text.trim() !== '') {
       await cache.set(key, r.text, this.deps.settings.restyle.cacheTtlSeconds * 1000).catch((error: unknown) => {
         this.logger.warn({ err: toRestyleError(error).message }, 'restyle: cache write failed');

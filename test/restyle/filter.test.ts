@@ -196,4 +196,29 @@ describe('Restyler', () => {
     expect(r.blocks).toBeLessThanOrEqual(20);
     expect(chatRequests().length).toBe(r.blocks);
   });
+
+  it('overload: answers whose model calls cannot finish within the deadline fail open at once (reason overloaded) instead of queueing', async () => {
+    const { restyler } = make({ llm: { concurrency: 2 } }, { deadlineMs: 6000 });
+    fake.setLatency(200);
+    try {
+      // One call teaches the filter how long a call takes.
+      expect((await restyler.restyle('Warm up.', { style: 'loud', cache: false })).styled).toBe(true);
+      const results = await Promise.all(Array.from({ length: 150 }, (_, i) => restyler.restyle(`Answer number ${i}.`, { style: 'loud', cache: false })));
+      const overloaded = results.filter((r) => r.reason === 'overloaded');
+      const styled = results.filter((r) => r.styled);
+      expect(styled.length).toBeGreaterThan(0);
+      expect(overloaded.length).toBeGreaterThan(0);
+      expect(styled.length + overloaded.length).toBe(150);
+      for (const r of overloaded) {
+        expect(r.text).toMatch(/^Answer number \d+\.$/);
+        expect(r.error).toMatchObject({ code: 'overloaded', message: expect.stringMatching(/cannot finish this answer within 6000 ms/) });
+      }
+      // Refused answers never reached the model, and none waited in the queue until its deadline.
+      expect(chatRequests()).toHaveLength(1 + styled.length);
+      expect(results.filter((r) => r.reason === 'deadline_exceeded')).toEqual([]);
+      await expect(restyler.restyle('x', { style: 'loud', cache: false, onError: 'error' })).resolves.toMatchObject({ styled: true });
+    } finally {
+      fake.setLatency(0);
+    }
+  });
 });
