@@ -256,11 +256,14 @@ export class Restyler {
     let current = guarded.text.slice(lead.length, guarded.text.length - trail.length);
     const usage: TokenUsage = { ...ZERO_USAGE };
     let allCached = true;
+    // Replies are cached only once the block's final text is accepted: a rejected reply must not stick.
+    const remember: Array<() => Promise<void>> = [];
     for (const step of steps) {
       const messages = buildMessages(step.prompt, current);
       const r = await this.complete(step, messages, options, signal);
       addUsage(usage, r.usage);
       allCached &&= r.cached;
+      if (r.remember) remember.push(r.remember);
       current = r.text.trim();
     }
     // An empty reply is never a styling of a non-empty block.
@@ -274,6 +277,7 @@ export class Restyler {
       this.logger.warn({ added }, 'restyle: styled text added mentions; block kept as written');
       return { text: null, usage, cached: allCached };
     }
+    for (const write of remember) await write();
     return { text: restored, usage, cached: allCached };
   }
 
@@ -282,7 +286,7 @@ export class Restyler {
     messages: ChatMessage[],
     options: RestyleOptions,
     signal: AbortSignal,
-  ): Promise<{ text: string; usage: TokenUsage; cached: boolean }> {
+  ): Promise<{ text: string; usage: TokenUsage; cached: boolean; remember?: () => Promise<void> }> {
     const useCache = options.cache !== false && this.deps.settings.restyle.cacheTtlSeconds > 0;
     const key = sha256(step.endpoint.baseUrl, step.model, messages, step.temperature);
     const cache = this.deps.store.ns<string>('cache');
@@ -312,12 +316,16 @@ export class Restyler {
     }
     this.deps.observer?.modelCall?.({ model: step.model, ms: performance.now() - t0, ok: true, cached: false });
     this.load.observe(step.endpoint.baseUrl, performance.now() - t0);
-    if (useCache && r.text.trim() !== '') {
-      await cache.set(key, r.text, this.deps.settings.restyle.cacheTtlSeconds * 1000).catch((error: unknown) => {
-        this.logger.warn({ err: toRestyleError(error).message }, 'restyle: cache write failed');
-      });
-    }
-    return { text: r.text, usage: r.usage, cached: false };
+    const text = r.text;
+    const remember =
+      useCache && text.trim() !== ''
+        ? () =>
+            cache.set(key, text, this.deps.settings.restyle.cacheTtlSeconds * 1000).then(
+              () => undefined,
+              (error: unknown) => this.logger.warn({ err: toRestyleError(error).message }, 'restyle: cache write failed'),
+            )
+        : undefined;
+    return { text, usage: r.usage, cached: false, ...(remember ? { remember } : {}) };
   }
 
   private done(result: RestyleResult, started: number): RestyleResult {

@@ -221,4 +221,22 @@ describe('Restyler', () => {
       fake.setLatency(0);
     }
   });
+
+  it('caches only accepted replies: after a rejected reply, a fixed model styles the same input', async () => {
+    const { restyler } = make();
+    // A broken model: adds a broadcast mention, so the block is rejected and kept as written.
+    fake.setResponder(() => 'HEAR YE <!channel>');
+    const first = await restyler.restyle('Deploy done.', { style: 'loud' });
+    expect(first).toMatchObject({ text: 'Deploy done.', styled: false, fallbacks: 1 });
+    // Also a reply that breaks a placeholder.
+    fake.setResponder(() => 'SEE THE LINK');
+    expect(await restyler.restyle('See https://example.com/a', { style: 'loud' })).toMatchObject({ styled: false, fallbacks: 1 });
+    // The model is fixed: the same inputs are styled, from the model, not from the cache.
+    fake.setResponder((body) => String(body.messages.at(-1).content).toUpperCase());
+    const second = await restyler.restyle('Deploy done.', { style: 'loud' });
+    expect(second).toMatchObject({ text: 'DEPLOY DONE.', styled: true, cached: 0 });
+    expect((await restyler.restyle('See https://example.com/a', { style: 'loud' })).styled).toBe(true);
+    // An accepted reply is cached as before.
+    expect(await restyler.restyle('Deploy done.', { style: 'loud' })).toMatchObject({ text: 'DEPLOY DONE.', cached: 1 });
+  });
 });
