@@ -7,6 +7,7 @@ import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import type { Env } from './env.js';
 import { fileConfigSchema, type FileConfig, type StyleConfig } from './schema.js';
+import { own } from '../util/own.js';
 
 /** An OpenAI-compatible endpoint and the key for it (resolved from the environment, never from YAML). */
 export interface Endpoint {
@@ -195,7 +196,7 @@ export function styleNames(settings: Pick<Settings, 'styles'>): string[] {
 
 /** The named style, or `style_unknown` listing the known ones. */
 export function getStyle(settings: Pick<Settings, 'styles'>, name: string): Style {
-  const style = settings.styles[name];
+  const style = own(settings.styles, name);
   if (style) return style;
   const known = styleNames(settings);
   throw new RestyleError('style_unknown', `unknown style "${name}"; known styles: ${known.length ? known.join(', ') : '(none — add one under styles: in the config)'}`, {

@@ -178,7 +178,7 @@ export const fileConfigSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     for (const [channel, style] of Object.entries(cfg.channels)) {
-      if (!(style in cfg.styles)) {
+      if (!Object.hasOwn(cfg.styles, style)) {
         const known = Object.keys(cfg.styles);
         ctx.addIssue({
           code: 'custom',

@@ -9,11 +9,12 @@ import type { Store } from '../store/types.js';
 import { sha256 } from '../util/hash.js';
 import { mapLimit } from '../util/map-limit.js';
 import { splitBlocks, type Segment } from './blocks.js';
-import { ChannelMappings } from './channels.js';
+import { ChannelMappings, checkChannel } from './channels.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages } from './messages.js';
 import { LoadEstimator } from './overload.js';
 import { protect, restore } from './placeholders.js';
+import { own } from '../util/own.js';
 
 /** What the filter needs from the LLM layer (satisfied by `LlmPool`). */
 export interface ChatClientProvider {
@@ -101,11 +102,12 @@ export class Restyler {
     const { settings } = this.deps;
     if (options.style) return getStyle(settings, options.style);
     if (options.channel) {
+      checkChannel(options.channel);
       const mapping = await this.channels.resolve(options.channel);
       if (mapping?.style) return getStyle(settings, mapping.style);
       return null;
     }
-    return settings.styles.default ?? null;
+    return own(settings.styles, 'default') ?? null;
   }
 
   async restyle(text: string, options: RestyleOptions = {}): Promise<RestyleResult> {
@@ -141,7 +143,7 @@ export class Restyler {
     } catch (error) {
       const e = toRestyleError(error);
       // Bad input (explicit unknown style, missing parameter) is the caller's to fix: always throw.
-      if (options.style || options.from || e.code === 'param_missing' || onError === 'error') throw e;
+      if (options.style || options.from || e.code === 'param_missing' || e.code === 'input_invalid' || onError === 'error') throw e;
       this.logger.warn({ code: e.code, channel: options.channel }, `restyle: ${e.message}; passing text through`);
       return this.done(unstyled(e.code, null, e), started);
     }

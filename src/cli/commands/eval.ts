@@ -18,6 +18,7 @@ import { CliExit } from '../exit.js';
 import { write, type CliIO } from '../io.js';
 import { withContext } from '../context.js';
 import { intOption } from '../params.js';
+import { own } from '../../util/own.js';
 
 interface EvalFlags {
   style: string;
@@ -112,7 +113,7 @@ export function registerEval(program: Command, io: CliIO): void {
             return destylerCandidate(label, `${style.name} destyler ${model}`, ctx.llm, style, model);
           }
           if (ref === undefined) return restylerCandidate(label, `style ${style.name} (${style.model})`, ctx.restyler, style.name, { cache: flags.cache });
-          const other = ctx.settings.styles[ref];
+          const other = own(ctx.settings.styles, ref);
           if (other) return restylerCandidate(label, `style ${other.name} (${other.model})`, ctx.restyler, other.name, { cache: flags.cache });
           // A model id: this style with that model, through its own filter.
           await verifyModel(ctx.llm.get(style.endpoint), style.endpoint, ref);
