@@ -46,7 +46,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     options.logger ??
     createLogger({
       level: settings.logLevel,
-      secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
+      secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken],
     });
   const store = options.store ?? (await openStore(settings.store));
   const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
+import { isLoopback, routeAccess } from './access.js';
 import { readJson } from './body.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { apiRateLimit } from './rate-limit.js';
@@ -66,12 +67,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   overloaded: 503,
 };
 
-/** A connection from this machine: 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
-}
+export { isLoopback } from './access.js';
 
 /**
  * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, `GET /healthz`) on plain node:http, with room for
@@ -106,11 +102,12 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
   });
 
   routes.set('GET /healthz', (_req, res) => sendJson(res, 200, { ok: true }));
-  routes.set('GET /readyz', async (_req, res) => {
+  const access = routeAccess(ctx.settings);
+  routes.set('GET /readyz', async (req, res) => {
     const checks: Record<string, boolean> = {};
     for (const [name, check] of readiness) checks[name] = await Promise.resolve().then(check).catch(() => false);
     const ready = Object.values(checks).every(Boolean);
-    sendJson(res, ready ? 200 : 503, { ready, checks });
+    sendJson(res, ready ? 200 : 503, access.detailsAllowed(req) ? { ready, checks } : { ready });
   });
   routes.set('GET /metrics', async (_req, res) => {
     const { contentType, body } = await ctx.metrics.render();
@@ -147,6 +144,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     }
     Promise.resolve()
       .then(async () => {
+        if (known) access.check(req, path);
         if (known && path.startsWith('/v1/')) await limitApi(req);
         return handler(req, res);
       })

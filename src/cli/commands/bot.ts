@@ -35,7 +35,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
       const settings = settingsFor(this, io);
       const logger = createLogger({
         level: settings.logLevel,
-        secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
+        secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken],
       });
       const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync' });
       const retentionDays = settings.privacy.retentionDays;
