@@ -4,6 +4,7 @@ import { LlmPool } from './llm/pool.js';
 import { Restyler, type RestyleObserver } from './restyle/filter.js';
 import { openStore } from './store/index.js';
 import { Metrics } from './metrics.js';
+import { RateLimits } from './rate-limits.js';
 import type { Store } from './store/types.js';
 import type { Env } from './config/env.js';
 import { applyRegistry, startRegistrySync } from './registry/apply.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   llm: LlmPool;
   restyler: Restyler;
   metrics: Metrics;
+  /** Per-caller rate limits (config `rateLimits`). */
+  limits: RateLimits;
   close(): Promise<void>;
 }
 
@@ -43,7 +46,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     options.logger ??
     createLogger({
       level: settings.logLevel,
-      secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
+      secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
     });
   const store = options.store ?? (await openStore(settings.store));
   const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle });
@@ -65,6 +68,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     llm,
     restyler,
     metrics,
+    limits: new RateLimits(settings.rateLimits, store, (kind) => metrics.rateLimited.inc({ kind })),
     async close() {
       stopSync?.();
       if (!options.store) await store.close();

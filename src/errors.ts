@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'model_not_found'
   | 'llm_error'
   | 'deadline_exceeded'
+  | 'overloaded' // the style model's queue could not finish within the deadline: not queued at all
   // storage
   | 'store_unavailable'
   | 'store_error'
@@ -39,6 +40,7 @@ export type ErrorCode =
   | 'permission_denied'
   | 'training_not_available'
   | 'quota_exceeded'
+  | 'rate_limited' // a per-caller limit of ours (rateLimits): retry after the time given
   | 'conflict'
   | 'internal';
 

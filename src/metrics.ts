@@ -27,6 +27,12 @@ export class Metrics {
     labelNames: ['style', 'stream', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'restyle_rate_limited_total',
+    help: 'Requests refused by a per-caller rate limit, by kind (api, restyle, replies)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly idempotency = new Counter({
     name: 'restyle_idempotency_total',
     help: 'Requests with an Idempotency-Key answered without running: replayed, in_progress (409), mismatch (422)',

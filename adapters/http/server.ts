@@ -4,10 +4,12 @@ import { z } from 'zod';
 import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
+import { isLoopback, routeAccess } from './access.js';
 import { readJson } from './body.js';
 import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
+import { apiRateLimit } from './rate-limit.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -64,14 +66,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   platform_error: 502,
   idempotency_in_progress: 409,
   idempotency_mismatch: 422,
+  rate_limited: 429,
+  overloaded: 503,
 };
 
-/** A connection from this machine: 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
-}
+export { isLoopback } from './access.js';
 
 /**
  * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, `GET /healthz`) on plain node:http, with room for
@@ -97,6 +96,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
     throw new RestyleError('permission_denied', why, { details: { status: 401 } });
   };
   const platforms = new Map<string, PlatformSlot>();
+  const limitApi = apiRateLimit(ctx, (req) => (token && authorized(req) ? 'token' : `address:${req.socket.remoteAddress ?? ''}`));
 
   const readiness = new Map<string, () => boolean | Promise<boolean>>();
   readiness.set('store', async () => {
@@ -105,11 +105,12 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
   });
 
   routes.set('GET /healthz', (_req, res) => sendJson(res, 200, { ok: true }));
-  routes.set('GET /readyz', async (_req, res) => {
+  const access = routeAccess(ctx.settings);
+  routes.set('GET /readyz', async (req, res) => {
     const checks: Record<string, boolean> = {};
     for (const [name, check] of readiness) checks[name] = await Promise.resolve().then(check).catch(() => false);
     const ready = Object.values(checks).every(Boolean);
-    sendJson(res, ready ? 200 : 503, { ready, checks });
+    sendJson(res, ready ? 200 : 503, access.detailsAllowed(req) ? { ready, checks } : { ready });
   });
   routes.set('GET /metrics', async (_req, res) => {
     const { contentType, body } = await ctx.metrics.render();
@@ -149,12 +150,17 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
       return;
     }
     Promise.resolve()
-      .then(() => handler(req, res))
+      .then(async () => {
+        if (known) access.check(req, path);
+        if (known && path.startsWith('/v1/')) await limitApi(req);
+        return handler(req, res);
+      })
       .catch((error: unknown) => {
         const e = toRestyleError(error);
         const status = Number(e.details.status) || STATUS[e.code] || 500;
         if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
-        if (!res.headersSent) sendError(res, status, e.code, e.message);
+        const retryAfter: Record<string, string> = e.details.retryAfter === undefined ? {} : { 'retry-after': String(e.details.retryAfter) };
+        if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
         else res.end();
       });
   });

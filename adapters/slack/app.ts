@@ -58,7 +58,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   if (!botToken) throw new RestyleError('env_missing', 'SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from the Slack app settings');
   const logger = ctx.logger.child({ platform: 'slack' });
   const fetchFn = options.fetch ?? fetch;
-  const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, logger });
+  const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger });
 
   const clientOptions: webApi.WebClientOptions = {
     slackApiUrl: apiUrl,

@@ -6,7 +6,9 @@ import { RestyleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { InFlight } from '../../src/util/inflight.js';
 import { boltLogger } from './logger.js';
-import { checkSlackRequest, parseSlackBody, SLACK_BODY_LIMIT } from './request-check.js';
+import { busy, headerRefusal, readBodyWithin, sendRefusal, type Refusal, type SlackLimits } from './body-gate.js';
+import { checkSlackRequest, parseSlackBody } from './request-check.js';
+import { UnverifiedBudget } from './unverified-budget.js';
 
 /** Bolt's default path for commands, events, interactivity and shortcuts alike. */
 export const EVENTS_PATH = '/slack/events';
@@ -21,8 +23,8 @@ export interface ReceiverChoice {
 }
 
 /**
- * HTTP (Bolt's HTTPReceiver, mounted on restyle's shared HTTP server so Slack uses the same PORT; Bolt
- * verifies the signature and rejects stale timestamps with 401) or Socket Mode when an app-level token
+ * HTTP (Bolt's HTTPReceiver, mounted on restyle's shared HTTP server so Slack uses the same PORT; the
+ * signature is checked here, under body limits, before Bolt checks it again) or Socket Mode when an app-level token
  * is set. Either way the app is wrapped so in-flight work is counted.
  */
 export function chooseReceiver(options: {
@@ -30,6 +32,8 @@ export function chooseReceiver(options: {
   appToken?: string;
   apiUrl: string;
   http?: HttpMount;
+  /** Limits on what is read before a request's signature can be checked (config `http.slack`). */
+  limits: SlackLimits;
   logger: Logger;
 }): ReceiverChoice {
   const logger = boltLogger(options.logger);
@@ -50,12 +54,13 @@ export function chooseReceiver(options: {
   if (!options.http) throw new RestyleError('internal', 'slack: HTTP mode needs the shared HTTP server to mount on');
   const signingSecret = options.signingSecret;
   const log = options.logger;
+  const gate: Gate = { signingSecret, limits: options.limits, budget: new UnverifiedBudget(options.limits) };
   const inner = new HTTPReceiver({
     signingSecret,
     endpoints: EVENTS_PATH,
     logger,
     processBeforeResponse: false,
-    bodyLimit: SLACK_BODY_LIMIT,
+    bodyLimit: options.limits.bodyLimitBytes,
     // Bolt answers 500 (which Slack retries) when a payload breaks it before ack(); that is a bad request.
     processEventErrorHandler: async ({ error, response }) => {
       if (response.headersSent) {
@@ -87,7 +92,7 @@ export function chooseReceiver(options: {
       }
     };
     if (req.method !== 'POST') return dispatch();
-    screen(req, res, signingSecret, log).then(
+    screen(req, res, gate, log).then(
       (pass) => pass && dispatch(),
       (error: unknown) => {
         log.warn({ err: (error as Error).message }, 'slack: could not read the request');
@@ -102,41 +107,53 @@ export function chooseReceiver(options: {
 const responses = new AsyncLocalStorage<ServerResponse>();
 
 /**
- * Read the body (Bolt takes the buffered request as is) and refuse what Bolt cannot take: 401 when the
+ * Refuse what needs no body (missing or stale signature headers, a declared size over the limit), then
+ * read the body under the unverified budget and limits, and refuse what Bolt cannot take: 401 when the
  * signature is wrong, as Bolt would; 400 with the reason when it is right but the payload is not one
- * Slack sends. True: hand the request to Bolt.
+ * Slack sends. True: hand the request (body attached as `rawBody`, as Bolt takes it) to Bolt.
  */
-async function screen(req: IncomingMessage, res: ServerResponse, signingSecret: string, logger: Logger): Promise<boolean> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > SLACK_BODY_LIMIT) {
-      refuse(res, 413, 'text_too_long', `Slack request body is larger than ${SLACK_BODY_LIMIT} bytes`, logger);
+async function screen(req: IncomingMessage, res: ServerResponse, gate: Gate, logger: Logger): Promise<boolean> {
+  const early = headerRefusal(req, gate.limits, Math.floor(Date.now() / 1000));
+  if (early) return refuseEarly(req, res, early, logger);
+  const admission = gate.budget.admit(req.socket.remoteAddress ?? '');
+  if (!admission.ok) return refuseEarly(req, res, busy(admission.reason), logger);
+  let rawBody: Buffer;
+  try {
+    const read = await readBodyWithin(req, gate.limits, admission.ticket);
+    if (!read.ok) return refuseEarly(req, res, read.refusal, logger);
+    rawBody = read.body;
+    const raw = rawBody.toString();
+    const headers = { 'x-slack-signature': String(req.headers['x-slack-signature']), 'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']) };
+    if (!isValidSlackRequest({ signingSecret: gate.signingSecret, body: raw, headers })) {
+      logger.warn('slack: request refused: bad signature');
+      res.writeHead(401).end();
       return false;
     }
-    chunks.push(chunk as Buffer);
+  } finally {
+    admission.ticket.release();
   }
-  const rawBody = Buffer.concat(chunks);
   (req as IncomingMessage & { rawBody?: Buffer }).rawBody = rawBody;
-  const raw = rawBody.toString();
   let problem: string;
   try {
-    const check = checkSlackRequest(parseSlackBody(raw, req.headers['content-type']));
+    const check = checkSlackRequest(parseSlackBody(rawBody.toString(), req.headers['content-type']));
     if (check.ok) return true;
     problem = check.problem;
   } catch (error) {
     problem = `the body is not valid JSON or form data (${firstLine((error as Error).message)})`;
   }
-  const signature = req.headers['x-slack-signature'];
-  const timestamp = Number(req.headers['x-slack-request-timestamp']);
-  const signed = typeof signature === 'string' && Number.isFinite(timestamp) && isValidSlackRequest({ signingSecret, body: raw, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } });
-  if (!signed) {
-    logger.warn('slack: request refused: bad or missing signature');
-    res.writeHead(401).end();
-    return false;
-  }
   refuse(res, 400, 'input_invalid', `Slack request refused: ${problem}`, logger);
+  return false;
+}
+
+interface Gate {
+  signingSecret: string;
+  limits: SlackLimits;
+  budget: UnverifiedBudget;
+}
+
+function refuseEarly(req: IncomingMessage, res: ServerResponse, refusal: Refusal, logger: Logger): false {
+  logger.warn({ status: refusal.status }, `slack: request refused: ${refusal.message}`);
+  sendRefusal(req, res, refusal);
   return false;
 }
 

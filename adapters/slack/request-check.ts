@@ -9,9 +9,6 @@ import { z } from 'zod';
  * is refused with a 400 naming the problem, before any work is done.
  */
 
-/** Bolt's default body limit (4 MB). */
-export const SLACK_BODY_LIMIT = 4 * 1024 * 1024;
-
 const id = z.string().min(1);
 const obj = z.looseObject({});
 /** A field Bolt reads `.id` (or `in`) from when it is present. */

@@ -1,6 +1,6 @@
 import type { HistoryEntry } from './answer.js';
 import type { BotContext } from './context.js';
-import { note, reason as why } from './replies.js';
+import { note, reason as why, slowDown } from './replies.js';
 import { guardMentions } from './safety.js';
 import type { Actor, Place, Reply } from './types.js';
 
@@ -38,6 +38,9 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
     // Better a rare duplicate answer than a lost one while the store is down.
     ctx.logger.warn({ err: why(error) }, 'bot: answer dedupe unavailable; answering anyway');
   }
+
+  const limited = await ctx.limits.take('replies', actor.key);
+  if (!limited.ok) return slowDown('answers', limited);
 
   let answer: string;
   try {

@@ -7,7 +7,7 @@ import { giveFeedback, withdrawFeedback } from './feedback.js';
 import { forgetUser } from './forget.js';
 import { help } from './help.js';
 import { createPreview, pressPreview, restyleMessage, submitEdit } from './preview.js';
-import { failed, note } from './replies.js';
+import { failed, note, slowDown } from './replies.js';
 import { nextReview, pressReview } from './review.js';
 import { messageDeleted, retractSample, saveMessage } from './save-sample.js';
 import type { Actor, MessageRef, Place, PreviewAction, Reply, ReviewAction } from './types.js';
@@ -48,8 +48,11 @@ export class Bot {
     return this.guard(`/restyle ${command.kind}`, async () => {
       const ctx = this.ctx;
       switch (command.kind) {
-        case 'restyle':
+        case 'restyle': {
+          const d = await ctx.limits.take('restyle', actor.key);
+          if (!d.ok) return slowDown('/restyle', d);
           return createPreview(ctx, { actor, place, text: command.text, style: command.style });
+        }
         case 'map':
           return mapChannel(ctx, { actor, place, style: command.style });
         case 'unmap':
@@ -85,7 +88,11 @@ export class Bot {
 
   /** Message shortcut / context menu "Restyle message". */
   restyleMessage(input: { actor: Actor; message: MessageRef; style?: string }): Promise<Reply> {
-    return this.guard('restyle message', () => restyleMessage(this.ctx, input));
+    return this.guard('restyle message', async () => {
+      const d = await this.ctx.limits.take('restyle', input.actor.key);
+      if (!d.ok) return slowDown('restyling', d);
+      return restyleMessage(this.ctx, input);
+    });
   }
 
   /** Message shortcut / context menu "Save as style sample". */

@@ -2,6 +2,7 @@ import { styleNames } from '../config/load.js';
 import type { BotContext } from './context.js';
 import { failed, note } from './replies.js';
 import type { Actor, Place, Reply } from './types.js';
+import { own as ownKey } from '../util/own.js';
 
 /** `/restyle map STYLE`: admins map the channel they are in. */
 export async function mapChannel(ctx: BotContext, input: { actor: Actor; place: Place; style: string }): Promise<Reply> {
@@ -9,7 +10,7 @@ export async function mapChannel(ctx: BotContext, input: { actor: Actor; place: 
   if (refused) return refused;
   try {
     const mapping = await ctx.restyler.channels.set(input.place.key, input.style, input.actor.key);
-    const model = ctx.settings.styles[input.style]?.model;
+    const model = ownKey(ctx.settings.styles, input.style)?.model;
     return note(`Mapped: replies and /restyle in this channel now use style \`${mapping.style}\`${model ? ` (model \`${model}\`)` : ''}.`);
   } catch (error) {
     return failed('Not mapped', error);
@@ -50,7 +51,7 @@ export async function channelStatus(ctx: BotContext, input: { place: Place }): P
   const counts = await ctx.samples.counts({ channel: place.key });
   const corpus = `samples from this channel: ${counts.pending} pending, ${counts.approved} approved, ${counts.rejected} rejected`;
   if (!mapping || mapping.style === null) return note(`No style in this channel; ${corpus}.`);
-  const style = ctx.settings.styles[mapping.style];
+  const style = ownKey(ctx.settings.styles, mapping.style);
   const how = mapping !== own ? 'the default style' : own.source === 'config' ? 'mapped in the config file' : `mapped in chat${own.by ? ` by ${own.by}` : ''}`;
   const total = await ctx.samples.counts({ style: mapping.style });
   return note(

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../config/load.js';
 import type { Logger } from '../log.js';
+import { RateLimits } from '../rate-limits.js';
 import { silentLogger } from '../log.js';
 import type { ChatClientProvider, Restyler } from '../restyle/filter.js';
 import { FeedbackRepository } from '../samples/feedback.js';
@@ -23,6 +24,8 @@ export interface BotDeps {
   llm: ChatClientProvider;
   actions: ChatActions;
   logger?: Logger;
+  /** Per-user limits on /restyle and automatic replies (default: from settings, in memory). */
+  limits?: RateLimits;
   fetch?: typeof fetch;
   now?: () => Date;
   newId?: () => string;
@@ -43,6 +46,7 @@ export interface BotContext {
   origins: ReplyOrigins;
   permissions: Permissions;
   answers: AnswerSource | null;
+  limits: RateLimits;
 }
 
 export function botContext(deps: BotDeps): BotContext {
@@ -61,5 +65,6 @@ export function botContext(deps: BotDeps): BotContext {
     origins: new ReplyOrigins(deps.store),
     permissions: new Permissions(deps.settings.bot),
     answers: answerSourceFrom(deps.settings, { llm: deps.llm, fetch: deps.fetch }),
+    limits: deps.limits ?? new RateLimits(deps.settings.rateLimits, deps.store),
   };
 }

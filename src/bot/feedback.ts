@@ -2,7 +2,7 @@ import { FeedbackRepository } from '../samples/feedback.js';
 import type { Sample } from '../samples/types.js';
 import type { BotContext } from './context.js';
 import { failed, note } from './replies.js';
-import { claimAndSave, feedbackSampleId } from './save-sample.js';
+import { claimAndSave, feedbackSampleId, unconfirmed } from './save-sample.js';
 import type { Actor, Place, Reply } from './types.js';
 
 /**
@@ -55,6 +55,7 @@ export async function giveFeedback(ctx: BotContext, input: { actor: Actor; place
   });
   if (outcome.kind === 'failed') return failed('👍 recorded, but the pair was not saved', outcome.error);
   if (outcome.kind === 'duplicate') return note('Thanks: 👍 recorded (this reply is a sample already).');
+  if (outcome.kind === 'unconfirmed') return unconfirmed(outcome.error, 'Reacting 👍 again');
   return note(`Thanks: saved this reply as a sample pair for style \`${style}\`${outcome.sample.status === 'pending' ? ' (waiting for review)' : ''}.`);
 }
 

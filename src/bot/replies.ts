@@ -21,3 +21,8 @@ export function reason(error: unknown): string {
   if (e.code === 'store_unavailable') return `the store is unavailable (${e.message}). Nothing was changed; try again in a moment.`;
   return e.message;
 }
+
+/** A polite refusal when a user has hit a rate limit. */
+export function slowDown(what: string, d: { retryAfterSeconds: number; limit: { points: number; durationSeconds: number } }): Reply {
+  return note(`You've reached the limit for ${what} (${d.limit.points} every ${d.limit.durationSeconds} s). Please try again in ${d.retryAfterSeconds} s.`);
+}

@@ -1,3 +1,4 @@
+import { isRestyleError } from '../errors.js';
 import type { Sample } from '../samples/types.js';
 import type { BotContext } from './context.js';
 import { failed, note, reason } from './replies.js';
@@ -61,13 +62,23 @@ export async function saveMessage(ctx: BotContext, input: { actor: Actor; messag
   }).then(async (outcome) => {
     if (outcome.kind === 'failed') return failed('Not saved', outcome.error);
     if (outcome.kind === 'duplicate') return note('Already saved: that message is a sample already.');
+    if (outcome.kind === 'unconfirmed') return unconfirmed(outcome.error, quiet ? 'Reacting again' : 'Saving it again');
     await ctx.actions.react?.(message.place, message.messageId, 'white_check_mark').catch(() => undefined);
     const s = outcome.sample;
     return note(`Saved as a sample for style \`${s.style}\`${s.status === 'pending' ? ' (waiting for review; remove your reaction to take it back)' : ''}.`);
   });
 }
 
-export type SaveOutcome = { kind: 'saved'; sample: Sample } | { kind: 'duplicate' } | { kind: 'failed'; error: unknown };
+/**
+ * `unconfirmed`: the write failed without a clear answer (a timeout: it may still have landed) and the
+ * store could not be read back either, so neither "saved" nor "not saved" would be honest.
+ */
+export type SaveOutcome = { kind: 'saved'; sample: Sample } | { kind: 'duplicate' } | { kind: 'failed'; error: unknown } | { kind: 'unconfirmed'; error: unknown };
+
+/** What to tell a user whose save could not be confirmed either way. */
+export function unconfirmed(error: unknown, again: string): Reply {
+  return note(`Could not confirm that it was saved: ${reason(error).replace(/ Nothing was changed; try again in a moment\.$/, '')} ${again} is safe: a message is never saved twice.`);
+}
 
 /**
  * Claims this process holds, or may hold (the claim itself failed without an answer), for saves that then
@@ -96,7 +107,22 @@ export async function claimAndSave(ctx: BotContext, id: string, build: () => Sam
     held = await ctx.store.claim(claimKey, CLAIM_TTL_MS);
     if (!held) return { kind: 'duplicate' };
     if (await ctx.samples.get(id)) return { kind: 'duplicate' };
-    return { kind: 'saved', sample: await ctx.samples.save(build()) };
+    const sample = build();
+    try {
+      return { kind: 'saved', sample: await ctx.samples.save(sample) };
+    } catch (error) {
+      // A write that timed out may still have landed: read it back (on Redis, after the write on the same
+      // connection) before telling the user anything. Unreadable too: "not saved" only if the write
+      // surely never applied (the store says so), else say it could not be confirmed.
+      const found = await ctx.samples.get(id).then(
+        (s) => s ?? null,
+        () => undefined,
+      );
+      if (found) return { kind: 'saved', sample: found };
+      if (found === null || !isRestyleError(error) || error.details.outcomeUnknown !== true) throw error;
+      await ctx.store.release(claimKey).catch(() => orphans.add(claimKey));
+      return { kind: 'unconfirmed', error };
+    }
   } catch (error) {
     if (held !== false) await ctx.store.release(claimKey).catch(() => orphans.add(claimKey));
     return { kind: 'failed', error };

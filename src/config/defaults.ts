@@ -39,6 +39,8 @@ export const DEFAULTS = {
     /** A block is at most this many paragraphs and (unless one paragraph is longer) characters. */
     maxBlockParagraphs: 3,
     maxBlockChars: 1_500,
+    /** Most model calls one answer may make: past it, short paragraphs are grouped into bigger blocks. */
+    maxBlocks: 32,
     temperature: 0.7,
   },
   llm: {
@@ -54,5 +56,32 @@ export const DEFAULTS = {
   },
   bot: {
     reactions: { sample: 'star', approve: '+1', reject: '-1' },
+  },
+  /** Per-caller limits (`points` per `durationSeconds`; 0 points = off), answered 429 / a polite note. */
+  rateLimits: {
+    /** /v1/* per API token (or per address when no token is set). */
+    api: { points: 120, durationSeconds: 60 },
+    /** `/restyle` per user. */
+    restyle: { points: 20, durationSeconds: 60 },
+    /** Automatic replies (mentions, DMs) per user. */
+    replies: { points: 20, durationSeconds: 60 },
+  },
+  http: {
+    /** Serve /metrics without a token even when RESTYLE_API_TOKEN is set. */
+    publicMetrics: false,
+    /** POST /slack/events, checked before a request's signature can be verified. */
+    slack: {
+      /** Slack never sends more; refused by Content-Length up front and by a running count. */
+      bodyLimitBytes: 1024 * 1024,
+      /** A body not fully received by then is cut off (408). */
+      bodyTimeoutMs: 5_000,
+      /** Unverified bodies being read at once (over it: 503 + Retry-After), in all and per address. */
+      maxUnverified: 128,
+      maxUnverifiedPerAddress: 16,
+      /** Bytes of unverified bodies held at once (over it: 503 + Retry-After). */
+      maxUnverifiedBytes: 32 * 1024 * 1024,
+      /** How far X-Slack-Request-Timestamp may be from now, either way. */
+      maxClockSkewSeconds: 300,
+    },
   },
 } as const;

@@ -12,6 +12,8 @@ export interface Env {
   RESTYLE_DATA_DIR?: string;
   RESTYLE_CONFIG?: string;
   RESTYLE_API_TOKEN?: string;
+  /** Bearer token for GET /metrics (else RESTYLE_API_TOKEN). */
+  RESTYLE_METRICS_TOKEN?: string;
   SLACK_BOT_TOKEN?: string;
   SLACK_SIGNING_SECRET?: string;
   SLACK_APP_TOKEN?: string;
@@ -44,6 +46,7 @@ export function processEnv(cwd: string = process.cwd()): Env {
 export const SECRET_ENV_NAMES = [
   'OPENAI_API_KEY',
   'RESTYLE_API_TOKEN',
+  'RESTYLE_METRICS_TOKEN',
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',

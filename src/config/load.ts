@@ -7,6 +7,7 @@ import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import type { Env } from './env.js';
 import { fileConfigSchema, type FileConfig, type StyleConfig } from './schema.js';
+import { own } from '../util/own.js';
 
 /** An OpenAI-compatible endpoint and the key for it (resolved from the environment, never from YAML). */
 export interface Endpoint {
@@ -39,12 +40,13 @@ export interface Settings {
   eval: FileConfig['eval'];
   privacy: FileConfig['privacy'];
   safety: FileConfig['safety'];
+  rateLimits: FileConfig['rateLimits'];
   /** The default endpoint (OPENAI_BASE_URL / OPENAI_API_KEY). */
   openai: Endpoint;
   store: { redisUrl: string | undefined; dataDir: string; sqlitePath: string; connectTimeoutMs: number };
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl: string };
   discord: { botToken?: string; clientId?: string; apiUrl: string };
-  http: { port: number; apiToken?: string };
+  http: FileConfig['http'] & { port: number; apiToken?: string; metricsToken?: string };
   /** The styling proxy: its upstream endpoint and the caller tokens (resolved from the environment) bound to styles. */
   proxy: Omit<FileConfig['proxy'], 'baseUrl' | 'apiKeyEnv' | 'tokens'> & { upstream: Endpoint; tokens: ProxyToken[] };
   logLevel: string;
@@ -168,6 +170,7 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
     eval: cfg.eval,
     privacy: cfg.privacy,
     safety: cfg.safety,
+    rateLimits: cfg.rateLimits,
     openai,
     store: {
       redisUrl,
@@ -186,7 +189,7 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
       clientId: env.DISCORD_CLIENT_ID || undefined,
       apiUrl: trimSlash(env.DISCORD_API_URL || DEFAULTS.discordApiUrl),
     },
-    http: { port, apiToken: env.RESTYLE_API_TOKEN || undefined },
+    http: { ...cfg.http, port, apiToken: env.RESTYLE_API_TOKEN || undefined, metricsToken: env.RESTYLE_METRICS_TOKEN || undefined },
     proxy: resolveProxy(cfg.proxy, env, endpointFor),
     logLevel: env.LOG_LEVEL || DEFAULTS.logLevel,
   };
@@ -236,7 +239,7 @@ export function styleNames(settings: Pick<Settings, 'styles'>): string[] {
 
 /** The named style, or `style_unknown` listing the known ones. */
 export function getStyle(settings: Pick<Settings, 'styles'>, name: string): Style {
-  const style = settings.styles[name];
+  const style = own(settings.styles, name);
   if (style) return style;
   const known = styleNames(settings);
   throw new RestyleError('style_unknown', `unknown style "${name}"; known styles: ${known.length ? known.join(', ') : '(none — add one under styles: in the config)'}`, {

@@ -36,6 +36,7 @@ const restyleSchema = z
     cacheTtlSeconds: z.number().int().min(0).default(DEFAULTS.restyle.cacheTtlSeconds),
     maxBlockParagraphs: z.number().int().min(1).max(10).default(DEFAULTS.restyle.maxBlockParagraphs),
     maxBlockChars: z.number().int().min(100).default(DEFAULTS.restyle.maxBlockChars),
+    maxBlocks: z.number().int().positive().default(DEFAULTS.restyle.maxBlocks),
     temperature: z.number().min(0).max(2).default(DEFAULTS.restyle.temperature),
   })
   .strict();
@@ -168,6 +169,37 @@ const proxySchema = z
   })
   .strict();
 
+const rateSchema = (d: { points: number; durationSeconds: number }) =>
+  z
+    .object({ points: z.number().int().min(0).default(d.points), durationSeconds: z.number().int().positive().default(d.durationSeconds) })
+    .strict()
+    .default({ ...d });
+
+const rateLimitsSchema = z
+  .object({
+    api: rateSchema(DEFAULTS.rateLimits.api),
+    restyle: rateSchema(DEFAULTS.rateLimits.restyle),
+    replies: rateSchema(DEFAULTS.rateLimits.replies),
+  })
+  .strict();
+
+const httpSchema = z
+  .object({
+    publicMetrics: z.boolean().default(DEFAULTS.http.publicMetrics),
+    slack: z
+      .object({
+        bodyLimitBytes: z.number().int().positive().default(DEFAULTS.http.slack.bodyLimitBytes),
+        bodyTimeoutMs: z.number().int().positive().default(DEFAULTS.http.slack.bodyTimeoutMs),
+        maxUnverified: z.number().int().positive().default(DEFAULTS.http.slack.maxUnverified),
+        maxUnverifiedPerAddress: z.number().int().positive().default(DEFAULTS.http.slack.maxUnverifiedPerAddress),
+        maxUnverifiedBytes: z.number().int().positive().default(DEFAULTS.http.slack.maxUnverifiedBytes),
+        maxClockSkewSeconds: z.number().int().positive().max(300).default(DEFAULTS.http.slack.maxClockSkewSeconds),
+      })
+      .strict()
+      .default({ ...DEFAULTS.http.slack }),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     styles: z
@@ -182,6 +214,8 @@ export const fileConfigSchema = z
     privacy: privacySchema.default({}),
     safety: safetySchema.default({ allowBroadcast: [] }),
     proxy: proxySchema.default(proxySchema.parse({})),
+    http: httpSchema.default(httpSchema.parse({})),
+    rateLimits: rateLimitsSchema.default(rateLimitsSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -194,7 +228,7 @@ export const fileConfigSchema = z
       if (!Object.hasOwn(cfg.styles, style)) styleIssue(['proxy', 'tokens', variable], style);
     }
     for (const [channel, style] of Object.entries(cfg.channels)) {
-      if (!(style in cfg.styles)) {
+      if (!Object.hasOwn(cfg.styles, style)) {
         const known = Object.keys(cfg.styles);
         ctx.addIssue({
           code: 'custom',
@@ -214,3 +248,5 @@ export type CorpusSettings = FileConfig['corpus'];
 export type EvalSettings = FileConfig['eval'];
 export type SafetySettings = FileConfig['safety'];
 export type ProxyConfig = FileConfig['proxy'];
+export type HttpSettings = FileConfig['http'];
+export type RateLimitSettings = FileConfig['rateLimits'];

@@ -33,6 +33,8 @@ export interface RateLimiterOptions {
 }
 
 export interface LimiterStats {
+  /** Requests allowed in flight at once (Infinity: unlimited). */
+  concurrency: number;
   inFlight: number;
   queued: number;
   /** Remaining ms of a Retry-After pause, 0 when not paused. */
@@ -177,7 +179,7 @@ export class RateLimiter {
   }
 
   get stats(): LimiterStats {
-    return { inFlight: this.inFlight, queued: this.queued, pausedForMs: Math.max(0, this.pausedUntil - this.now()) };
+    return { concurrency: this.concurrency, inFlight: this.inFlight, queued: this.queued, pausedForMs: Math.max(0, this.pausedUntil - this.now()) };
   }
 
   /** Start every waiter that may start now, then arm one timer for the head if it must wait. */

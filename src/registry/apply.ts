@@ -5,6 +5,7 @@ import type { Store } from '../store/types.js';
 import { endpointFor } from './endpoints.js';
 import { registryKey } from './registry.js';
 import type { ModelEntry, RegistryRecord } from './types.js';
+import { own } from '../util/own.js';
 
 export interface AppliedModel {
   style: string;
@@ -71,7 +72,7 @@ export async function startRegistrySync(settings: Settings, store: Store, option
       const fresh: Settings = { ...settings, styles: { ...base } };
       await applyRegistry(fresh, store, { env: options.env });
       for (const [name, style] of Object.entries(fresh.styles)) {
-        const current = settings.styles[name];
+        const current = own(settings.styles, name);
         if (current?.model !== style.model || current?.destyler !== style.destyler || current?.endpoint.baseUrl !== style.endpoint.baseUrl) {
           options.logger?.info({ style: name, model: style.model, destyler: style.destyler }, 'registry: style model changed');
         }

@@ -16,6 +16,12 @@ export interface Segment {
 export interface SplitOptions {
   maxParagraphs?: number;
   maxChars?: number;
+  /**
+   * Most prose blocks (model calls) for one text. Past it, short paragraphs are grouped regardless of
+   * `maxParagraphs`, then the block size grows, then headings stop forcing a new block, until it fits: an
+   * answer of 5,000 one-line paragraphs costs this many calls, not thousands.
+   */
+  maxBlocks?: number;
 }
 
 type UnitKind = 'para' | 'heading' | 'list' | 'code';
@@ -102,9 +108,35 @@ function groups(text: string, us: Unit[]): Unit[] {
 }
 
 export function splitBlocks(text: string, options: SplitOptions = {}): Segment[] {
-  const maxParagraphs = options.maxParagraphs ?? 3;
-  const maxChars = options.maxChars ?? 1_500;
   const gs = groups(text, units(text));
+  let rules: GroupRules = { maxParagraphs: options.maxParagraphs ?? 3, maxChars: options.maxChars ?? 1_500, headingsSplit: true };
+  let segments = group(text, gs, rules);
+  const maxBlocks = options.maxBlocks ?? Infinity;
+  // Relax one rule at a time; each step can only merge blocks, and the last one merges every neighbour.
+  while (proseCount(segments) > maxBlocks) {
+    if (rules.maxParagraphs !== Infinity) rules = { ...rules, maxParagraphs: Infinity };
+    else if (rules.maxChars < text.length) rules = { ...rules, maxChars: rules.maxChars * 2 };
+    else if (rules.headingsSplit) rules = { ...rules, headingsSplit: false };
+    else break; // only code fences separate what is left
+    segments = group(text, gs, rules);
+  }
+  return segments;
+}
+
+interface GroupRules {
+  maxParagraphs: number;
+  maxChars: number;
+  /** A heading starts a new block. */
+  headingsSplit: boolean;
+}
+
+function proseCount(segments: readonly Segment[]): number {
+  let n = 0;
+  for (const s of segments) if (s.kind === 'prose') n += 1;
+  return n;
+}
+
+function group(text: string, gs: readonly Unit[], { maxParagraphs, maxChars, headingsSplit }: GroupRules): Segment[] {
   const segments: Segment[] = [];
   let cursor = 0;
   const pushSpace = (to: number): void => {
@@ -128,7 +160,7 @@ export function splitBlocks(text: string, options: SplitOptions = {}): Segment[]
       continue;
     }
     const b = block as { start: number; end: number; count: number } | null;
-    const fits = b !== null && b.count < maxParagraphs && g.end - b.start <= maxChars && g.kind !== 'heading';
+    const fits = b !== null && b.count < maxParagraphs && g.end - b.start <= maxChars && (g.kind !== 'heading' || !headingsSplit);
     if (b && fits) {
       b.end = g.end;
       b.count += 1;

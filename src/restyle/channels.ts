@@ -1,6 +1,7 @@
 import { RestyleError } from '../errors.js';
 import type { Namespace, Store } from '../store/types.js';
 import { CHANNEL_KEY } from '../config/schema.js';
+import { own } from '../util/own.js';
 
 /** A mapping made in chat. `style: null` records an explicit unmap that overrides the config file. */
 export interface StoredMapping {
@@ -44,7 +45,7 @@ export class ChannelMappings {
   async get(channel: string): Promise<ChannelMapping | null> {
     const stored = await this.ns.get(channel);
     if (stored) return { channel, style: stored.style, source: 'store', by: stored.by, at: stored.at };
-    const style = this.fileMappings[channel];
+    const style = own(this.fileMappings, channel);
     return style ? { channel, style, source: 'config' } : null;
   }
 
@@ -63,7 +64,7 @@ export class ChannelMappings {
   /** Unmap: records an explicit "no style" so a mapping from the file stops applying too. */
   async unset(channel: string, by?: string): Promise<void> {
     checkChannel(channel);
-    if (this.fileMappings[channel]) await this.ns.set(channel, { style: null, by, at: new Date().toISOString() });
+    if (own(this.fileMappings, channel)) await this.ns.set(channel, { style: null, by, at: new Date().toISOString() });
     else await this.ns.delete(channel);
   }
 

@@ -1,6 +1,7 @@
 import type { Endpoint, Settings, Style } from '../config/load.js';
 import { getStyle } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
+import type { LimiterStats } from '../llm/limiter.js';
 import type { ChatMessage, ChatRequest, ChatResult, TokenUsage } from '../llm/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -12,12 +13,14 @@ import { ChannelMappings, checkChannel } from './channels.js';
 import { addedLinks } from './links.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages, checkParams } from './messages.js';
+import { LoadEstimator } from './overload.js';
 import { protect, restore } from './placeholders.js';
 import { once, releaseInOrder, type InputOutcome } from './stream.js';
+import { own } from '../util/own.js';
 
 /** What the filter needs from the LLM layer (satisfied by `LlmPool`). */
 export interface ChatClientProvider {
-  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult>; chatStream?(req: ChatRequest): AsyncIterable<string> };
+  get(endpoint: Endpoint): { chat(req: ChatRequest): Promise<ChatResult>; chatStream?(req: ChatRequest): AsyncIterable<string>; readonly limiter?: { readonly stats: LimiterStats } };
 }
 
 export interface RestyleOptions {
@@ -129,6 +132,7 @@ const ZERO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0, totalToke
 export class Restyler {
   readonly channels: ChannelMappings;
   private readonly logger: Logger;
+  private readonly load = new LoadEstimator();
 
   constructor(private readonly deps: RestylerDeps) {
     this.logger = deps.logger ?? silentLogger();
@@ -140,11 +144,12 @@ export class Restyler {
     const { settings } = this.deps;
     if (options.style) return getStyle(settings, options.style);
     if (options.channel) {
+      checkChannel(options.channel);
       const mapping = await this.channels.resolve(options.channel);
       if (mapping?.style) return getStyle(settings, mapping.style);
       return null;
     }
-    return settings.styles.default ?? null;
+    return own(settings.styles, 'default') ?? null;
   }
 
   /** Throws for a text the filter refuses (not a string, longer than `restyle.maxChars`). */
@@ -242,7 +247,7 @@ export class Restyler {
       usage: { ...ZERO_USAGE },
       failure: null,
     };
-    const split = (text: string): Segment[] => splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars });
+    const split = (text: string): Segment[] => splitBlocks(text, { maxParagraphs: cfg.maxBlockParagraphs, maxChars: cfg.maxBlockChars, maxBlocks: cfg.maxBlocks });
     const blocks = releaseInOrder(deltas, {
       split,
       signal: reading,
@@ -279,13 +284,23 @@ export class Restyler {
     if (run.failure) return { ...base, reason: run.failure.code };
     if (run.seen > cfg.maxChars) return { ...base, reason: 'text_too_long' };
     const deadlineMs = run.options.deadlineMs ?? cfg.deadlineMs;
+    // Overload: a block whose calls cannot finish within the deadline behind the queue is not queued at all.
+    const admitted = this.admit(steps, 1, deadlineMs);
+    if (!admitted.ok) {
+      const e = new RestyleError('overloaded', `the style model's queue cannot finish this answer within ${deadlineMs} ms (restyle.deadlineMs; about ${Math.round(admitted.estimateMs)} ms needed), so it was not queued`, {
+        details: { estimateMs: Math.round(admitted.estimateMs), deadlineMs },
+      });
+      return this.failBlock(run, base, e, style.name);
+    }
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = AbortSignal.any([run.signal, deadline]);
     try {
-      const r = await run.slots.run(() => {
-        signal.throwIfAborted();
-        return this.styleBlock(segment, steps, run.options, signal);
-      });
+      const r = await run.slots
+        .run(() => {
+          signal.throwIfAborted();
+          return this.styleBlock(segment, steps, run.options, signal);
+        })
+        .finally(() => admitted.done());
       addUsage(run.usage, r.usage);
       run.cached += r.cached ? 1 : 0;
       if (r.text === null) {
@@ -295,15 +310,19 @@ export class Restyler {
       run.styled += 1;
       return { ...base, text: r.text, styled: true, cached: r.cached };
     } catch (error) {
-      if (!run.failure) {
-        run.failure = deadline.aborted ? deadlineError(error, deadlineMs) : toRestyleError(error, 'llm_error');
-        // No more model calls for this answer: the blocks still to come pass through as written.
-        run.stopStyling.abort();
-        this.logger.warn({ code: run.failure.code, style: style.name }, `restyle failed open: ${run.failure.message}`);
-      }
-      if ((run.options.onError ?? cfg.onError) === 'error') throw run.failure;
-      return { ...base, reason: run.failure.code };
+      return this.failBlock(run, base, deadline.aborted ? deadlineError(error, deadlineMs) : toRestyleError(error, 'llm_error'), style.name);
     }
+  }
+
+  /** The first failure stops styling for the whole answer: the blocks still to come pass through as written. */
+  private failBlock(run: RunState, base: StyledBlock, error: RestyleError, style: string): StyledBlock {
+    if (!run.failure) {
+      run.failure = error;
+      run.stopStyling.abort();
+      this.logger.warn({ code: error.code, style }, `restyle failed open: ${error.message}`);
+    }
+    if ((run.options.onError ?? this.deps.settings.restyle.onError) === 'error') throw run.failure;
+    return { ...base, reason: run.failure.code };
   }
 
   private summary(run: RunState, text: string, outcome: InputOutcome): RestyleResult {
@@ -323,6 +342,20 @@ export class Restyler {
       ...(error ? { error: { code: error.code, message: error.message } } : {}),
       ...(cut ? { incomplete: { code: cut.code, message: cut.message, received: outcome.received } } : {}),
     };
+  }
+
+  /** Admit this answer's model calls on every endpoint it uses, or say how long they would take. */
+  private admit(steps: Step[], blocks: number, budgetMs: number): { ok: true; done: (n?: number) => void } | { ok: false; estimateMs: number } {
+    const held: Array<(n?: number) => void> = [];
+    for (const step of steps) {
+      const a = this.load.admit(step.endpoint.baseUrl, blocks, budgetMs, this.deps.llm.get(step.endpoint).limiter?.stats);
+      if (!a.ok) {
+        for (const done of held) done();
+        return a;
+      }
+      held.push(a.done);
+    }
+    return { ok: true, done: (n) => held.forEach((done) => done(n)) };
   }
 
   /** Conversion plans two model calls per block: the source's de-styler, then the target's styler. */
@@ -370,11 +403,14 @@ export class Restyler {
     let current = guarded.text.slice(lead.length, guarded.text.length - trail.length);
     const usage: TokenUsage = { ...ZERO_USAGE };
     let allCached = true;
+    // Replies are cached only once the block's final text is accepted: a rejected reply must not stick.
+    const remember: Array<() => Promise<void>> = [];
     for (const step of steps) {
       const messages = buildMessages(step.prompt, current);
       const r = await this.complete(step, messages, options, signal);
       addUsage(usage, r.usage);
       allCached &&= r.cached;
+      if (r.remember) remember.push(r.remember);
       current = r.text.trim();
     }
     // An empty reply is never a styling of a non-empty block.
@@ -388,6 +424,7 @@ export class Restyler {
       this.logger.warn({ added }, 'restyle: styled text added mentions or links; block kept as written');
       return { text: null, kept: 'mentions', usage, cached: allCached };
     }
+    for (const write of remember) await write();
     return { text: restored, usage, cached: allCached };
   }
 
@@ -396,7 +433,7 @@ export class Restyler {
     messages: ChatMessage[],
     options: RestyleOptions,
     signal: AbortSignal,
-  ): Promise<{ text: string; usage: TokenUsage; cached: boolean }> {
+  ): Promise<{ text: string; usage: TokenUsage; cached: boolean; remember?: () => Promise<void> }> {
     const useCache = options.cache !== false && this.deps.settings.restyle.cacheTtlSeconds > 0;
     const key = sha256(step.endpoint.baseUrl, step.model, messages, step.temperature);
     const cache = this.deps.store.ns<string>('cache');
@@ -425,12 +462,17 @@ export class Restyler {
       throw error;
     }
     this.deps.observer?.modelCall?.({ model: step.model, ms: performance.now() - t0, ok: true, cached: false });
-    if (useCache && r.text.trim() !== '') {
-      await cache.set(key, r.text, this.deps.settings.restyle.cacheTtlSeconds * 1000).catch((error: unknown) => {
-        this.logger.warn({ err: toRestyleError(error).message }, 'restyle: cache write failed');
-      });
-    }
-    return { text: r.text, usage: r.usage, cached: false };
+    this.load.observe(step.endpoint.baseUrl, performance.now() - t0);
+    const text = r.text;
+    const remember =
+      useCache && text.trim() !== ''
+        ? () =>
+            cache.set(key, text, this.deps.settings.restyle.cacheTtlSeconds * 1000).then(
+              () => undefined,
+              (error: unknown) => this.logger.warn({ err: toRestyleError(error).message }, 'restyle: cache write failed'),
+            )
+        : undefined;
+    return { text, usage: r.usage, cached: false, ...(remember ? { remember } : {}) };
   }
 
   private done(result: RestyleResult, started: number): RestyleResult {

@@ -39,7 +39,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     async run(op) {
       if (closed) throw new RestyleError('store_unavailable', `the Redis store at REDIS_URL (${shown}) is closed`);
       try {
-        return await within(op(), commandTimeoutMs, () => new Error(`no answer within ${commandTimeoutMs} ms`));
+        return await within(op(), commandTimeoutMs, () => new NoAnswer(`no answer within ${commandTimeoutMs} ms`));
       } catch (error) {
         throw toError(error);
       }
@@ -57,6 +57,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
   const ns = namespaces(client, backend, connectTimeoutMs, sampleIndex);
   return {
     kind: 'redis',
+    redisClient: client,
     location: shown,
     sampleIndex,
     ns,
@@ -94,6 +95,8 @@ function errorsFor(url: string): { shown: string; redact: (text: string) => stri
     return new RestyleError(code, `Redis at REDIS_URL (${shown}) ${what}: ${redact(reasonOf(error))}`, {
       cause: error,
       retryable: code === 'store_unavailable',
+      // The command may have reached Redis and been applied: a write's caller should read it back.
+      ...(outcomeUnknown(error) ? { details: { outcomeUnknown: true } } : {}),
     });
   };
   return { shown, redact, toError };
@@ -189,6 +192,15 @@ async function within<T>(promise: Promise<T>, ms: number, timeout: () => Error):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Our deadline on a command passed: Redis may still apply it. */
+class NoAnswer extends Error {}
+
+/** Whether a failed command may still have been applied (sent, then no answer or the connection dropped). */
+function outcomeUnknown(error: unknown): boolean {
+  const name = error instanceof Error ? error.constructor.name : '';
+  return error instanceof NoAnswer || name === 'SocketClosedUnexpectedlyError' || name === 'SocketTimeoutError';
 }
 
 /** Redis refusing a command (wrong type, out of memory…) is an error; anything about reaching it is not. */

@@ -61,6 +61,8 @@ export interface Store {
   readonly kind: 'redis' | 'sqlite';
   /** Where the data lives, safe to print (Redis password redacted). */
   readonly location: string;
+  /** The node-redis client of a Redis store (undefined for SQLite), for state shared across replicas (rate limits). */
+  readonly redisClient?: unknown;
   ns<T>(name: NamespaceName): Namespace<T>;
   /** The index over `ns('samples')`; migrated from a store written before it existed when the store opened. */
   readonly sampleIndex: SampleIndex;

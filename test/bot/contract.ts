@@ -389,6 +389,27 @@ export function runUseCaseContract(name: string, factory: HarnessFactory): void 
       expect(posts[0]!.text).toContain('Answer to please inject');
     });
 
+    it('rate limits /restyle and automatic replies per user with a polite note, counted in /metrics (rateLimits)', async () => {
+      const x = await start({}, { rateLimits: { restyle: { points: 2, durationSeconds: 60 }, replies: { points: 1, durationSeconds: 60 } } });
+      expect((await preview(x, 'One.')).text).toContain('ONE.');
+      expect((await preview(x, 'Two.')).text).toContain('TWO.');
+      const third = await preview(x, 'Three.');
+      expect(third.text).toMatch(/limit for \/restyle \(2 every 60 s\)\. Please try again in \d+ s/);
+      expect(third.buttons).toEqual([]);
+      // Per user: someone else is not held back.
+      expect((await preview(x, 'Four.', 'ben')).text).toContain('FOUR.');
+
+      await x.mention('first question', 'ana', 'general');
+      await x.settle();
+      await x.mention('second question', 'ana', 'general');
+      await x.settle();
+      expect(x.posts(c('general')).map((p) => p.text)).toEqual(['ANSWER TO FIRST QUESTION (0 EARLIER)']);
+      expect(last(x, 'ana').text).toMatch(/limit for answers \(1 every 60 s\)/);
+      const metrics = await (x.ctx as Partial<AppContext>).metrics!.render();
+      expect(metrics.body).toMatch(/restyle_rate_limited_total\{kind="restyle"\} 1\b/);
+      expect(metrics.body).toMatch(/restyle_rate_limited_total\{kind="replies"\} 1\b/);
+    });
+
     it('answers from a webhook: POST {text,user,channel,thread} → {text}', async () => {
       const bodies: unknown[] = [];
       const hook: Server = createServer((req, res) => {

@@ -40,6 +40,8 @@ const AFTER_TICKS = 16;
 const OUTAGE_MS = 1500;
 const SAVED = /^Saved as a sample for style `loud`/;
 const NOT_SAVED = /^Not saved: the store is unavailable .*Nothing was changed; try again in a moment\.$/;
+/** A write cut off mid-flight by the stop: either outcome is honest, so the user is told it is unknown. */
+const UNCONFIRMED = /^Could not confirm that it was saved: .* Reacting again is safe: a message is never saved twice\.$/;
 
 let model: FakeOpenAI;
 beforeAll(async () => {
@@ -63,6 +65,8 @@ async function startBot(store: Store): Promise<SlackHarness> {
       channels: { [PLACE.key]: 'loud' },
       restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 5000 },
       bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 5000 } },
+      // One asker sends a mention every 75 ms: far past the per-user reply limit, which is not under test here.
+      rateLimits: { replies: { points: 0 } },
     },
     env: { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: model.url },
   });
@@ -165,8 +169,9 @@ describe('chaos: redis-server restarts under a steady stream of Slack mentions a
           const said = replies.map((c) => String(c.args.text));
           const saved = said.length === 1 && SAVED.test(said[0]!);
           const refused = said.length === 1 && NOT_SAVED.test(said[0]!);
+          const unsure = said.length === 1 && UNCONFIRMED.test(said[0]!);
           const sample = await samples.get(messageSampleId(PLACE, r.ts));
-          return { ...r, said, saved, refused, sample, doneAt: replies[0]?.at ?? Infinity };
+          return { ...r, said, saved, refused, unsure, sample, doneAt: replies[0]?.at ?? Infinity };
         }),
       );
       const saved = outcomes.filter((o) => o.saved);
@@ -189,7 +194,7 @@ describe('chaos: redis-server restarts under a steady stream of Slack mentions a
           `${outage.filter((a) => a.styled).length} styled from a mapped channel, ${outage.filter((a) => !a.styled).length} unstyled → fail-open; ` +
           `${upAnswers.filter((a) => a.styled).length}/${upAnswers.length} styled while the store was up; ` +
           `${answers.filter((a) => a.count > 1).length} duplicated), ` +
-          `${reactions.length} reactions: ${saved.length} saved, ${refused.length} refused while down ("Not saved"), ` +
+          `${reactions.length} reactions: ${saved.length} saved, ${refused.length} refused while down ("Not saved"), ${outcomes.filter((o) => o.unsure).length} unconfirmed, ` +
           `${missing.length} reported saved and then missing, ${storedAnyway.length} refused but stored, ` +
           `${retrySaved.length}/${refused.length} saved on retry, ${lost} lost after restart ` +
           `[redis down ${t.start - t.stop} ms, store back ${t.recovered - t.start} ms after the restart]`,
@@ -210,8 +215,8 @@ describe('chaos: redis-server restarts under a steady stream of Slack mentions a
       expect(downAnswers.filter((a) => a.styled).map((a) => a.i)).toEqual([]);
       expect(upAnswers.filter((a) => a.sentAt >= t.recovered).length).toBeGreaterThanOrEqual(AFTER_TICKS);
 
-      // Every reaction's user was told exactly one of Saved / Not saved.
-      expect(outcomes.filter((o) => !o.saved && !o.refused).map((o) => ({ i: o.i, said: o.said }))).toEqual([]);
+      // Every reaction's user was told exactly one of Saved / Not saved / could not confirm.
+      expect(outcomes.filter((o) => !o.saved && !o.refused && !o.unsure).map((o) => ({ i: o.i, said: o.said }))).toEqual([]);
       // The store agrees with what people were told.
       expect(missing.map((o) => o.i)).toEqual([]);
       expect(storedAnyway.map((o) => o.i)).toEqual([]);

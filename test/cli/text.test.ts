@@ -54,6 +54,17 @@ describe('restyle text', () => {
     expect(r.stderr).toBe('restyle: unknown style "ninja"; known styles: pirate, toned\n');
   });
 
+  it('names inherited from Object.prototype are unknown styles and channels too', async () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const r = await runInProcess(['text', '--style', name, 'x'], { env: env(), cwd });
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toBe(`restyle: unknown style "${name}"; known styles: pirate, toned\n`);
+    }
+    const channel = await runInProcess(['text', '--channel', 'constructor', 'x'], { env: env(), cwd });
+    expect(channel.code).toBe(2);
+    expect(channel.stderr).toMatch(/^restyle: channel "constructor" is not a channel key/);
+  });
+
   it('missing OPENAI_API_KEY for OpenAI: exit 2 naming it', async () => {
     const r = await runInProcess(['text', '--style', 'pirate', 'x'], { env: {}, cwd });
     expect(r.code).toBe(2);

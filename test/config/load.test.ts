@@ -134,6 +134,13 @@ channels:
     expect(e.message).toBe('restyle.yaml: channels.slack:C1: unknown style "ninja" (known: pirate)');
   });
 
+  it('a channel mapped to a name from Object.prototype is an unknown style; getStyle refuses such names', () => {
+    const cwd = project('styles:\n  pirate: {model: x}\nchannels:\n  "slack:C1": constructor\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toBe('restyle.yaml: channels.slack:C1: unknown style "constructor" (known: pirate)');
+    const settings = loadConfig({ env: {}, path: 'restyle.yaml', cwd: project('styles:\n  pirate: {model: x}\n') });
+    for (const name of ['constructor', 'toString', '__proto__']) expect(() => getStyle(settings, name)).toThrow(`unknown style "${name}"`);
+  });
+
   it('rejects malformed channel keys and bad URLs', () => {
     const cwd = project('styles:\n  p: {model: x, baseUrl: "not a url"}\n');
     expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toMatch(/styles\.p\.baseUrl: must be a URL/);

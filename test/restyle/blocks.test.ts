@@ -62,4 +62,41 @@ describe('splitBlocks', () => {
       { numRuns: 500 },
     );
   });
+
+  it('maxBlocks: 5,800 one-line paragraphs become at most maxBlocks blocks, grouped in order, nothing lost', () => {
+    const text = Array.from({ length: 5800 }, (_, i) => `Line ${i}.`).join('\n\n');
+    expect(prose(text)).toHaveLength(1934); // the old cost: one block per three paragraphs
+    const segs = splitBlocks(text, { maxBlocks: 32 });
+    const blocks = segs.filter((s) => s.kind === 'prose');
+    expect(blocks.length).toBeLessThanOrEqual(32);
+    expect(blocks.length).toBeGreaterThan(1);
+    expect(joinSegments(segs)).toBe(text);
+  });
+
+  it('maxBlocks leaves a text already under the cap exactly as before', () => {
+    const text = 'One.\n\nTwo.\n\nThree.\n\nFour.\n\n# Head\n\nFive.';
+    expect(splitBlocks(text, { maxBlocks: 3 })).toEqual(splitBlocks(text));
+  });
+
+  it('maxBlocks merges across headings as a last resort, never into code', () => {
+    const text = Array.from({ length: 50 }, (_, i) => `# H${i}\n\nBody ${i}.`).join('\n\n') + '\n\n```\ncode\n```\n\nTail.';
+    const segs = splitBlocks(text, { maxBlocks: 2 });
+    expect(segs.filter((s) => s.kind === 'prose')).toHaveLength(2);
+    expect(segs.filter((s) => s.kind === 'code').map((s) => s.text)).toEqual(['```\ncode\n```']);
+    expect(joinSegments(segs)).toBe(text);
+  });
+
+  it('joining gives back the input under any maxBlocks (property)', () => {
+    const piece = fc.constantFrom('word ', 'Sentence.', '\n', '\n\n', '```', '# Head', '- item', '**Bold**', ' ');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 80 }), fc.integer({ min: 1, max: 5 }), (parts, maxBlocks) => {
+        const text = parts.join('');
+        const segs = splitBlocks(text, { maxParagraphs: 1, maxChars: 100, maxBlocks });
+        expect(joinSegments(segs)).toBe(text);
+        const codeSplits = segs.filter((s) => s.kind === 'code').length;
+        expect(segs.filter((s) => s.kind === 'prose').length).toBeLessThanOrEqual(maxBlocks + codeSplits);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

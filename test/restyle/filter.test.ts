@@ -194,4 +194,57 @@ describe('Restyler', () => {
     expect(r).toMatchObject({ text: 'Hello.', styled: false });
     expect(r.error?.code).toBe('deadline_exceeded');
   });
+
+  it('one answer of 5,800 one-line paragraphs makes at most restyle.maxBlocks model calls', async () => {
+    const { restyler } = make({}, { maxBlocks: 20, maxChars: 80_000 });
+    const text = Array.from({ length: 5800 }, (_, i) => `Line ${i}.`).join('\n\n');
+    const r = await restyler.restyle(text, { style: 'loud', cache: false });
+    expect(r.styled).toBe(true);
+    expect(r.text).toBe(text.toUpperCase());
+    expect(r.blocks).toBeLessThanOrEqual(20);
+    expect(chatRequests().length).toBe(r.blocks);
+  });
+
+  it('overload: answers whose model calls cannot finish within the deadline fail open at once (reason overloaded) instead of queueing', async () => {
+    const { restyler } = make({ llm: { concurrency: 2 } }, { deadlineMs: 6000 });
+    fake.setLatency(200);
+    try {
+      // One call teaches the filter how long a call takes.
+      expect((await restyler.restyle('Warm up.', { style: 'loud', cache: false })).styled).toBe(true);
+      const results = await Promise.all(Array.from({ length: 150 }, (_, i) => restyler.restyle(`Answer number ${i}.`, { style: 'loud', cache: false })));
+      const overloaded = results.filter((r) => r.reason === 'overloaded');
+      const styled = results.filter((r) => r.styled);
+      expect(styled.length).toBeGreaterThan(0);
+      expect(overloaded.length).toBeGreaterThan(0);
+      expect(styled.length + overloaded.length).toBe(150);
+      for (const r of overloaded) {
+        expect(r.text).toMatch(/^Answer number \d+\.$/);
+        expect(r.error).toMatchObject({ code: 'overloaded', message: expect.stringMatching(/cannot finish this answer within 6000 ms/) });
+      }
+      // Refused answers never reached the model, and none waited in the queue until its deadline.
+      expect(chatRequests()).toHaveLength(1 + styled.length);
+      expect(results.filter((r) => r.reason === 'deadline_exceeded')).toEqual([]);
+      await expect(restyler.restyle('x', { style: 'loud', cache: false, onError: 'error' })).resolves.toMatchObject({ styled: true });
+    } finally {
+      fake.setLatency(0);
+    }
+  });
+
+  it('caches only accepted replies: after a rejected reply, a fixed model styles the same input', async () => {
+    const { restyler } = make();
+    // A broken model: adds a broadcast mention, so the block is rejected and kept as written.
+    fake.setResponder(() => 'HEAR YE <!channel>');
+    const first = await restyler.restyle('Deploy done.', { style: 'loud' });
+    expect(first).toMatchObject({ text: 'Deploy done.', styled: false, fallbacks: 1 });
+    // Also a reply that breaks a placeholder.
+    fake.setResponder(() => 'SEE THE LINK');
+    expect(await restyler.restyle('See https://example.com/a', { style: 'loud' })).toMatchObject({ styled: false, fallbacks: 1 });
+    // The model is fixed: the same inputs are styled, from the model, not from the cache.
+    fake.setResponder((body) => String(body.messages.at(-1).content).toUpperCase());
+    const second = await restyler.restyle('Deploy done.', { style: 'loud' });
+    expect(second).toMatchObject({ text: 'DEPLOY DONE.', styled: true, cached: 0 });
+    expect((await restyler.restyle('See https://example.com/a', { style: 'loud' })).styled).toBe(true);
+    // An accepted reply is cached as before.
+    expect(await restyler.restyle('Deploy done.', { style: 'loud' })).toMatchObject({ text: 'DEPLOY DONE.', cached: 1 });
+  });
 });

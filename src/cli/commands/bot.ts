@@ -36,7 +36,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
       const logger = createLogger({
         level: settings.logLevel,
         pretty: isTerminal(io.stderr),
-        secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
+        secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
       });
       const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync' });
       const retentionDays = settings.privacy.retentionDays;

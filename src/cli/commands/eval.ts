@@ -21,6 +21,7 @@ import { CliExit } from '../exit.js';
 import { write, type CliIO } from '../io.js';
 import { withContext } from '../context.js';
 import { intOption } from '../params.js';
+import { own } from '../../util/own.js';
 
 interface EvalFlags {
   style: string;
@@ -163,7 +164,7 @@ async function candidateFor(ctx: AppContext, style: Style, role: ModelRole, labe
     return destylerCandidate(label, `${style.name} destyler ${model}`, ctx.llm, style, model);
   }
   if (ref === undefined) return restylerCandidate(label, `style ${style.name} (${style.model})`, ctx.restyler, style.name, { cache });
-  const other = ctx.settings.styles[ref];
+  const other = own(ctx.settings.styles, ref);
   if (other) return restylerCandidate(label, `style ${other.name} (${other.model})`, ctx.restyler, other.name, { cache });
   // A model id: this style with that model, through its own filter.
   await verifyModel(ctx.llm.get(style.endpoint), style.endpoint, ref);

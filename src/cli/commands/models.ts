@@ -9,6 +9,7 @@ import type { ModelEntry, ModelRole, RegistryRecord } from '../../registry/types
 import { verifierFor } from '../../registry/verify.js';
 import { write, type CliIO } from '../io.js';
 import { withContext } from '../context.js';
+import { own } from '../../util/own.js';
 
 interface AddFlags {
   model: string;
@@ -23,7 +24,7 @@ interface AddFlags {
 const roleOf = (destyler?: boolean): ModelRole => (destyler ? 'destyler' : 'styler');
 
 function describe(entry: ModelEntry, record: RegistryRecord, settings: Settings): string {
-  const style = settings.styles[entry.style];
+  const style = own(settings.styles, entry.style);
   const current = style ? promptHash(entry.role === 'styler' ? style.prompt : style.destylerPrompt) : undefined;
   const prompt = current === undefined ? entry.promptHash : entry.promptHash === current ? `${entry.promptHash} ✓` : `${entry.promptHash} ✗ prompt changed (now ${current})`;
   const metrics = Object.entries(entry.metrics ?? {})
@@ -115,7 +116,7 @@ export function registerModels(program: Command, io: CliIO): void {
         if (opts.json) return write(io.stdout, JSON.stringify(records, null, 2));
         if (records.length === 0) return write(io.stdout, `no models registered${styleName ? ` for ${styleName}` : ''} (restyle models add STYLE --model ID, or restyle train)`);
         for (const record of records) {
-          const configured = ctx.settings.styles[record.style];
+          const configured = own(ctx.settings.styles, record.style);
           const configModel = record.role === 'styler' ? configured?.model : configured?.destyler;
           write(io.stdout, `${record.style} ${record.role}${record.active === null ? ` — using the config's model ${configModel ?? '(none)'}` : ''}`);
           for (const e of record.entries) write(io.stdout, `  ${describe(e, record, ctx.settings)}`);

@@ -3,6 +3,7 @@ import { RestyleError } from '../../errors.js';
 import { readAll, write, type CliIO } from '../io.js';
 import { withContext } from '../context.js';
 import { collectParam } from '../params.js';
+import { own } from '../../util/own.js';
 
 interface TextOptions {
   style?: string;
@@ -30,7 +31,7 @@ export function registerText(program: Command, io: CliIO): void {
       const input = text ?? (io.stdin.isTTY ? undefined : await readAll(io.stdin));
       if (input === undefined) throw new RestyleError('usage', 'no text: pass TEXT or pipe it on standard input');
       await withContext(this, io, async (ctx) => {
-        if (!opts.style && !opts.channel && !ctx.settings.styles.default) {
+        if (!opts.style && !opts.channel && !own(ctx.settings.styles, 'default')) {
           const known = Object.keys(ctx.settings.styles);
           throw new RestyleError('usage', `no style: pass --style NAME${known.length ? ` (known: ${known.join(', ')})` : ` (no styles in ${ctx.settings.configPath} yet)`}`);
         }

@@ -109,7 +109,7 @@ async function call(body: unknown, headers: Record<string, string> = AUTH): Prom
 }
 
 async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }

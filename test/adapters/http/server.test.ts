@@ -78,6 +78,24 @@ describe('HTTP API', () => {
     expect((await fetch(`${base}/v1/restyle`)).status).toBe(405);
   });
 
+  it('style and channel names inherited from Object.prototype are unknown (4xx), never a 500 or a function', async () => {
+    for (const style of ['constructor', 'toString', '__proto__', 'valueOf']) {
+      const res = await post('/v1/restyle', { text: 'x', style });
+      expect(res.status, style).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'style_unknown', message: `unknown style "${style}"; known styles: wavy` } });
+    }
+    for (const channel of ['constructor', 'toString', '__proto__']) {
+      const res = await post('/v1/restyle', { text: 'x', channel });
+      expect(res.status, channel).toBe(400);
+      const json = (await res.json()) as { error: { code: string; message: string } };
+      expect(json.error).toMatchObject({ code: 'input_invalid', message: expect.stringContaining(`channel "${channel}" is not a channel key`) });
+      expect(json.error.message).not.toMatch(/function|native code/);
+    }
+    // A well-formed channel key that only exists on Object.prototype's side is simply unmapped.
+    expect(await ctx.restyler.channels.get('constructor')).toBeNull();
+    expect(await (await post('/v1/restyle', { text: 'x', channel: 'slack:constructor' })).json()).toMatchObject({ styled: false, reason: 'no_style' });
+  });
+
   it('requires the bearer token when RESTYLE_API_TOKEN is set', async () => {
     await http.close();
     await ctx.close();
