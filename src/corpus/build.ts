@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync } from 
 import { join, resolve } from 'node:path';
 import type { Style } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
-import { countMessageTokens } from '../llm/tokens.js';
+import { countMessageTokens, countTokens } from '../llm/tokens.js';
 import type { ChatRequest, ChatResult } from '../llm/types.js';
 import { buildExample, buildMessages, promptHash, type PromptSource } from '../restyle/messages.js';
 import { runBatches, type BatchDeps, type BatchRequest } from './batch.js';
@@ -499,6 +499,12 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
     pairs: new AtomicJsonl(path(OUTPUT_FILES.pairs)),
   };
   const destyler = destylerSource(o.style);
+  const promptCounts = new Map<string, number>();
+  const promptTokens = (prompt: string): number => {
+    let n = promptCounts.get(prompt);
+    if (n === undefined) promptCounts.set(prompt, (n = countTokens(prompt)));
+    return n;
+  };
   const perExample = new TokenTally();
   const tokens = { styler: { train: 0, valid: 0 }, destyler: { train: 0, valid: 0 } };
   let overLimit = 0;
@@ -517,7 +523,12 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
       const styler = buildExample(o.style, pair.styler.input, pair.styler.output, params);
       const reverse = buildExample(destyler, pair.destyler.input, pair.destyler.output);
       const st = countMessageTokens(styler.messages);
-      const dt = countMessageTokens(reverse.messages);
+      // Usually the reverse example holds the same two texts and only its system prompt differs (counted once
+      // per prompt); when the codec numbered its placeholders differently, it is counted in full.
+      const [ss, su, sa] = styler.messages;
+      const [rs, ru, ra] = reverse.messages;
+      const mirrored = reverse.messages.length === 3 && ru!.content === sa!.content && ra!.content === su!.content;
+      const dt = mirrored ? st - promptTokens(ss!.content) + promptTokens(rs!.content) : countMessageTokens(reverse.messages);
       if (st > MAX_EXAMPLE_TOKENS || dt > MAX_EXAMPLE_TOKENS) {
         overLimit += 1;
         w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
