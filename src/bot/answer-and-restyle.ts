@@ -2,6 +2,7 @@ import type { HistoryEntry } from './answer.js';
 import type { BotContext } from './context.js';
 import { note, reason as why } from './replies.js';
 import { guardMentions } from './safety.js';
+import { streamAnswer } from './stream-answer.js';
 import type { Actor, Place, Reply } from './types.js';
 
 /** A mention or DM answered at most once across retries, replicas and shards. */
@@ -37,6 +38,10 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
   } catch (error) {
     // Better a rare duplicate answer than a lost one while the store is down.
     ctx.logger.warn({ err: why(error) }, 'bot: answer dedupe unavailable; answering anyway');
+  }
+
+  if (ctx.settings.bot.answer.stream && ctx.actions.openStream) {
+    return streamAnswer(ctx, input, source, place.thread ?? (place.isDirect ? undefined : messageId));
   }
 
   let answer: string;
