@@ -1,12 +1,16 @@
 import { Routes, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { guardMentions } from '../../src/bot/safety.js';
 import { splitMessage } from '../../src/bot/split.js';
-import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
+import { EditingReply, type Pace } from '../../src/bot/edit-stream.js';
+import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { toDiscordEmoji } from './emoji.js';
 import { discordError } from './errors.js';
 import { allowedMentionsFor } from './mentions.js';
 import { MESSAGE_LIMIT } from './render.js';
+
+/** Writes (post or edit) per streamed reply: inside Discord's 5-per-5-s message bucket per channel. */
+export const DISCORD_EDIT_PACE: Pace = { calls: 4, perMs: 5000 };
 
 /**
  * What the use cases may do on Discord, straight through the REST client (no channel cache needed, so
@@ -42,6 +46,44 @@ export class DiscordActions implements ChatActions {
       }
     }
     return ids;
+  }
+
+  /**
+   * A streamed answer: posted at once, then edited as text arrives, at most 4 writes per 5 s per reply
+   * (Discord's per-channel message bucket is 5 per 5 s; one is left for everything else), continued in a
+   * new message at 2,000 characters with code fences closed and reopened.
+   */
+  openStream(place: Place, options: StreamReplyOptions): ReplyStream {
+    const allowed = allowedMentionsFor(options.origin?.neutral ?? '', { onBehalfOfUser: false });
+    let first = true;
+    return new EditingReply(
+      {
+        post: async (content) => {
+          const reference = first && options.thread ? { message_reference: { message_id: options.thread, fail_if_not_exists: false } } : {};
+          first = false;
+          try {
+            return ((await this.rest.post(Routes.channelMessages(place.channelId), { body: { content, allowed_mentions: allowed, ...reference } })) as APIMessage).id;
+          } catch (error) {
+            throw discordError(error, 'posting the message');
+          }
+        },
+        edit: async (id, content) => {
+          try {
+            await this.rest.patch(Routes.channelMessage(place.channelId, id), { body: { content, allowed_mentions: allowed } });
+          } catch (error) {
+            throw discordError(error, 'editing the message');
+          }
+        },
+      },
+      { limit: MESSAGE_LIMIT, pace: DISCORD_EDIT_PACE },
+    );
+  }
+
+  /** "restyle is typing…" (lasts about 10 s or until the first post). */
+  async showWorking(place: Place): Promise<void> {
+    await this.rest.post(Routes.channelTyping(place.channelId)).catch((error: unknown) => {
+      this.logger.debug({ err: discordError(error, 'typing').message }, 'discord: no typing indicator');
+    });
   }
 
   async react(place: Place, messageId: string, emoji: string): Promise<void> {
