@@ -9,8 +9,12 @@ import { discordError } from './errors.js';
 import { allowedMentionsFor } from './mentions.js';
 import { MESSAGE_LIMIT } from './render.js';
 
-/** Writes (post or edit) per streamed reply: inside Discord's 5-per-5-s message bucket per channel. */
-export const DISCORD_EDIT_PACE: Pace = { calls: 4, perMs: 5000 };
+/**
+ * Writes (post or edit) per streamed reply: Discord's message bucket is 5 per 5 s per channel (its
+ * X-RateLimit-Limit on channel message routes); one write per 1.7 s while text arrives (at most 3 in any
+ * 5 s) leaves room for the last edit, and a continuation, to go out at once.
+ */
+export const DISCORD_EDIT_PACE: Pace = { calls: 5, perMs: 5000, gapMs: 1700 };
 
 /**
  * What the use cases may do on Discord, straight through the REST client (no channel cache needed, so
@@ -49,8 +53,7 @@ export class DiscordActions implements ChatActions {
   }
 
   /**
-   * A streamed answer: posted at once, then edited as text arrives, at most 4 writes per 5 s per reply
-   * (Discord's per-channel message bucket is 5 per 5 s; one is left for everything else), continued in a
+   * A streamed answer: posted at once, then edited as text arrives within DISCORD_EDIT_PACE, continued in a
    * new message at 2,000 characters with code fences closed and reopened.
    */
   openStream(place: Place, options: StreamReplyOptions): ReplyStream {

@@ -23,7 +23,8 @@ export class SlackReplyStream implements ReplyStream {
   /** Set once the streaming methods are refused: everything from then on goes here. */
   private fallback: EditingReply | null = null;
   private readonly ids: string[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  private pending = '';
+  private pumping: Promise<void> | null = null;
   private error: unknown;
 
   constructor(
@@ -37,17 +38,32 @@ export class SlackReplyStream implements ReplyStream {
 
   append(text: string): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
-    // Calls go one after another, in order; the caller does not wait for Slack.
-    this.chain = this.chain.then(() => this.send(text)).catch((error: unknown) => void (this.error ??= error));
+    // One call at a time, in order; what arrives meanwhile goes out together. The caller does not wait.
+    this.pending += text;
+    this.pumping ??= this.pump();
     return Promise.resolve();
   }
 
   async finish(): Promise<string[]> {
-    await this.chain;
+    while (this.pumping) await this.pumping;
     if (this.error !== undefined) throw this.error;
     if (this.native) await this.stopNative();
     if (this.fallback) this.ids.push(...(await this.fallback.finish()));
     return this.ids;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.pending !== '' && this.error === undefined) {
+        const text = this.pending;
+        this.pending = '';
+        await this.send(text);
+      }
+    } catch (error) {
+      this.error ??= error;
+    } finally {
+      this.pumping = null;
+    }
   }
 
   private async send(text: string): Promise<void> {

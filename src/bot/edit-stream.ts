@@ -8,10 +8,15 @@ export interface EditTarget {
   edit(id: string, text: string): Promise<void>;
 }
 
-/** At most `calls` posts and edits per `perMs` (a sliding window), so the reply stays inside the platform's limits. */
+/**
+ * At most `calls` posts and edits per `perMs` (a sliding window), so the reply stays inside the platform's
+ * limits; while text is still arriving, also `gapMs` between two calls, which spreads them out and keeps
+ * room in the window for the last edit to go out at once.
+ */
 export interface Pace {
   calls: number;
   perMs: number;
+  gapMs?: number;
 }
 
 /**
@@ -32,6 +37,8 @@ export class EditingReply implements ReplyStream {
   private running: Promise<void> | null = null;
   private dirty = false;
   private error: unknown;
+  private finishing = false;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly target: EditTarget,
@@ -51,6 +58,9 @@ export class EditingReply implements ReplyStream {
   }
 
   async finish(): Promise<string[]> {
+    // The last edit waits only for the window, not for the gap.
+    this.finishing = true;
+    this.wake?.();
     while (this.running) await this.running;
     if (this.error !== undefined) throw this.error;
     await this.sync();
@@ -93,17 +103,28 @@ export class EditingReply implements ReplyStream {
     }
   }
 
-  /** Wait until one more call fits in the pace window. */
+  /** Wait until one more call fits the pace. */
   private async slot(): Promise<void> {
-    const { calls, perMs } = this.options.pace;
+    const { calls, perMs, gapMs = 0 } = this.options.pace;
     for (;;) {
       const now = Date.now();
       const recent = this.callTimes.filter((t) => t > now - perMs);
-      if (recent.length < calls) {
+      const windowWait = recent.length < calls ? 0 : recent[0]! + perMs - now;
+      const last = this.callTimes.at(-1);
+      const gapWait = this.finishing || last === undefined ? 0 : last + gapMs - now;
+      const wait = Math.max(windowWait, gapWait);
+      if (wait <= 0) {
         this.callTimes.push(now);
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, recent[0]! + perMs - now));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
     }
   }
 }

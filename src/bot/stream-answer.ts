@@ -21,6 +21,7 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
   let reply: ReplyStream | null = null;
   let neutral = '';
   let shown = '';
+  let space = '';
   let summary: RestyleResult | undefined;
   try {
     const blocks = ctx.restyler.stream(deltas, { channel: place.key, onError: 'original', signal: cancel.signal });
@@ -32,8 +33,14 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
       const block = next.value;
       neutral += block.original;
       // The filter never adds a mention per block; this is the last check before anything is shown.
-      const text = guardMentions(block.original, block.text).text;
-      if (reply === null && text.trim() === '') continue;
+      const guarded = guardMentions(block.original, block.text).text;
+      // Whitespace between blocks goes out with the next block, not in a call of its own.
+      if (guarded.trim() === '') {
+        if (reply !== null) space += guarded;
+        continue;
+      }
+      const text = space + guarded;
+      space = '';
       reply ??= open(place, { thread, recipient: actor });
       shown += text;
       await reply.append(text);
@@ -49,6 +56,7 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
     await reply.append('\n\n_(The answer was cut off before it was finished.)_');
   }
   if (reply === null) return note(`The ${source.name} answer source returned an empty answer.`);
+  if (summary?.error) ctx.logger.warn({ code: summary.error.code, style: summary.style }, 'bot: the styler failed mid-answer; the rest was posted unstyled');
   let ids: string[];
   try {
     ids = await reply.finish();
