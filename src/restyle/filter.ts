@@ -79,9 +79,8 @@ export interface Prepared {
 interface RunState {
   prepared: Prepared;
   options: RestyleOptions;
-  /** Aborts on the caller's signal, the consumer leaving, or the first styler failure. */
+  /** Aborts on the caller's signal or the consumer leaving. */
   signal: AbortSignal;
-  stopStyling: AbortController;
   slots: Semaphore;
   seen: number;
   prose: number;
@@ -223,13 +222,11 @@ export class Restyler {
   private async *run(prepared: Prepared, deltas: AsyncIterable<string>, options: RestyleOptions): AsyncGenerator<StyledBlock, RestyleResult, undefined> {
     const cfg = this.deps.settings.restyle;
     const gone = new AbortController();
-    const stopStyling = new AbortController();
     const reading = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;
     const state: RunState = {
       prepared,
       options,
-      signal: AbortSignal.any([reading, stopStyling.signal]),
-      stopStyling,
+      signal: reading,
       slots: new Semaphore(cfg.blockConcurrency),
       seen: 0,
       prose: 0,
@@ -296,8 +293,8 @@ export class Restyler {
         run.failure = deadline.aborted
           ? new RestyleError('deadline_exceeded', `restyling took longer than ${deadlineMs} ms (restyle.deadlineMs)`, { cause: error })
           : toRestyleError(error, 'llm_error');
-        // No more model calls for this answer: the blocks still to come pass through as written.
-        run.stopStyling.abort();
+        // No new model calls for this answer: the blocks still to come pass through as written (calls
+        // already out may still come back styled).
         this.logger.warn({ code: run.failure.code, style: style.name }, `restyle failed open: ${run.failure.message}`);
       }
       if ((run.options.onError ?? cfg.onError) === 'error') throw run.failure;
