@@ -5,6 +5,7 @@ import { splitMessage } from '../../src/bot/split.js';
 import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
+import { markdownToMrkdwn } from './markdown.js';
 import { SECTION_LIMIT } from './render.js';
 import { SlackReplyStream } from './stream.js';
 
@@ -52,7 +53,8 @@ export class SlackActions implements ChatActions {
     const origin = options.origin;
     const safe = origin ? guardMentions(origin.neutral, text) : { text, blocked: [] };
     if (safe.blocked.length > 0) this.logger.warn({ blocked: safe.blocked, channel: place.key }, 'slack: post would add mentions; posting the original text');
-    const parts = splitMessage(safe.text, MESSAGE_LIMIT);
+    // An answer model's Markdown, shown as Slack's mrkdwn (streamed replies use Slack's markdown_text instead).
+    const parts = splitMessage(options.markdown ? markdownToMrkdwn(safe.text) : safe.text, MESSAGE_LIMIT);
     const metadata = origin
       ? { event_type: METADATA_EVENT, event_payload: { style: origin.style ?? '', model: origin.model ?? '', hash: ReplyOrigins.hash(origin.neutral) } }
       : undefined;

@@ -64,7 +64,7 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
   const thread = place.thread ?? (place.isDirect ? undefined : messageId);
   let ids: string[];
   try {
-    ids = await ctx.actions.post(place, safe.text, { thread, origin });
+    ids = await ctx.actions.post(place, safe.text, { thread, origin, markdown: true });
   } catch (error) {
     ctx.logger.warn({ err: why(error) }, 'bot: posting the answer failed');
     return note(`I couldn't post my answer: ${why(error)}`);

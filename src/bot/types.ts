@@ -64,6 +64,8 @@ export interface PostOptions {
   origin?: { style: string | null; model: string | null; neutral: string };
   /** Posted on behalf of this user ("… — posted by @ana"). */
   onBehalfOf?: Actor;
+  /** The text is Markdown (an answer model's): platforms that do not render it convert it. */
+  markdown?: boolean;
 }
 
 /** The few things use cases ask a platform to do. */

@@ -23,13 +23,13 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function start(): Promise<SlackHarness> {
+async function start(stream = true): Promise<SlackHarness> {
   h = await startSlackHarness({
     config: {
       styles: { loud: { model: 'loud-1' } },
       channels: { [`slack:${channelId('general')}`]: 'loud' },
       restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 5000, maxBlockParagraphs: 1 },
-      bot: { answer: { source: 'openai', model: 'answer-1', stream: true } },
+      bot: { answer: { source: 'openai', model: 'answer-1', stream } },
     },
     env: { OPENAI_API_KEY: 'sk-stream', OPENAI_BASE_URL: model.url },
   });
@@ -142,5 +142,15 @@ describe('Slack: streamed answers', () => {
     expect(reply!.text.endsWith(PARAS.slice(1).join('\n\n').slice(-60))).toBe(true);
     // Every paragraph is there once: styled or as written.
     for (const p of PARAS) expect(reply!.text.includes(p) || reply!.text.includes(p.toUpperCase())).toBe(true);
+  });
+
+  it('not streamed, the answer Markdown is posted as Slack mrkdwn, code and URL untouched', async () => {
+    const x = await start(false);
+    model.setResponder((body) => (body.model === 'answer-1' ? '# Status\nThe **deploy** is done; see [the run](https://ci.example.com/run/7) and `npm **ci**`.' : (body.messages.at(-1).content as string).toUpperCase()));
+    await x.mention('status?', 'ana', 'general');
+    await x.settle();
+    expect(x.fake.callsTo('chat.startStream')).toHaveLength(0);
+    const [reply] = x.posts(`slack:${channelId('general')}`);
+    expect(reply!.text).toBe('*STATUS*\nTHE *DEPLOY* IS DONE; SEE <https://ci.example.com/run/7|THE RUN> AND `npm **ci**`.');
   });
 });
