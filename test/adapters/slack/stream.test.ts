@@ -153,4 +153,21 @@ describe('Slack: streamed answers', () => {
     const [reply] = x.posts(`slack:${channelId('general')}`);
     expect(reply!.text).toBe('*STATUS*\nTHE *DEPLOY* IS DONE; SEE <https://ci.example.com/run/7|THE RUN> AND `npm **ci**`.');
   });
+
+  it('a long streamed answer continues in a new streamed message at the limit, nothing lost', async () => {
+    const x = await start();
+    const long = Array.from({ length: 8 }, (_, i) => `Paragraph ${i}: ${'the deploy went fine and every check passed '.repeat(11).trim()}.`);
+    model.setResponder((body) => (body.model === 'answer-1' ? long.join('\n\n') : (body.messages.at(-1).content as string).toUpperCase()));
+    const ts = await x.mention('tell me everything', 'ana', 'general');
+    await x.settle();
+    const replies = x.posts(`slack:${channelId('general')}`);
+    expect(x.fake.callsTo('chat.startStream').length).toBe(replies.length);
+    expect(replies.length).toBeGreaterThan(1);
+    expect(x.fake.callsTo('chat.stopStream')).toHaveLength(replies.length);
+    for (const r of replies) {
+      expect(r.thread).toBe(ts);
+      expect(r.text.length).toBeLessThanOrEqual(3000);
+    }
+    expect(replies.map((r) => r.text.trim()).join('\n\n')).toBe(long.map((p) => p.toUpperCase()).join('\n\n'));
+  });
 });
