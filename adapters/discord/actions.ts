@@ -1,12 +1,20 @@
 import { Routes, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { broadcastAllowed, guardMentions } from '../../src/bot/safety.js';
 import { splitMessage } from '../../src/bot/split.js';
-import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
+import { EditingReply, type Pace } from '../../src/bot/edit-stream.js';
+import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { toDiscordEmoji } from './emoji.js';
 import { discordError } from './errors.js';
 import { allowedMentionsFor } from './mentions.js';
 import { MESSAGE_LIMIT } from './render.js';
+
+/**
+ * Writes (post or edit) per streamed reply: Discord's message bucket is 5 per 5 s per channel (its
+ * X-RateLimit-Limit on channel message routes); one write per 1.7 s while text arrives (at most 3 in any
+ * 5 s) leaves room for the last edit, and a continuation, to go out at once.
+ */
+export const DISCORD_EDIT_PACE: Pace = { calls: 5, perMs: 5000, gapMs: 1700 };
 
 /**
  * What the use cases may do on Discord, straight through the REST client (no channel cache needed, so
@@ -47,6 +55,43 @@ export class DiscordActions implements ChatActions {
       }
     }
     return ids;
+  }
+
+  /**
+   * A streamed answer: posted at once, then edited as text arrives within DISCORD_EDIT_PACE, continued in a
+   * new message at 2,000 characters with code fences closed and reopened.
+   */
+  openStream(place: Place, options: StreamReplyOptions): ReplyStream {
+    const allowed = allowedMentionsFor(options.origin?.neutral ?? '', { onBehalfOfUser: false });
+    let first = true;
+    return new EditingReply(
+      {
+        post: async (content) => {
+          const reference = first && options.thread ? { message_reference: { message_id: options.thread, fail_if_not_exists: false } } : {};
+          first = false;
+          try {
+            return ((await this.rest.post(Routes.channelMessages(place.channelId), { body: { content, allowed_mentions: allowed, ...reference } })) as APIMessage).id;
+          } catch (error) {
+            throw discordError(error, 'posting the message');
+          }
+        },
+        edit: async (id, content) => {
+          try {
+            await this.rest.patch(Routes.channelMessage(place.channelId, id), { body: { content, allowed_mentions: allowed } });
+          } catch (error) {
+            throw discordError(error, 'editing the message');
+          }
+        },
+      },
+      { limit: MESSAGE_LIMIT, pace: DISCORD_EDIT_PACE },
+    );
+  }
+
+  /** "restyle is typing…" (lasts about 10 s or until the first post). */
+  async showWorking(place: Place): Promise<void> {
+    await this.rest.post(Routes.channelTyping(place.channelId)).catch((error: unknown) => {
+      this.logger.debug({ err: discordError(error, 'typing').message }, 'discord: no typing indicator');
+    });
   }
 
   async react(place: Place, messageId: string, emoji: string): Promise<void> {

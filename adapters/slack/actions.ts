@@ -2,12 +2,14 @@ import type { webApi } from '@slack/bolt';
 import { ReplyOrigins } from '../../src/bot/origins.js';
 import { broadcastAllowed, guardMentions, pingable } from '../../src/bot/safety.js';
 import { splitMessage } from '../../src/bot/split.js';
-import type { ChatActions, Place, PostOptions } from '../../src/bot/types.js';
+import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
 import { encodeSlack } from '../../src/restyle/slack-text.js';
 import { inertSlackMentions } from './mentions.js';
+import { markdownToMrkdwn } from './markdown.js';
 import { SECTION_LIMIT } from './render.js';
+import { SlackReplyStream } from './stream.js';
 
 /** Slack renders up to 40k characters but readers do not: parts of one section each. */
 export const MESSAGE_LIMIT = SECTION_LIMIT;
@@ -19,12 +21,37 @@ export const METADATA_EVENT = 'restyle_reply';
  * pass through the restyleSlack middleware again.
  */
 export class SlackActions implements ChatActions {
+  private team: Promise<string | undefined> | undefined;
+
   constructor(
     private readonly client: webApi.WebClient,
     private readonly logger: Logger,
     /** `safety.allowBroadcast`: channels where the asker's broadcast and group mentions may ping. */
     private readonly allowBroadcast: readonly string[] = [],
   ) {}
+
+  /** A streamed answer in the thread (adapters/slack/stream.ts): Slack's chat streaming, else post + updates. */
+  openStream(place: Place, options: StreamReplyOptions): ReplyStream {
+    const call = (method: string, args: Record<string, unknown>): Promise<webApi.WebAPICallResult> => this.client.apiCall(method, args);
+    return new SlackReplyStream(call, place, { ...options, teamId: () => this.teamId(), limit: MESSAGE_LIMIT, logger: this.logger });
+  }
+
+  /** "is writing…" under the thread while the answer comes (apps with the Agents & AI Apps feature; ignored elsewhere). */
+  async showWorking(place: Place, thread: string | undefined): Promise<void> {
+    if (!thread) return;
+    await this.client.apiCall('assistant.threads.setStatus', { channel_id: place.channelId, thread_ts: thread, status: 'is writing…' }).catch((error: unknown) => {
+      this.logger.debug({ err: slackError(error, 'assistant.threads.setStatus').message }, 'slack: no thread status (not an AI app?)');
+    });
+  }
+
+  /** The workspace id, for streaming to a recipient outside DMs (auth.test, once). */
+  private teamId(): Promise<string | undefined> {
+    this.team ??= this.client
+      .apiCall('auth.test', {})
+      .then((r) => (r as { team_id?: string }).team_id)
+      .catch(() => undefined);
+    return this.team;
+  }
 
   async post(place: Place, text: string, options: PostOptions = {}): Promise<string[]> {
     const origin = options.origin;
@@ -33,7 +60,8 @@ export class SlackActions implements ChatActions {
     // Only the asking human's mentions ping; broadcasts only where the channel allows them (issue 13, hole 3).
     const allowed = pingable(options.asked ?? origin?.neutral ?? safe.text, { broadcast: broadcastAllowed(this.allowBroadcast, place.key) });
     // Text as typed → Slack's escaping, then the mentions that may not ping made inert.
-    const inert = inertSlackMentions(encodeSlack(safe.text), allowed);
+    // An answer model's Markdown is shown as Slack's mrkdwn (streamed replies use Slack's markdown_text instead).
+    const inert = inertSlackMentions(encodeSlack(options.markdown ? markdownToMrkdwn(safe.text) : safe.text), allowed);
     if (inert.inert.length > 0) this.logger.info({ inert: inert.inert, channel: place.key }, 'slack: mentions posted as inert text');
     const parts = splitMessage(inert.text, MESSAGE_LIMIT);
     const metadata = origin

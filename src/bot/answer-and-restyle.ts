@@ -2,6 +2,7 @@ import type { HistoryEntry } from './answer.js';
 import type { BotContext } from './context.js';
 import { note, reason as why, slowDown } from './replies.js';
 import { guardMentions } from './safety.js';
+import { streamAnswer } from './stream-answer.js';
 import type { Actor, Place, Reply } from './types.js';
 
 /** A mention or DM answered at most once across retries, replicas and shards. */
@@ -41,6 +42,9 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
 
   const limited = await ctx.limits.take('replies', actor.key);
   if (!limited.ok) return slowDown('answers', limited);
+  if (ctx.settings.bot.answer.stream && ctx.actions.openStream) {
+    return streamAnswer(ctx, input, source, place.thread ?? (place.isDirect ? undefined : messageId));
+  }
 
   let answer: string;
   try {
@@ -63,7 +67,7 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
   let ids: string[];
   try {
     // Only whom the asking human mentioned may be pinged, whatever the answer source wrote (issue 13, hole 3).
-    ids = await ctx.actions.post(place, safe.text, { thread, origin, asked: input.text });
+    ids = await ctx.actions.post(place, safe.text, { thread, origin, asked: input.text, markdown: true });
   } catch (error) {
     ctx.logger.warn({ err: why(error) }, 'bot: posting the answer failed');
     return note(`I couldn't post my answer: ${why(error)}`);

@@ -69,6 +69,8 @@ export interface PostOptions {
    * that allows them). Default: `origin.neutral`, else the text itself.
    */
   asked?: string;
+  /** The text is Markdown (an answer model's): platforms that do not render it convert it. */
+  markdown?: boolean;
 }
 
 /** The few things use cases ask a platform to do. */
@@ -78,4 +80,25 @@ export interface ChatActions {
   post(place: Place, text: string, options?: PostOptions): Promise<string[]>;
   /** Acknowledge with a reaction (or the platform's equivalent). Best effort. */
   react?(place: Place, messageId: string, emoji: string): Promise<void>;
+  /**
+   * A reply that grows while it is written (Slack chat streaming or post + updates; Discord post + edits),
+   * paced within the platform's rate limits and continued in a new message at its length limit.
+   */
+  openStream?(place: Place, options: StreamReplyOptions): ReplyStream;
+  /** Show that an answer is being written (Slack assistant thread status, Discord typing). Best effort. */
+  showWorking?(place: Place, thread: string | undefined): Promise<void>;
+}
+
+export interface StreamReplyOptions {
+  thread?: string;
+  /** Who asked (Slack streams to a recipient outside DMs). */
+  recipient?: Actor;
+  origin?: PostOptions['origin'];
+}
+
+export interface ReplyStream {
+  /** Add text to what is shown; resolves when accepted (shown soon, within the pace), not when posted. */
+  append(text: string): Promise<void>;
+  /** Show everything appended and end; the ids of every message the reply used. Throws when the text could not be posted. */
+  finish(): Promise<string[]>;
 }

@@ -57,6 +57,8 @@ const answerSchema = z
     baseUrl: url.optional(),
     url: url.optional(),
     timeoutMs: z.number().int().positive().default(30_000),
+    /** Stream answers into the thread as they are written and styled (docs/streaming.md). */
+    stream: z.boolean().default(false),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -66,7 +68,7 @@ const answerSchema = z
 
 const botSchema = z
   .object({
-    answer: answerSchema.default({ source: 'none', timeoutMs: 30_000 }),
+    answer: answerSchema.default({ source: 'none', timeoutMs: 30_000, stream: false }),
     reactions: z
       .object({
         sample: z.string().min(1).default(DEFAULTS.bot.reactions.sample),

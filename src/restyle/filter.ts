@@ -83,9 +83,8 @@ export interface Prepared {
 interface RunState {
   prepared: Prepared;
   options: RestyleOptions;
-  /** Aborts on the caller's signal, the consumer leaving, or the first styler failure. */
+  /** Aborts on the caller's signal or the consumer leaving. */
   signal: AbortSignal;
-  stopStyling: AbortController;
   slots: Semaphore;
   seen: number;
   prose: number;
@@ -231,13 +230,11 @@ export class Restyler {
   private async *run(prepared: Prepared, deltas: AsyncIterable<string>, options: RestyleOptions): AsyncGenerator<StyledBlock, RestyleResult, undefined> {
     const cfg = this.deps.settings.restyle;
     const gone = new AbortController();
-    const stopStyling = new AbortController();
     const reading = options.signal ? AbortSignal.any([options.signal, gone.signal]) : gone.signal;
     const state: RunState = {
       prepared,
       options,
-      signal: AbortSignal.any([reading, stopStyling.signal]),
-      stopStyling,
+      signal: reading,
       slots: new Semaphore(cfg.blockConcurrency),
       seen: 0,
       prose: 0,
@@ -314,11 +311,13 @@ export class Restyler {
     }
   }
 
-  /** The first failure stops styling for the whole answer: the blocks still to come pass through as written. */
+  /**
+   * The first failure stops styling for the whole answer: no new model calls, the blocks still to come pass
+   * through as written (calls already out may still come back styled).
+   */
   private failBlock(run: RunState, base: StyledBlock, error: RestyleError, style: string): StyledBlock {
     if (!run.failure) {
       run.failure = error;
-      run.stopStyling.abort();
       this.logger.warn({ code: error.code, style }, `restyle failed open: ${error.message}`);
     }
     if ((run.options.onError ?? this.deps.settings.restyle.onError) === 'error') throw run.failure;

@@ -98,7 +98,8 @@ describe('OpenAIAnswerSource streams', () => {
     expect(deltas.join('')).toBe('The deploy finished at 10:30 and every check passed.');
     expect(fake.requestsTo('/chat/completions')[0]!.body).toMatchObject({ stream: true, model: 'answer-1' });
 
-    fake.setStreamRate(20);
+    // Slow enough that the answer is still being written when the consumer stops.
+    fake.setStreamRate(5);
     const controller = new AbortController();
     const got: string[] = [];
     const error = await (async () => {
@@ -108,7 +109,7 @@ describe('OpenAIAnswerSource streams', () => {
       }
     })().catch((e: unknown) => e);
     expect(error).toBeDefined();
-    await vi.waitFor(() => expect(fake.requestsTo('/chat/completions')[1]!.clientClosed).toBe(true));
+    await vi.waitFor(() => expect(fake.requestsTo('/chat/completions')[1]!.clientClosed).toBe(true), { timeout: 10_000 });
     expect(got.length).toBeLessThan(deltas.length);
   });
 });

@@ -734,6 +734,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       },
     },
     {
+      // "Bot is typing…" (POST /channels/{id}/typing → 204); count them with requestsTo('POST', /\/typing$/).
+      method: 'POST',
+      path: /^\/channels\/(\d+)\/typing$/,
+      auth: true,
+      handler: (ctx) => {
+        if (!channels.has(ctx.params[0]!)) throw ctx.error(404, 10003, 'Unknown Channel');
+        return NO_CONTENT;
+      },
+    },
+    {
       method: 'PUT',
       path: /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/,
       auth: true,

@@ -96,7 +96,7 @@ export interface FakeOpenAI {
   setResponder(fn: Responder): void;
   /** Delay before answering every request (ms). */
   setLatency(ms: number): void;
-  /** Streamed replies send one word (a "token") per 1000/rate ms; 0 (the default) sends them all at once. */
+  /** Streamed replies send one word (a "token") per 1000/rate ms, and plain replies wait as long; 0 (the default) answers at once. */
   setStreamRate(tokensPerSecond: number): void;
   /** The next streamed reply is cut (socket destroyed) after `deltas` content deltas. */
   cutNextStream(deltas: number): void;
@@ -191,7 +191,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const pace = { wait, gapMs: streamRate > 0 ? 1000 / streamRate : 0, cutAfter: cuts.shift(), onCut: () => (ctx.request.fault = 'cut') };
       return sendStream(ctx.res, { id, created, model, content: reply.content, finishReason: reply.finishReason ?? 'stop', usage: body.stream_options?.include_usage ? usage : undefined }, pace);
     }
-    ctx.json(200, await complete(body, ctx.request));
+    const completion = await complete(body, ctx.request);
+    // A model that writes at `streamRate` takes as long to answer in one piece as to stream it.
+    if (streamRate > 0) {
+      const content = String((completion.choices as Array<{ message: { content: string } }>)[0]!.message.content);
+      await wait((Math.max(1, (content.match(/\s*\S+\s*/g) ?? []).length) - 1) * (1000 / streamRate));
+    }
+    ctx.json(200, completion);
   };
 
   async function complete(body: FakeBody, request?: FakeRequest): Promise<Record<string, unknown>> {
@@ -389,6 +395,7 @@ async function sendStream(
   chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
   // Word by word (keeping the spaces), so clients see several deltas.
   let sent = 0;
+  const started = Date.now();
   for (const piece of r.content.match(/\s*\S+\s*/g) ?? (r.content ? [r.content] : [])) {
     if (pace.cutAfter !== undefined && sent >= pace.cutAfter) {
       pace.onCut();
@@ -397,7 +404,8 @@ async function sendStream(
       res.destroy();
       return;
     }
-    if (sent > 0 && pace.gapMs > 0) await pace.wait(pace.gapMs);
+    // On a schedule from the first token, so timer overshoot does not add up over a long answer.
+    if (sent > 0 && pace.gapMs > 0) await pace.wait(started + sent * pace.gapMs - Date.now());
     if (res.destroyed) return;
     chunk([{ index: 0, delta: { content: piece }, finish_reason: null }]);
     sent += 1;

@@ -39,6 +39,10 @@ export interface StoredMessage {
   thread_ts?: string;
   blocks?: unknown[];
   metadata?: unknown;
+  /** Posted (or streamed) as `markdown_text`: Slack renders it as Markdown. */
+  markdown?: boolean;
+  /** Being streamed with chat.startStream/appendStream, not yet stopped. */
+  streaming?: boolean;
 }
 
 export interface FakeSlackUser {
@@ -88,6 +92,8 @@ export interface FakeSlack {
   setScopes(scopes: string[]): void;
   /** Replace a method's behaviour. */
   handle(method: string, handler: MethodHandler): void;
+  /** chat.startStream/appendStream/stopStream answer `{ok: false, error}` (a workspace without streaming); undefined serves them again. */
+  refuseStreaming(error: string | undefined): void;
   startSocketMode(): Promise<FakeSocketMode>;
   close(): Promise<void>;
 }
@@ -109,6 +115,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let scopes = ['app_mentions:read', 'channels:history', 'groups:history', 'im:history', 'chat:write', 'commands', 'reactions:read', 'users:read'];
   let socket: FakeSocketMode | undefined;
   let origin = '';
+  let streamingRefusal: string | undefined;
 
   const nextTs = (): string => {
     tsCounter += 1;
@@ -133,11 +140,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     'auth.test': () => ({ ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'restyle', team_id: bot.teamId, user_id: bot.userId, bot_id: bot.botId }),
     'chat.postMessage': (args) => {
       if (!args.channel) return { ok: false, error: 'channel_not_found' };
-      if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
+      if (!args.text && !args.blocks && !args.markdown_text) return { ok: false, error: 'no_text' };
       const m = store({
         channel: args.channel,
         ts: nextTs(),
-        text: args.text ?? '',
+        text: args.text ?? args.markdown_text ?? '',
+        ...(args.markdown_text ? { markdown: true } : {}),
         user: bot.userId,
         bot_id: bot.botId,
         ...(args.thread_ts ? { thread_ts: String(args.thread_ts) } : {}),
@@ -150,7 +158,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     'chat.update': (args) => {
       const m = find(args.channel, args.ts);
       if (!m) return { ok: false, error: 'message_not_found' };
-      m.text = args.text ?? m.text;
+      m.text = args.text ?? args.markdown_text ?? m.text;
       if (args.blocks) m.blocks = args.blocks;
       return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
     },
@@ -161,6 +169,35 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       list.splice(i, 1);
       return { ok: true, channel: args.channel, ts: args.ts };
     },
+    // Slack's text streaming (docs.slack.dev/reference/methods/chat.startStream): in a thread, markdown_text
+    // appended to one message until stopped.
+    'chat.startStream': (args) => {
+      if (streamingRefusal) return { ok: false, error: streamingRefusal };
+      if (!args.channel) return { ok: false, error: 'channel_not_found' };
+      if (!args.thread_ts) return { ok: false, error: 'invalid_arguments' };
+      const m = store({ channel: args.channel, ts: nextTs(), text: chunkText(args), user: bot.userId, bot_id: bot.botId, thread_ts: String(args.thread_ts), markdown: true, streaming: true });
+      return { ok: true, channel: m.channel, ts: m.ts };
+    },
+    'chat.appendStream': (args) => {
+      if (streamingRefusal) return { ok: false, error: streamingRefusal };
+      const m = find(args.channel, args.ts);
+      if (!m) return { ok: false, error: 'message_not_found' };
+      if (!m.streaming) return { ok: false, error: 'message_not_in_streaming_state' };
+      if (String(args.markdown_text ?? '').length > 12_000) return { ok: false, error: 'msg_too_long' };
+      m.text += chunkText(args);
+      return { ok: true, channel: m.channel, ts: m.ts };
+    },
+    'chat.stopStream': (args) => {
+      if (streamingRefusal) return { ok: false, error: streamingRefusal };
+      const m = find(args.channel, args.ts);
+      if (!m) return { ok: false, error: 'message_not_found' };
+      if (!m.streaming) return { ok: false, error: 'message_not_in_streaming_state' };
+      m.text += chunkText(args);
+      m.streaming = false;
+      if (args.metadata) m.metadata = args.metadata;
+      return { ok: true, channel: m.channel, ts: m.ts, message: m };
+    },
+    'assistant.threads.setStatus': (args) => (args.channel_id && args.thread_ts ? { ok: true } : { ok: false, error: 'invalid_arguments' }),
     'chat.scheduleMessage': (args) => ({ ok: true, channel: args.channel, scheduled_message_id: `Q${nextTs()}`, post_at: args.post_at }),
     'views.open': (args) => (args.trigger_id ? { ok: true, view: { id: `V${tsCounter}`, ...(typeof args.view === 'object' ? args.view : {}) } } : { ok: false, error: 'invalid_trigger_id' }),
     'reactions.add': (args) => (find(args.channel, args.timestamp) ? { ok: true } : { ok: false, error: 'message_not_found' }),
@@ -281,6 +318,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     setScopes: (next) => void (scopes = [...next]),
     handle: (method, handler) => void overrides.set(method, handler),
+    refuseStreaming: (error) => void (streamingRefusal = error),
     async startSocketMode() {
       socket ??= await startFakeSocketMode();
       return socket;
@@ -291,6 +329,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The text a streaming call adds: `markdown_text`, or its `markdown_text` chunks. */
+function chunkText(args: SlackArgs): string {
+  const chunks = Array.isArray(args.chunks) ? (args.chunks as Array<{ type?: string; text?: string }>) : [];
+  return String(args.markdown_text ?? '') + chunks.filter((c) => c.type === 'markdown_text').map((c) => c.text ?? '').join('');
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
