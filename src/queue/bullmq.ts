@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createClient } from '@keyv/redis';
 import type * as BullMQ from 'bullmq';
 import type { Job, Queue, Worker } from 'bullmq';
@@ -5,7 +6,7 @@ import { RestyleError, toRestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactRedisUrl } from '../store/redis.js';
 import { decide, unparsable } from './policy.js';
-import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
+import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface BullQueueOptions {
   url: string;
@@ -58,6 +59,7 @@ class BullQueue implements JobQueue {
   private readonly workerClients: RedisClient[] = [];
   private readonly knownKinds = new Set<string>();
   private closed = false;
+  private readonly settled = new EventEmitter().setMaxListeners(0);
   private readonly prefix: string;
   private readonly kindsKey: string;
 
@@ -127,8 +129,11 @@ class BullQueue implements JobQueue {
         settings: { backoffStrategy: (_made: number, _type?: string, err?: Error) => (err as Retry | undefined)?.delayMs ?? this.policy.backoffMs },
       });
       worker.on('error', (error) => this.logger.warn({ err: error.message, kind }, 'queue: worker error'));
+      worker.on('completed', (job) => this.settled.emit('settled', String(job.id)));
       worker.on('failed', (job, error) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.logger.warn({ job: job.id, kind, reason: error.message }, 'queue: job failed');
+        if (!job || !job.finishedOn) return; // a retry is coming
+        this.logger.warn({ job: job.id, kind, reason: error.message }, 'queue: job failed');
+        this.settled.emit('settled', String(job.id));
       });
       this.workers.push(worker);
     }
@@ -169,6 +174,21 @@ class BullQueue implements JobQueue {
   private async kinds(): Promise<string[]> {
     const stored = await this.write(() => this.client.sMembers(this.kindsKey));
     return [...new Set([...stored, ...this.handlers.keys()])];
+  }
+
+  async outcome(id: string): Promise<JobOutcome> {
+    const job = await this.find(id);
+    if (!job) return { status: 'unknown', state: {} };
+    const state = await this.write(() => job.getState());
+    const saved = isRecord(job.progress) ? job.progress : {};
+    if (state === 'completed') return { status: 'done', state: saved };
+    if (state === 'failed') return { status: 'failed', state: saved, reason: job.failedReason ?? '' };
+    return { status: state === 'unknown' ? 'unknown' : 'pending', state: saved };
+  }
+
+  onSettled(listener: (id: string) => void): () => void {
+    this.settled.on('settled', listener);
+    return () => this.settled.off('settled', listener);
   }
 
   async failed(limit = 100): Promise<FailedJob[]> {

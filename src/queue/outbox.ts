@@ -1,10 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { decide, unparsable } from './policy.js';
 import { openSqliteDb, sqliteError, type Row, type SqliteDb } from './sqlite-db.js';
-import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
+import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface OutboxOptions {
   /** The embedded store's SQLite file: the outbox lives beside the data it guards. */
@@ -69,6 +70,7 @@ class OutboxQueue implements JobQueue {
   private wakeUp: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private loopDone: Promise<void> | undefined;
+  private readonly settled = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly db: SqliteDb,
@@ -235,10 +237,24 @@ class OutboxQueue implements JobQueue {
         job.id,
         this.owner,
       ),
+    ).then(
+      () => void (status !== 'waiting' && this.settled.emit('settled', job.id)),
     ).catch((error: unknown) => {
       // The lease runs out and the job is run again: at least once, never lost.
       this.logger.error({ err: (error as Error).message, job: job.id }, 'queue: could not record the job outcome');
     });
+  }
+
+  async outcome(id: string): Promise<JobOutcome> {
+    const [row] = await this.sql(() => this.db.all('SELECT status, state, reason FROM restyle_jobs WHERE id = ?', id));
+    if (!row) return { status: 'unknown', state: {} };
+    const status = row.status === 'done' || row.status === 'failed' ? row.status : 'pending';
+    return { status, state: parseState(String(row.state)), ...(row.reason ? { reason: String(row.reason) } : {}) };
+  }
+
+  onSettled(listener: (id: string) => void): () => void {
+    this.settled.on('settled', listener);
+    return () => this.settled.off('settled', listener);
   }
 
   async failed(limit = 100): Promise<FailedJob[]> {

@@ -55,6 +55,14 @@ export interface QueueStats {
   failed: number;
 }
 
+/** Where a job is: `pending` (waiting, running or waiting to retry), `done`, `failed`, or `unknown` (never enqueued, or forgotten). */
+export interface JobOutcome {
+  status: 'pending' | 'done' | 'failed' | 'unknown';
+  /** What the job recorded with `save`. */
+  state: Readonly<Record<string, unknown>>;
+  reason?: string;
+}
+
 export interface QueueRunOptions {
   /** Jobs run at once by this process. */
   concurrency?: number;
@@ -70,6 +78,10 @@ export interface JobQueue {
   handle<P>(kind: string, handler: JobHandler<P>): void;
   /** Start taking jobs for the registered kinds. */
   start(options?: QueueRunOptions): Promise<void>;
+  /** Where the job with this id is, across processes. */
+  outcome(id: string): Promise<JobOutcome>;
+  /** Resolves when a job this process runs is done or failed (other processes' jobs: poll `outcome`). */
+  onSettled(listener: (id: string) => void): () => void;
   failed(limit?: number): Promise<FailedJob[]>;
   /** Move a failed job back to waiting; false if there is no such failed job. */
   retry(id: string): Promise<boolean>;

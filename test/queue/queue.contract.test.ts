@@ -42,6 +42,20 @@ describe.each<Kind>(['sqlite', 'redis'])('queue contract: %s', (kind) => {
     await q.enqueue({ kind: 'echo', id: 'a', payload: { text: 'after done' } });
     await vi.waitFor(async () => expect((await q.stats()).depth).toBe(0));
     expect(seen.sort()).toEqual(['one', 'two']);
+    expect((await q.outcome('a')).status).toBe('done');
+    expect((await q.outcome('never')).status).toBe('unknown');
+  });
+
+  it('tells a waiter in this process when a job settles, with what it saved', async () => {
+    const q = await factory(kind)();
+    q.handle('answer', { ...text, run: async (t, job) => job.save({ response: t.toUpperCase() }) });
+    const settled: string[] = [];
+    const off = q.onSettled((id) => settled.push(id));
+    await q.start();
+    await q.enqueue({ kind: 'answer', id: 'w', payload: { text: 'hi' } });
+    await vi.waitFor(() => expect(settled).toContain('w'));
+    off();
+    expect(await q.outcome('w')).toMatchObject({ status: 'done', state: { response: 'HI' } });
   });
 
   it('retries a failing job no sooner than the Retry-After it reported, and the retry sees what the first attempt saved', async () => {
@@ -89,8 +103,9 @@ describe.each<Kind>(['sqlite', 'redis'])('queue contract: %s', (kind) => {
 
     refuse = false;
     expect(await q.retry('p1')).toBe(true);
-    await vi.waitFor(async () => expect((await q.stats()).failed).toBe(1));
+    await vi.waitFor(async () => expect((await q.outcome('p1')).status).toBe('done'));
     expect(calls).toBe(3);
+    expect((await q.stats()).failed).toBe(1);
     expect(await q.drop('p2')).toBe(true);
     expect(await q.failed()).toEqual([]);
     expect(await q.retry('nope')).toBe(false);
