@@ -48,6 +48,11 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
     else http.posterUnavailable(entry.name, `${entry.name} cannot post messages for the HTTP API`);
     ctx.logger.info(`${entry.name}: on`);
   }
+  const queue = ctx.queue;
+  if (queue) {
+    http.addReadiness('queue', async () => (await queue.ping(), true));
+    await queue.start();
+  }
   // A worker (Discord gateway only) serves no HTTP; everything else shares one port.
   let port: number | undefined;
   if (only !== 'worker') {
@@ -61,6 +66,8 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
       // Stop taking work, let in-flight requests finish, then close the platforms; give up at the deadline.
       const graceful = (async () => {
         if (only !== 'worker') await http.close();
+        // Jobs not finished by the deadline stay in the queue: another process, or this one restarted, runs them.
+        await queue?.close(deadlineMs);
         for (const r of running.reverse()) await r.platform.stop();
       })();
       let timer: NodeJS.Timeout | undefined;

@@ -7,6 +7,8 @@ import { Metrics } from './metrics.js';
 import type { Store } from './store/types.js';
 import type { Env } from './config/env.js';
 import { applyRegistry, startRegistrySync } from './registry/apply.js';
+import { openQueue } from './queue/index.js';
+import type { JobQueue } from './queue/types.js';
 
 /**
  * Everything a command, a use case or an adapter needs, built once from the settings: the composition
@@ -19,6 +21,8 @@ export interface AppContext {
   llm: LlmPool;
   restyler: Restyler;
   metrics: Metrics;
+  /** Durable work (record before ack): set for `restyle bot` and `restyle jobs`; without it adapters work inline. */
+  queue?: JobQueue;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,8 @@ export interface ContextOptions {
   registry?: 'once' | 'sync' | 'off';
   /** Where registry entries find API keys that the config does not name. */
   env?: Env;
+  /** A queue to use, or `open` to open the one the settings name (BullMQ with REDIS_URL, else the SQLite outbox). */
+  queue?: JobQueue | 'open';
 }
 
 export async function createContext(settings: Settings, options: ContextOptions = {}): Promise<AppContext> {
@@ -58,6 +64,15 @@ export async function createContext(settings: Settings, options: ContextOptions 
     throw error;
   }
   const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer ?? metrics.observer() });
+  let queue: JobQueue | undefined;
+  try {
+    queue = options.queue === 'open' ? await openQueue(settings.store, { logger }) : options.queue;
+  } catch (error) {
+    stopSync?.();
+    if (!options.store) await store.close();
+    throw error;
+  }
+  if (queue) metrics.watchQueue(queue);
   return {
     settings,
     logger,
@@ -65,8 +80,10 @@ export async function createContext(settings: Settings, options: ContextOptions 
     llm,
     restyler,
     metrics,
+    ...(queue ? { queue } : {}),
     async close() {
       stopSync?.();
+      if (options.queue === 'open') await queue?.close(0);
       if (!options.store) await store.close();
     },
   };

@@ -96,7 +96,7 @@ class BullQueue implements JobQueue {
       }
       // An id BullMQ still holds (waiting, running, done within keepDoneMs, failed) is not added again.
       await this.queue(job.kind).add(job.kind, job.payload, {
-        jobId: job.id,
+        jobId: toBullId(job.id),
         attempts: this.policy.attempts,
         backoff: { type: 'restyle' },
         removeOnComplete: { age: Math.ceil(this.policy.keepDoneMs / 1000) },
@@ -129,11 +129,11 @@ class BullQueue implements JobQueue {
         settings: { backoffStrategy: (_made: number, _type?: string, err?: Error) => (err as Retry | undefined)?.delayMs ?? this.policy.backoffMs },
       });
       worker.on('error', (error) => this.logger.warn({ err: error.message, kind }, 'queue: worker error'));
-      worker.on('completed', (job) => this.settled.emit('settled', String(job.id)));
+      worker.on('completed', (job) => this.settled.emit('settled', fromBullId(String(job.id))));
       worker.on('failed', (job, error) => {
         if (!job || !job.finishedOn) return; // a retry is coming
         this.logger.warn({ job: job.id, kind, reason: error.message }, 'queue: job failed');
-        this.settled.emit('settled', String(job.id));
+        this.settled.emit('settled', fromBullId(String(job.id)));
       });
       this.workers.push(worker);
     }
@@ -149,7 +149,7 @@ class BullQueue implements JobQueue {
     let state: Record<string, unknown> = isRecord(job.progress) ? job.progress : {};
     const attempt = Math.max(1, job.attemptsStarted);
     const ctx: JobContext = {
-      id: String(job.id),
+      id: fromBullId(String(job.id)),
       kind,
       attempt,
       get state() {
@@ -195,7 +195,7 @@ class BullQueue implements JobQueue {
     const out: FailedJob[] = [];
     for (const kind of await this.kinds()) {
       const jobs = await this.write(() => this.queue(kind).getFailed(0, limit - 1));
-      for (const j of jobs) out.push({ id: String(j.id), kind, reason: j.failedReason ?? '', attempts: j.attemptsMade, failedAt: j.finishedOn ?? j.timestamp });
+      for (const j of jobs) out.push({ id: fromBullId(String(j.id)), kind, reason: j.failedReason ?? '', attempts: j.attemptsMade, failedAt: j.finishedOn ?? j.timestamp });
     }
     return out.sort((a, b) => b.failedAt - a.failedAt).slice(0, limit);
   }
@@ -218,7 +218,7 @@ class BullQueue implements JobQueue {
 
   private async find(id: string): Promise<Job | undefined> {
     for (const kind of await this.kinds()) {
-      const job = await this.write(() => this.queue(kind).getJob(id));
+      const job = await this.write(() => this.queue(kind).getJob(toBullId(id)));
       if (job) return job;
     }
     return undefined;
@@ -280,6 +280,15 @@ class BullQueue implements JobQueue {
 function unavailable(shown: string, error: unknown): RestyleError {
   if (error instanceof RestyleError) return error;
   return new RestyleError('store_unavailable', `job queue at REDIS_URL (${shown}) is unavailable: ${toRestyleError(error).message}`, { cause: error, retryable: true });
+}
+
+/** BullMQ refuses ':' in custom ids (its key separator): escaped reversibly, so listed ids are ours. */
+function toBullId(id: string): string {
+  return id.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
+function fromBullId(id: string): string {
+  return id.replace(/%3A/g, ':').replace(/%25/g, '%');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -37,7 +37,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
         level: settings.logLevel,
         secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken],
       });
-      const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync' });
+      const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
       const retentionDays = settings.privacy.retentionDays;
       const stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
