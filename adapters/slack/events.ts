@@ -55,7 +55,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   app.event('app_mention', async ({ event, context }) => {
     // Other bots mentioning us could loop forever.
-    if (event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
+    if (deps.queued || event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
     await safely(deps, 'app_mention', () =>
       answer({ user: event.user!, channel: event.channel, text: event.text, ts: event.ts, thread_ts: event.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, false),
     );
@@ -70,7 +70,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
       return;
     }
     // DMs only: channel messages that mention the bot arrive as app_mention too.
-    if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user || typeof m.text !== 'string' || typeof m.channel !== 'string') return;
+    if (deps.queued || m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user || typeof m.text !== 'string' || typeof m.channel !== 'string') return;
     await safely(deps, 'direct message', () =>
       answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true),
     );
