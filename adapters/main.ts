@@ -51,7 +51,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   const queue = ctx.queue;
   if (queue) {
     http.addReadiness('queue', async () => (await queue.ping(), true));
-    await queue.start();
+    await queue.start({ concurrency: ctx.settings.queue.concurrency });
   }
   // A worker (Discord gateway only) serves no HTTP; everything else shares one port.
   let port: number | undefined;

@@ -66,7 +66,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
   const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer ?? metrics.observer() });
   let queue: JobQueue | undefined;
   try {
-    queue = options.queue === 'open' ? await openQueue(settings.store, { logger }) : options.queue;
+    queue = options.queue === 'open' ? await openQueue(settings.store, { logger, leaseMs: settings.queue.leaseMs, policy: { attempts: settings.queue.attempts, backoffMs: settings.queue.backoffMs } }) : options.queue;
   } catch (error) {
     stopSync?.();
     if (!options.store) await store.close();

@@ -38,6 +38,7 @@ export interface Settings {
   corpus: FileConfig['corpus'] & { endpoint: Endpoint };
   eval: FileConfig['eval'];
   privacy: FileConfig['privacy'];
+  queue: FileConfig['queue'];
   /** The default endpoint (OPENAI_BASE_URL / OPENAI_API_KEY). */
   openai: Endpoint;
   store: { redisUrl: string | undefined; dataDir: string; sqlitePath: string; connectTimeoutMs: number };
@@ -156,6 +157,7 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
     corpus: { ...cfg.corpus, endpoint: endpointFor(cfg.corpus.editorBaseUrl, undefined) },
     eval: cfg.eval,
     privacy: cfg.privacy,
+    queue: cfg.queue,
     openai,
     store: {
       redisUrl,
