@@ -7,6 +7,7 @@ import { registerText } from './commands/text.js';
 import { registerStyles } from './commands/styles.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerBot, type Serve } from './commands/bot.js';
+import { registerJobs } from './commands/jobs.js';
 
 /** A feature's commands (corpus, train, models, eval, discord…), registered by the composition root. */
 export type CommandModule = (program: Command, io: CliIO) => void;
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO, deps: CliDeps): Command {
   registerStyles(program, io);
   registerDoctor(program, io, deps.doctorChecks);
   registerBot(program, io, deps.serve);
+  registerJobs(program, io);
   for (const register of deps.commands ?? []) register(program, io);
   // Subcommands inherit the output and exit behaviour.
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RestyleError } from '../errors.js';
@@ -44,6 +46,7 @@ interface Claimed {
 export async function openOutboxQueue(options: OutboxOptions): Promise<JobQueue> {
   let db: SqliteDb;
   try {
+    await mkdir(dirname(options.path), { recursive: true });
     db = await openSqliteDb(options.path, 5_000);
     await db.all('PRAGMA journal_mode=WAL');
     for (const sql of SCHEMA) await db.run(sql);
