@@ -18,7 +18,8 @@ import { registerDiscordCommands } from './discord/register-command.js';
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
 export async function serve(ctx: AppContext, options: ServeOptions): Promise<Services> {
   const only = options.only;
-  const http = createHttpServer({ ctx });
+  // A worker serves no HTTP, so it must not take /v1/post jobs (their platform may run elsewhere).
+  const http = createHttpServer({ ctx: only === 'worker' ? { ...ctx, queue: undefined } : ctx });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
   for (const entry of PLATFORMS) {
     if (only && entry.role !== only) {

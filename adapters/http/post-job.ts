@@ -33,22 +33,31 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
     },
   });
 
-  return async (key: string | undefined, body: PostBody): Promise<{ status: number; body: unknown }> => {
-    const id = `${POST_JOB}:${key === undefined ? randomUUID() : sha256(key)}`;
-    try {
-      await queue.enqueue({ kind: POST_JOB, id, payload: body });
-    } catch (error) {
-      throw new RestyleError('store_unavailable', `cannot take the post now (nothing was posted; retry later): ${toRestyleError(error).message}`, { cause: error, retryable: true, details: { status: 503 } });
-    }
-    const outcome = await settled(queue, id, waitMs);
-    const response = outcome.state.response;
-    if (response) return { status: 200, body: response };
-    if (outcome.status === 'failed') {
-      // The job's saved error, else its failure reason (`code: message`, see src/queue/policy.ts).
-      const parsed = /^([a-z_]+): ([\s\S]*)$/.exec(outcome.reason ?? '');
-      const e = (outcome.state.error ?? { code: parsed?.[1], message: parsed?.[2] ?? outcome.reason }) as { code?: ErrorCode; message?: string; details?: Record<string, unknown> };
-      throw new RestyleError(e.code ?? 'platform_error', e.message ?? 'the post failed', e.details ? { details: e.details } : {});
-    }
-    return { status: 202, body: { ok: true, queued: true, job: id, message: 'accepted: the post is queued and will be retried until the platform takes it' } };
+  return {
+    /** Write the job; resolves once it is durable. Same key, same job. */
+    async record(key: string | undefined, body: PostBody): Promise<string> {
+      const id = `${POST_JOB}:${key === undefined ? randomUUID() : sha256(key)}`;
+      try {
+        await queue.enqueue({ kind: POST_JOB, id, payload: body });
+      } catch (error) {
+        throw new RestyleError('store_unavailable', `cannot take the post now (nothing was posted; retry later): ${toRestyleError(error).message}`, { cause: error, retryable: true, details: { status: 503 } });
+      }
+      return id;
+    },
+    /** The job's answer: 200 with the post, its error, or 202 while it is still being retried. */
+    answer: (id: string) => answer(queue, id, waitMs),
   };
+}
+
+async function answer(queue: JobQueue, id: string, waitMs: number): Promise<{ status: number; body: unknown }> {
+  const outcome = await settled(queue, id, waitMs);
+  const response = outcome.state.response;
+  if (response) return { status: 200, body: response };
+  if (outcome.status === 'failed') {
+    // The job's saved error, else its failure reason (`code: message`, see src/queue/policy.ts).
+    const parsed = /^([a-z_]+): ([\s\S]*)$/.exec(outcome.reason ?? '');
+    const e = (outcome.state.error ?? { code: parsed?.[1], message: parsed?.[2] ?? outcome.reason }) as { code?: ErrorCode; message?: string; details?: Record<string, unknown> };
+    throw new RestyleError(e.code ?? 'platform_error', e.message ?? 'the post failed', e.details ? { details: e.details } : {});
+  }
+  return { status: 202, body: { ok: true, queued: true, job: id, message: 'accepted: the post is queued and will be retried until the platform takes it' } };
 }

@@ -8,7 +8,7 @@ import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
 import { readJson } from './body.js';
 import { Idempotency, idempotencyKey } from './idempotency.js';
-import { durablePosts } from './post-job.js';
+import { durablePosts, POST_WAIT_MS } from './post-job.js';
 
 /** Posts final text to one of a running platform's channels (`RunningPlatform.post`). */
 export type Poster = NonNullable<RunningPlatform['post']>;
@@ -71,6 +71,8 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     scope: '/v1/post',
     logger: ctx.logger,
     onShortcut: (result) => ctx.metrics.idempotency.inc({ result }),
+    // Durable: the job is the record, so a key whose process died is free again soon (its job is found by id).
+    ...(ctx.queue ? { lockTtlMs: POST_WAIT_MS + 15_000 } : {}),
   });
 
   const posterFor = (name: string): { post: Poster; check?: PostCheck } => {
@@ -122,7 +124,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
 
   // With a queue, the request is recorded before anything is posted (see ./post-job.ts).
   const durable = ctx.queue ? durablePosts(ctx.queue, post, parse) : undefined;
-  const run = async (key: string | undefined, body: PostBody) => (durable ? durable(key, body) : { status: 200, body: await post(body) });
+  const run = async (key: string | undefined, body: PostBody, job?: string) => (durable ? durable.answer(job ?? (await durable.record(key, body))) : { status: 200, body: await post(body) });
 
   return async (req, res) => {
     deps.authorize(req);
@@ -133,7 +135,9 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
       deps.send(res, answer.status, answer.body);
       return;
     }
-    const answer = await idempotency.run(key, idempotency.fingerprint(body), () => run(key, body));
+    // Durable: recorded before the key is claimed, so a process dying in between loses nothing.
+    const job = durable ? await durable.record(key, body) : undefined;
+    const answer = await idempotency.run(key, idempotency.fingerprint(body), () => run(key, body, job));
     deps.send(res, answer.status, answer.body, answer.replayed ? { 'idempotent-replayed': 'true' } : {});
   };
 }

@@ -176,7 +176,7 @@ class OutboxQueue implements JobQueue {
       `UPDATE restyle_jobs SET status = 'active', lease_owner = ?, lease_until = ?, attempts = attempts + 1
        WHERE id = (SELECT id FROM restyle_jobs
                    WHERE kind IN (${kinds.map(() => '?').join(', ')})
-                     AND ((status = 'waiting' AND run_at <= ?) OR (status = 'active' AND lease_until <= ?))
+                     AND ((status = 'waiting' AND run_at <= ?) OR (status = 'active' AND lease_until <= ? AND lease_owner != ?))
                    ORDER BY run_at LIMIT 1)
        RETURNING id, kind, payload, state, attempts`,
       this.owner,
@@ -184,6 +184,7 @@ class OutboxQueue implements JobQueue {
       ...kinds,
       now,
       now,
+      this.owner, // never our own: a job this process still runs, its renewals only late (a busy event loop)
     );
     const row = rows[0];
     return row ? { id: String(row.id), kind: String(row.kind), payload: String(row.payload), state: String(row.state), attempts: Number(row.attempts) } : undefined;
