@@ -49,6 +49,9 @@ export async function openOutboxQueue(options: OutboxOptions): Promise<JobQueue>
     await mkdir(dirname(options.path), { recursive: true });
     db = await openSqliteDb(options.path, 5_000);
     await db.all('PRAGMA journal_mode=WAL');
+    // WAL + NORMAL: a commit survives the process being killed (what the queue is for); only an OS crash or
+    // power loss can lose the last commits. FULL would fsync on the ack path of every mention.
+    await db.run('PRAGMA synchronous=NORMAL');
     for (const sql of SCHEMA) await db.run(sql);
   } catch (error) {
     throw sqliteError(options.path, error);
