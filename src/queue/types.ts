@@ -72,7 +72,7 @@ export interface JobQueue {
   readonly kind: 'redis' | 'sqlite';
   /** Safe to print. */
   readonly location: string;
-  /** Resolves once the job is durably recorded; `created` is false when the id was already known. */
+  /** Resolves once the job is durably recorded; `created` is false when the id was already known (SQLite; BullMQ always says true, adding nothing for a known id). */
   enqueue(job: JobSpec): Promise<{ created: boolean }>;
   /** Register the handler for a kind before `start` (a process runs only the kinds it has handlers for). */
   handle<P>(kind: string, handler: JobHandler<P>): void;
