@@ -18,7 +18,8 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   // Imported here, not at the top: the HTTP layer (zod schemas) is not loaded for `restyle --help` or `text`.
   const { createHttpServer } = await import('../adapters/http/server.js');
   const only = options.only;
-  const http = createHttpServer({ ctx });
+  // A worker serves no HTTP, so it must not take /v1/post jobs (their platform may run elsewhere).
+  const http = createHttpServer({ ctx: only === 'worker' ? { ...ctx, queue: undefined } : ctx });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
   for (const entry of PLATFORMS) {
     if (only && entry.role !== only) {
@@ -48,6 +49,11 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
     else http.posterUnavailable(entry.name, `${entry.name} cannot post messages for the HTTP API`);
     ctx.logger.info(`${entry.name}: on`);
   }
+  const queue = ctx.queue;
+  if (queue) {
+    http.addReadiness('queue', async () => (await queue.ping(), true));
+    await queue.start({ concurrency: ctx.settings.queue.concurrency });
+  }
   // A worker (Discord gateway only) serves no HTTP; everything else shares one port.
   let port: number | undefined;
   if (only !== 'worker') {
@@ -61,6 +67,8 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
       // Stop taking work, let in-flight requests finish, then close the platforms; give up at the deadline.
       const graceful = (async () => {
         if (only !== 'worker') await http.close();
+        // Jobs not finished by the deadline stay in the queue: another process, or this one restarted, runs them.
+        await queue?.close(deadlineMs);
         for (const r of running.reverse()) await r.platform.stop();
       })();
       let timer: NodeJS.Timeout | undefined;

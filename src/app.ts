@@ -8,6 +8,8 @@ import { RateLimits } from './rate-limits.js';
 import type { Store } from './store/types.js';
 import type { Env } from './config/env.js';
 import { applyRegistry, startRegistrySync } from './registry/apply.js';
+import { openQueue } from './queue/index.js';
+import type { JobQueue } from './queue/types.js';
 
 /**
  * Everything a command, a use case or an adapter needs, built once from the settings: the composition
@@ -22,6 +24,8 @@ export interface AppContext {
   metrics: Metrics;
   /** Per-caller rate limits (config `rateLimits`). */
   limits: RateLimits;
+  /** Durable work (record before ack): set for `restyle bot` and `restyle jobs`; without it adapters work inline. */
+  queue?: JobQueue;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,8 @@ export interface ContextOptions {
   registry?: 'once' | 'sync' | 'off';
   /** Where registry entries find API keys that the config does not name. */
   env?: Env;
+  /** A queue to use, or `open` to open the one the settings name (BullMQ with REDIS_URL, else the SQLite outbox). */
+  queue?: JobQueue | 'open';
 }
 
 export async function createContext(settings: Settings, options: ContextOptions = {}): Promise<AppContext> {
@@ -61,6 +67,15 @@ export async function createContext(settings: Settings, options: ContextOptions 
     throw error;
   }
   const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer ?? metrics.observer() });
+  let queue: JobQueue | undefined;
+  try {
+    queue = options.queue === 'open' ? await openQueue(settings.store, { logger, leaseMs: settings.queue.leaseMs, policy: { attempts: settings.queue.attempts, backoffMs: settings.queue.backoffMs } }) : options.queue;
+  } catch (error) {
+    stopSync?.();
+    if (!options.store) await store.close();
+    throw error;
+  }
+  if (queue) metrics.watchQueue(queue);
   return {
     settings,
     logger,
@@ -69,8 +84,10 @@ export async function createContext(settings: Settings, options: ContextOptions 
     restyler,
     metrics,
     limits: new RateLimits(settings.rateLimits, store, (kind) => metrics.rateLimited.inc({ kind })),
+    ...(queue ? { queue } : {}),
     async close() {
       stopSync?.();
+      if (options.queue === 'open') await queue?.close(0);
       if (!options.store) await store.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { AppContext } from './app.js';
 import { apiKeyRequired, type Endpoint } from './config/load.js';
 import { toRestyleError } from './errors.js';
+import { openQueue } from './queue/index.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -28,6 +29,23 @@ const storeCheck: DoctorCheck = async (ctx) => {
     return [{ status: 'ok', name: 'store', detail: `${ctx.store.kind} at ${ctx.store.location}` }];
   } catch (error) {
     return [{ status: 'fail', name: 'store', detail: toRestyleError(error).message }];
+  }
+};
+
+/** The durable queue can be written, and has no failed jobs (they are work that was acknowledged and not done). */
+const queueCheck: DoctorCheck = async (ctx) => {
+  let queue;
+  try {
+    queue = ctx.queue ?? (await openQueue(ctx.settings.store));
+    await queue.ping();
+    const stats = await queue.stats();
+    const where = `${queue.kind} at ${queue.location}`;
+    if (stats.failed > 0) return [{ status: 'warn', name: 'queue', detail: `${stats.failed} failed job(s) in ${where}: see \`restyle jobs list\`, then \`restyle jobs retry ID\` or \`drop ID\`` }];
+    return [{ status: 'ok', name: 'queue', detail: `${where}: ${stats.depth} unfinished, none failed` }];
+  } catch (error) {
+    return [{ status: 'fail', name: 'queue', detail: toRestyleError(error).message }];
+  } finally {
+    if (queue && queue !== ctx.queue) await queue.close(0);
   }
 };
 
@@ -76,7 +94,7 @@ const modelsCheck: DoctorCheck = async (ctx) => {
   return results;
 };
 
-export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, modelsCheck];
+export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, queueCheck, modelsCheck];
 
 export async function runDoctor(ctx: AppContext, checks: readonly DoctorCheck[] = CORE_CHECKS): Promise<CheckResult[]> {
   const out: CheckResult[] = [];

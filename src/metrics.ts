@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobQueue, QueueStats } from './queue/types.js';
 import type { RestyleObserver } from './restyle/filter.js';
 
 /**
@@ -40,8 +41,43 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private queue: JobQueue | undefined;
+  /** Read from the queue at scrape time, so every process reports the shared queue as it is. */
+  readonly queueDepth = this.queueGauge('restyle_queue_depth', 'Jobs not finished: waiting, running or waiting for a retry', (s) => s.depth);
+  readonly queueOldest = this.queueGauge('restyle_queue_oldest_job_age_seconds', 'Age of the oldest unfinished job', (s) => s.oldestAgeMs / 1000);
+  readonly queueRetrying = this.queueGauge('restyle_queue_retrying_jobs', 'Unfinished jobs that failed at least once and wait for another attempt', (s) => s.retrying);
+  readonly queueFailed = this.queueGauge('restyle_queue_failed_jobs', 'Jobs in the failed set (see `restyle jobs list`)', (s) => s.failed);
+
   constructor(options: { defaults?: boolean } = {}) {
     if (options.defaults) collectDefaultMetrics({ register: this.registry, prefix: 'restyle_' });
+  }
+
+  /** Report this queue's depth, oldest job age, retries and failures in /metrics. */
+  watchQueue(queue: JobQueue): void {
+    this.queue = queue;
+  }
+
+  private queueGauge(name: string, help: string, pick: (s: QueueStats) => number): Gauge {
+    const stats = (): Promise<QueueStats | undefined> => this.queueStats();
+    return new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        const s = await stats();
+        if (s) this.set(pick(s));
+      },
+    });
+  }
+
+  private statsCache: { at: number; value: Promise<QueueStats | undefined> } | undefined;
+
+  /** One read of the queue per scrape (the four gauges share it). */
+  private queueStats(): Promise<QueueStats | undefined> {
+    if (!this.queue) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (!this.statsCache || now - this.statsCache.at > 500) this.statsCache = { at: now, value: this.queue.stats().catch(() => undefined) };
+    return this.statsCache.value;
   }
 
   /** The filter's hook: model latency, cache hits, outcomes and tokens. */

@@ -16,6 +16,7 @@ import { discordActor, discordPlace, messageRef, stripMention } from './convert.
 import { track, type DiscordDeps } from './deps.js';
 import { reactionNames } from './emoji.js';
 import { answerHistory } from './history.js';
+import { firstDelivery } from './replay.js';
 
 /**
  * Mentions and DMs (answered through the answer source, styled, as a reply to the message), reactions
@@ -49,6 +50,7 @@ export function registerEvents(client: Client, deps: DiscordDeps): () => void {
     if (!emoji) return;
     track(deps, `reaction ${kind}`, async () => {
       const message = reaction.message;
+      if (!(await firstDelivery(bot.ctx.store, deps.logger, { messageId: message.id, userId: user.id, emoji, kind }))) return;
       const place = discordPlace(message.channel);
       const member = message.guild?.members.cache.get(user.id);
       const actor = member ? memberActor(member.user, member) : discordActor({ id: user.id, username: user.username ?? undefined, globalName: user.globalName ?? null });

@@ -8,6 +8,7 @@ import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
 import { readJson } from './body.js';
 import { Idempotency, idempotencyKey } from './idempotency.js';
+import { durablePosts, POST_WAIT_MS } from './post-job.js';
 
 /** Posts final text to one of a running platform's channels (`RunningPlatform.post`). */
 export type Poster = NonNullable<RunningPlatform['post']>;
@@ -19,7 +20,7 @@ export type PostCheck = NonNullable<ChatPlatform['checkPost']>;
 export type PlatformSlot = { post: Poster; check?: PostCheck } | { unavailable: string };
 
 export interface PostRouteDeps {
-  ctx: Pick<AppContext, 'restyler' | 'store' | 'metrics' | 'logger'>;
+  ctx: Pick<AppContext, 'restyler' | 'store' | 'metrics' | 'logger' | 'queue'>;
   bodyLimit: number;
   /** Throws the 401 when the bearer token is missing or wrong. */
   authorize(req: IncomingMessage): void;
@@ -70,6 +71,8 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     scope: '/v1/post',
     logger: ctx.logger,
     onShortcut: (result) => ctx.metrics.idempotency.inc({ result }),
+    // Durable: the job is the record, so a key whose process died is free again soon (its job is found by id).
+    ...(ctx.queue ? { lockTtlMs: POST_WAIT_MS + 15_000 } : {}),
   });
 
   const posterFor = (name: string): { post: Poster; check?: PostCheck } => {
@@ -78,7 +81,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     return slot;
   };
 
-  const post = async (body: PostBody): Promise<PostResponse> => {
+  const post = async (body: PostBody, record?: (response: PostResponse) => Promise<void>): Promise<PostResponse> => {
     const { channel, text, thread } = body;
     const name = channel.slice(0, channel.indexOf(':'));
     try {
@@ -92,14 +95,8 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
       const origin = { style: styled ? r.style : null, model: styled ? r.model : null, neutral: text };
       const posted = await platform.post({ channel, text: safe.text, ...(thread ? { thread } : {}), origin });
       ctx.metrics.posts.inc({ platform: name, outcome: 'ok' });
-      if (styled) {
-        // So 👍/👎 on the message reach the corpus, as for the bot's own answers.
-        await origins.record({ key: channel }, posted.ids, { ...origin, styled: safe.text }).catch((error: unknown) => {
-          ctx.logger.warn({ err: (error as Error).message, channel }, 'post: could not record the message origin');
-        });
-      }
       const reason = safe.blocked.length > 0 ? 'mention_added' : r.reason;
-      return {
+      const response: PostResponse = {
         ok: true,
         channel,
         ...(thread ? { thread } : {}),
@@ -111,21 +108,36 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
         fallbacks: r.fallbacks,
         ...(reason ? { reason } : {}),
       };
+      await record?.(response); // a durable job keeps it before anything else can fail: posted once
+      if (styled) {
+        // So 👍/👎 on the message reach the corpus, as for the bot's own answers.
+        await origins.record({ key: channel }, posted.ids, { ...origin, styled: safe.text }).catch((error: unknown) => {
+          ctx.logger.warn({ err: (error as Error).message, channel }, 'post: could not record the message origin');
+        });
+      }
+      return response;
     } catch (error) {
       ctx.metrics.posts.inc({ platform: name, outcome: 'failed' });
       throw error;
     }
   };
 
+  // With a queue, the request is recorded before anything is posted (see ./post-job.ts).
+  const durable = ctx.queue ? durablePosts(ctx.queue, post, parse) : undefined;
+  const run = async (key: string | undefined, body: PostBody, job?: string) => (durable ? durable.answer(job ?? (await durable.record(key, body))) : { status: 200, body: await post(body) });
+
   return async (req, res) => {
     deps.authorize(req);
     const body = parse(await readJson(req, deps.bodyLimit));
     const key = idempotencyKey(req);
     if (key === undefined) {
-      deps.send(res, 200, await post(body));
+      const answer = await run(undefined, body);
+      deps.send(res, answer.status, answer.body);
       return;
     }
-    const answer = await idempotency.run(key, idempotency.fingerprint(body), async () => ({ status: 200, body: await post(body) }));
+    // Durable: recorded before the key is claimed, so a process dying in between loses nothing.
+    const job = durable ? await durable.record(key, body) : undefined;
+    const answer = await idempotency.run(key, idempotency.fingerprint(body), () => run(key, body, job));
     deps.send(res, answer.status, answer.body, answer.replayed ? { 'idempotent-replayed': 'true' } : {});
   };
 }

@@ -14,6 +14,7 @@ import { SlackActions } from './actions.js';
 import { chooseReceiver } from './receiver.js';
 import { Shower } from './show.js';
 import { slackPoster } from './post.js';
+import { answerIntake, answerJobs } from './answer-job.js';
 
 /**
  * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
@@ -26,7 +27,7 @@ const POST_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000
 const RECONNECT_MS = { first: 1_000, max: 30_000 };
 
 export interface SlackOptions {
-  ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>;
+  ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger' | 'queue'>;
   /** The shared HTTP server (HTTP mode mounts `POST /slack/events` on it). */
   http?: HttpMount;
   /** For response_url and the webhook answer source (tests inject theirs). */
@@ -58,7 +59,9 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   if (!botToken) throw new RestyleError('env_missing', 'SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from the Slack app settings');
   const logger = ctx.logger.child({ platform: 'slack' });
   const fetchFn = options.fetch ?? fetch;
-  const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger });
+  // With a queue, mentions and DMs are recorded inside ack() and answered by a job (./answer-job.ts).
+  let intake: ((body: unknown) => Promise<void>) | undefined;
+  const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
   const clientOptions: webApi.WebClientOptions = {
     slackApiUrl: apiUrl,
@@ -81,7 +84,11 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
   const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
-  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger };
+  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue) };
+  if (ctx.queue) {
+    intake = answerIntake(ctx.queue, deps);
+    answerJobs(ctx.queue, deps);
+  }
 
   app.use(dedupeEvents(ctx.store, logger));
   registerInteractivity(app, deps);

@@ -11,6 +11,8 @@ export interface SlackDeps {
   shower: Shower;
   directory: SlackDirectory;
   logger: Logger;
+  /** Mentions and DMs are answered by durable jobs (./answer-job.ts), not by the event listeners. */
+  queued?: boolean;
 }
 
 /** Run a listener body; anything it throws is logged, never left to Bolt's default handler (which prints stacks). */

@@ -67,7 +67,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   app.event('app_mention', async ({ event, context }) => {
     // Other bots mentioning us could loop forever.
-    if (event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
+    if (deps.queued || event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
     await safely(deps, 'app_mention', () =>
       answer({ user: event.user!, channel: event.channel, text: event.text, ts: event.ts, thread_ts: event.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, false),
     );
@@ -91,6 +91,8 @@ export function registerEvents(app: App, deps: SlackDeps): void {
       }
       return;
     }
+    // With a queue the DM was recorded before the ack and is answered by the slack.answer job (./answer-job.ts).
+    if (deps.queued) return;
     await safely(deps, 'direct message', async () => {
       await answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true);
       // A DM that carries a file is answered from its text; say so, rather than seem to have read the file.

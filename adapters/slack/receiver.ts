@@ -35,6 +35,8 @@ export function chooseReceiver(options: {
   /** Limits on what is read before a request's signature can be checked (config `http.slack`). */
   limits: SlackLimits;
   logger: Logger;
+  /** Runs inside ack(), before Slack is answered: where durable work is recorded. */
+  beforeAck?: (body: unknown) => Promise<void>;
 }): ReceiverChoice {
   const logger = boltLogger(options.logger);
   const inflight = new InFlight();
@@ -48,7 +50,7 @@ export function chooseReceiver(options: {
     inner.client.on('connected', () => (connected = true));
     inner.client.on('disconnected', () => (connected = false));
     inner.client.on('reconnecting', () => (connected = false));
-    return { receiver: tracked(inner, inflight), mode: 'socket', inflight, connected: () => connected };
+    return { receiver: tracked(inner, inflight, options.beforeAck), mode: 'socket', inflight, connected: () => connected };
   }
   if (!options.signingSecret) throw new RestyleError('env_missing', 'SLACK_SIGNING_SECRET is not set: Slack over HTTP needs it (or set SLACK_APP_TOKEN for Socket Mode)');
   if (!options.http) throw new RestyleError('internal', 'slack: HTTP mode needs the shared HTTP server to mount on');
@@ -100,7 +102,7 @@ export function chooseReceiver(options: {
       },
     );
   });
-  return { receiver: tracked(inner, inflight), mode: 'http', inflight, connected: () => true };
+  return { receiver: tracked(inner, inflight, options.beforeAck), mode: 'http', inflight, connected: () => true };
 }
 
 /** The HTTP response of the Slack request being processed (HTTP mode), so an unhandled one is answered at once. */
@@ -169,14 +171,15 @@ function firstLine(text: string): string {
 }
 
 /** The receiver sees a stand-in app whose processEvent is counted from the moment it is dispatched. */
-function tracked(inner: Receiver, inflight: InFlight): Receiver {
+function tracked(inner: Receiver, inflight: InFlight, beforeAck?: (body: unknown) => Promise<void>): Receiver {
   return {
     init(app: App) {
       const proxy = Object.create(app) as App;
       proxy.processEvent = (event) =>
         inflight.run(async () => {
           let acked = false;
-          const ack: ReceiverEvent['ack'] = (response) => {
+          const ack: ReceiverEvent['ack'] = async (response) => {
+            if (!acked && beforeAck) await beforeAck(event.body);
             acked = true;
             return event.ack(response);
           };

@@ -20,11 +20,20 @@ export interface AnswerInput {
 }
 
 /**
+ * A durable job's delivery: the job id already makes the answer run once, so no claim is taken; a failed
+ * post throws (the queue retries it, or fails it once when the platform refused), and the posted ids are
+ * recorded before the job is marked done, so a re-run finds them instead of posting again.
+ */
+export interface AnswerDelivery {
+  record(ids: string[]): Promise<void>;
+}
+
+/**
  * A mention or DM: get the answer from the configured source, style it with the channel's style, and
  * reply in the thread. Returns a note for the asker when it could not answer, null otherwise (also when
  * no answer source is configured, or this message was answered already).
  */
-export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Promise<Reply | null> {
+export async function answerAndRestyle(ctx: BotContext, input: AnswerInput, delivery?: AnswerDelivery): Promise<Reply | null> {
   const { actor, place, messageId } = input;
   const source = ctx.answers;
   if (!source) return null;
@@ -34,7 +43,7 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
 
   const claimKey = `answer:${place.key}:${messageId}`;
   try {
-    if (!(await ctx.store.claim(claimKey, ANSWER_CLAIM_TTL_MS))) return null;
+    if (!delivery && !(await ctx.store.claim(claimKey, ANSWER_CLAIM_TTL_MS))) return null;
   } catch (error) {
     // Better a rare duplicate answer than a lost one while the store is down.
     ctx.logger.warn({ err: why(error) }, 'bot: answer dedupe unavailable; answering anyway');
@@ -69,9 +78,11 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput): Pro
     // Only whom the asking human mentioned may be pinged, whatever the answer source wrote (issue 13, hole 3).
     ids = await ctx.actions.post(place, safe.text, { thread, origin, asked: input.text, markdown: true });
   } catch (error) {
+    if (delivery) throw error;
     ctx.logger.warn({ err: why(error) }, 'bot: posting the answer failed');
     return note(`I couldn't post my answer: ${why(error)}`);
   }
+  await delivery?.record(ids);
   if (restyled) {
     await ctx.origins.record(place, ids, { ...origin, styled: safe.text }, ctx.now()).catch((error: unknown) => {
       ctx.logger.warn({ err: why(error) }, 'bot: could not record the reply origin');

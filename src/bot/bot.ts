@@ -1,5 +1,5 @@
 import { isRestyleError, toRestyleError } from '../errors.js';
-import { answerAndRestyle, type AnswerInput } from './answer-and-restyle.js';
+import { answerAndRestyle, type AnswerDelivery, type AnswerInput } from './answer-and-restyle.js';
 import { channelStatus, listStyles, mapChannel, unmapChannel } from './channels.js';
 import { parseCommand, type BotCommand } from './command.js';
 import { botContext, type BotContext, type BotDeps } from './context.js';
@@ -147,6 +147,11 @@ export class Bot {
   /** A mention or DM: answer, restyle, reply in the thread. */
   answer(input: AnswerInput): Promise<Reply | null> {
     return this.guard('answer', () => answerAndRestyle(this.ctx, input));
+  }
+
+  /** A mention or DM as a durable job: failures to post throw, for the queue to retry (see AnswerDelivery). */
+  answerOnce(input: AnswerInput, delivery: AnswerDelivery): Promise<Reply | null> {
+    return answerAndRestyle(this.ctx, input, delivery);
   }
 
   /** Turn anything unexpected into a one-line note; log what is not a known RestyleError. */

@@ -61,6 +61,7 @@ export function coreCommands(deps: CliDeps): LazyCommand[] {
       summary: 'style each neutral input of a validation set and score content kept, style strength, length and fallbacks; exit 1 when thresholds fail',
       load: async () => (await import('./commands/eval.js')).registerEval,
     },
+    { name: 'jobs', term: 'jobs', summary: 'see and act on the durable work queue (failed jobs and their reasons)', load: async () => (await import('./commands/jobs.js')).registerJobs },
   ];
 }
 

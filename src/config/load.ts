@@ -41,6 +41,7 @@ export interface Settings {
   privacy: FileConfig['privacy'];
   safety: FileConfig['safety'];
   rateLimits: FileConfig['rateLimits'];
+  queue: FileConfig['queue'];
   /** The default endpoint (OPENAI_BASE_URL / OPENAI_API_KEY). */
   openai: Endpoint;
   store: { redisUrl: string | undefined; dataDir: string; sqlitePath: string; connectTimeoutMs: number };
@@ -171,6 +172,7 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
     privacy: cfg.privacy,
     safety: cfg.safety,
     rateLimits: cfg.rateLimits,
+    queue: cfg.queue,
     openai,
     store: {
       redisUrl,

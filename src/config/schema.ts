@@ -202,6 +202,16 @@ const httpSchema = z
   })
   .strict();
 
+/** Durable work (src/queue): how long a dead worker's job waits before another takes it, retries, concurrency. */
+const queueSchema = z
+  .object({
+    leaseMs: z.number().int().min(500).default(30_000),
+    attempts: z.number().int().min(1).max(100).default(8),
+    backoffMs: z.number().int().min(10).default(1_000),
+    concurrency: z.number().int().min(1).max(256).default(32),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     styles: z
@@ -218,6 +228,7 @@ export const fileConfigSchema = z
     proxy: proxySchema.default(proxySchema.parse({})),
     http: httpSchema.default(httpSchema.parse({})),
     rateLimits: rateLimitsSchema.default(rateLimitsSchema.parse({})),
+    queue: queueSchema.default(queueSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -78,6 +78,8 @@ export interface FakeSlack {
   messages(channel?: string): StoredMessage[];
   /** Fail the next `times` calls of `method` (`*` for any). */
   failNext(method: string, failure: Failure, times?: number): void;
+  /** Drop every pending `failNext` failure (the API is back). */
+  clearFailures(): void;
   /** Refuse the next `times` response_url POSTs with this status. */
   failResponses(status: number, times?: number): void;
   setLatency(ms: number, method?: string): void;
@@ -305,6 +307,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     messages: (channel) => (channel ? [...(channels.get(channel) ?? [])] : [...channels.values()].flat()),
     failNext: (method, failure, times = 1) => void failures.push({ method, failure, left: times }),
+    clearFailures: () => void failures.splice(0),
     failResponses: (status, times = 1) => void responseFailures.push({ status, left: times }),
     setLatency: (ms, method = '*') => void latency.set(method, ms),
     setResponseLatency: (ms) => void (responseLatency = ms),

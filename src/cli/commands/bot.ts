@@ -32,13 +32,14 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
       if (opts.only !== undefined && opts.only !== 'web' && opts.only !== 'worker') {
         throw new RestyleError('usage', `--only ${opts.only}: expected web or worker`);
       }
+      if (!/^\d+(\.\d+)?$/.test(opts.shutdownSeconds)) throw new RestyleError('usage', `--shutdown-seconds ${opts.shutdownSeconds}: expected a number of seconds, such as 10`);
       const settings = settingsFor(this, io);
       const logger = createLogger({
         level: settings.logLevel,
         pretty: isTerminal(io.stderr),
         secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
       });
-      const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync' });
+      const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
       const retentionDays = settings.privacy.retentionDays;
       const stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
@@ -54,8 +55,17 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
         process.on('SIGTERM', stop);
       });
       logger.info('shutting down');
+      const deadlineMs = Number(opts.shutdownSeconds) * 1000;
+      // A platform that cannot reach its server (a Discord gateway reconnecting forever) keeps the event loop
+      // alive after everything else closed: at the deadline the process ends anyway. Unfinished queued jobs
+      // stay in the queue for the next process.
+      const hardStop = setTimeout(() => {
+        logger.warn(`shutdown: still running ${deadlineMs} ms after the signal (--shutdown-seconds); exiting now`);
+        process.exit(1);
+      }, deadlineMs + 250);
+      hardStop.unref();
       stopRetention?.();
-      await services.stop(Number(opts.shutdownSeconds) * 1000);
+      await services.stop(deadlineMs);
       await ctx.close();
     });
 }

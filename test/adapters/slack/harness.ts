@@ -11,6 +11,7 @@ import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger, type Logger } from '../../../src/log.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
+import type { JobQueue } from '../../../src/queue/types.js';
 import type { Ephemeral, Harness, HarnessFactory, HarnessSetup, PostedMessage } from '../../bot/contract.js';
 import {
   buttonPayload,
@@ -44,6 +45,8 @@ export interface SlackHarnessOptions extends Partial<HarnessSetup> {
   logger?: Logger;
   /** Reuse a running fake Slack. */
   fake?: FakeSlack;
+  /** Answer mentions and DMs through this durable queue (started once Slack is up). */
+  queue?: JobQueue;
 }
 
 export interface SlackHarness extends Harness {
@@ -70,9 +73,10 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
   });
   const dir = options.store ? undefined : tmpDir('slack');
   const store = options.store ?? (await openStore({ redisUrl: undefined, dataDir: dir!, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 }));
-  const ctx = await createContext(settings, { store, logger: options.logger ?? silentLogger() });
+  const ctx = await createContext(settings, { store, logger: options.logger ?? silentLogger(), ...(options.queue ? { queue: options.queue } : {}) });
   const http = createHttpServer({ ctx });
   const running = await startSlack({ ctx, http, clientOptions: { retryConfig: { retries: 0 }, ...options.clientOptions } });
+  await options.queue?.start();
   const port = await http.listen(0, '127.0.0.1');
   const eventsUrl = `http://127.0.0.1:${port}${EVENTS_PATH}`;
 
@@ -204,6 +208,7 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
       }),
 
     async close() {
+      await options.queue?.close(0);
       await running.stop();
       await http.close();
       await ctx.close();

@@ -32,7 +32,7 @@ describe('Slack API unreachable at start', () => {
     fake.failNext('auth.test', { drop: true }, 2);
     const h = await startSlackHarness({ fake, config: { styles: { loud: { model: 'loud-1' } } }, env: { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: model.url } });
     cleanups.push(() => h.close());
-    h.http.addReadiness('slack', () => h.running.ready()); // as adapters/main.ts does
+    h.http.addReadiness('slack', () => h.running.ready()); // as app/main.ts does
     expect(h.running.ready()).toBe(false);
     const down = await readyz(h);
     expect(down).toMatchObject({ status: 503, body: { ready: false, checks: { slack: false } } });

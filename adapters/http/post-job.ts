@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
+import { settled } from '../../src/queue/settle.js';
+import type { JobQueue } from '../../src/queue/types.js';
+import { sha256 } from '../../src/util/hash.js';
+import type { PostBody, PostResponse } from './post.js';
+
+export const POST_JOB = 'http.post';
+/** How long `POST /v1/post` waits for its job before answering 202 (the job goes on and posts later). */
+export const POST_WAIT_MS = 25_000;
+
+/** Runs one post; `record` durably keeps the answer once the platform accepted the message. */
+export type PostOnce = (body: PostBody, record: (response: PostResponse) => Promise<void>) => Promise<PostResponse>;
+
+/**
+ * `POST /v1/post` through the queue: the request is written as a job before anything is posted, and
+ * answered with the job's result (200), its error, or 202 when it is still being retried. The job keeps
+ * the platform's answer before it is marked done, so a job run again (a crash, a retry) never posts twice.
+ */
+export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: unknown) => PostBody, waitMs = POST_WAIT_MS) {
+  queue.handle<PostBody>(POST_JOB, {
+    parse,
+    async run(body, job) {
+      if (job.state.response) return;
+      try {
+        await post(body, (response) => job.save({ response }));
+      } catch (error) {
+        const e = toRestyleError(error);
+        // Kept for the waiting request, which answers with the platform's own refusal.
+        if (!e.retryable) await job.save({ error: e.toJSON() }).catch(() => {});
+        throw error;
+      }
+    },
+  });
+
+  return {
+    /** Write the job; resolves once it is durable. Same key, same job. */
+    async record(key: string | undefined, body: PostBody): Promise<string> {
+      const id = `${POST_JOB}:${key === undefined ? randomUUID() : sha256(key)}`;
+      try {
+        await queue.enqueue({ kind: POST_JOB, id, payload: body });
+      } catch (error) {
+        throw new RestyleError('store_unavailable', `cannot take the post now (nothing was posted; retry later): ${toRestyleError(error).message}`, { cause: error, retryable: true, details: { status: 503 } });
+      }
+      return id;
+    },
+    /** The job's answer: 200 with the post, its error, or 202 while it is still being retried. */
+    answer: (id: string) => answer(queue, id, waitMs),
+  };
+}
+
+async function answer(queue: JobQueue, id: string, waitMs: number): Promise<{ status: number; body: unknown }> {
+  const outcome = await settled(queue, id, waitMs);
+  const response = outcome.state.response;
+  if (response) return { status: 200, body: response };
+  if (outcome.status === 'failed') {
+    // The job's saved error, else its failure reason (`code: message`, see src/queue/policy.ts).
+    const parsed = /^([a-z_]+): ([\s\S]*)$/.exec(outcome.reason ?? '');
+    const e = (outcome.state.error ?? { code: parsed?.[1], message: parsed?.[2] ?? outcome.reason }) as { code?: ErrorCode; message?: string; details?: Record<string, unknown> };
+    throw new RestyleError(e.code ?? 'platform_error', e.message ?? 'the post failed', e.details ? { details: e.details } : {});
+  }
+  return { status: 202, body: { ok: true, queued: true, job: id, message: 'accepted: the post is queued and will be retried until the platform takes it' } };
+}

@@ -1,0 +1,102 @@
+/**
+ * Chaos, with real processes: `restyle bot` (bin/restyle.js) answers Slack mentions through its durable
+ * queue; the answer model takes 2 s, so 50 mentions are in flight when the bot is SIGKILLed. Started again
+ * on the same SQLite file (or the same redis-server), it must post every answer exactly once. The time from
+ * the restart to the last answer is printed (a figure, not a limit).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { eventRequest, sendSigned, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { startRedis } from '../support/redis.js';
+import { tmpDir } from '../support/tmp.js';
+import { killAllBots, startBot, writeConfig } from './bot-process.js';
+
+const ANSWER_PROMPT = 'ANSWER-SOURCE';
+const CHANNEL = 'CGENERAL';
+const ASKER = 'UANA';
+const SECRET = 'chaos-signing-secret';
+const MENTIONS = 50;
+const MODEL_MS = 2_000;
+
+let model: FakeOpenAI;
+let slack: FakeSlack;
+beforeEach(async () => {
+  model = await startFakeOpenAI({
+    responder: (body) => {
+      const user = String(body.messages.at(-1).content);
+      return body.messages[0].content === ANSWER_PROMPT ? `Answer to ${user}` : user.toUpperCase();
+    },
+  });
+  slack = await startFakeSlack();
+});
+afterEach(async () => {
+  killAllBots();
+  await model.close();
+  await slack.close();
+});
+
+const answerRequests = () => model.requests.filter((r) => (r.body as { messages?: Array<{ content: string }> } | undefined)?.messages?.[0]?.content === ANSWER_PROMPT);
+
+describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed with 50 mentions in flight (%s)', (kind) => {
+  it('posts every answer exactly once after the restart', { timeout: 120_000 }, async () => {
+    const cwd = tmpDir(`queue-kill-${kind}`);
+    writeConfig(cwd, {
+      styles: { loud: { model: 'loud-1' } },
+      channels: { [`slack:${CHANNEL}`]: 'loud' },
+      restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 15_000 },
+      bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 15_000 } },
+      // A short lease so Redis hands a dead worker's jobs over quickly; all 50 run at once.
+      queue: { leaseMs: 2_000, concurrency: 64 },
+    });
+    const redis = kind === 'redis' ? await startRedis() : undefined;
+    const env = {
+      OPENAI_API_KEY: 'sk-chaos',
+      OPENAI_BASE_URL: model.url,
+      SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      RESTYLE_DATA_DIR: `${cwd}/data`,
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+    };
+    model.setLatency(MODEL_MS);
+    const first = await startBot(cwd, env);
+
+    const sent: string[] = [];
+    await Promise.all(
+      Array.from({ length: MENTIONS }, async (_, i) => {
+        const text = `<@${slack.bot.userId}> question ${i}`;
+        const ts = slack.addMessage({ channel: CHANNEL, text, user: ASKER });
+        sent.push(ts);
+        const res = await sendSigned(`${first.base}/slack/events`, eventRequest({ type: 'app_mention', user: ASKER, text, ts, channel: CHANNEL }), { secret: SECRET });
+        expect(res.status).toBe(200);
+      }),
+    );
+    // Every mention is with the model (2 s): kill now.
+    await vi.waitFor(() => expect(answerRequests().length).toBe(MENTIONS), { timeout: 30_000, interval: 20 });
+    const answeredBeforeKill = slack.callsTo('chat.postMessage').length;
+    await first.kill();
+
+    const restartedAt = Date.now();
+    const second = await startBot(cwd, env);
+    const answersTo = (ts: string) => slack.messages(CHANNEL).filter((m) => m.thread_ts === ts && m.text.startsWith('ANSWER TO'));
+    await vi.waitFor(() => expect(sent.filter((ts) => answersTo(ts).length === 0)).toEqual([]), { timeout: 90_000, interval: 100 });
+    const boundMs = Date.now() - restartedAt;
+    // Quiet: nothing left to run, so no late duplicate can still come.
+    await vi.waitFor(
+      async () => {
+        const metrics = await (await fetch(`${second.base}/metrics`)).text();
+        expect(metrics).toMatch(/^restyle_queue_depth 0$/m);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+    const counts = sent.map((ts) => answersTo(ts).length);
+    const lost = counts.filter((n) => n === 0).length;
+    const duplicated = counts.filter((n) => n > 1).length;
+    console.log(
+      `chaos queue-kill (${kind}): ${MENTIONS} mentions, ${MODEL_MS} ms model, SIGKILL with ${MENTIONS - answeredBeforeKill} unanswered; after restart: ${MENTIONS - lost} answered, ${lost} lost, ${duplicated} duplicated; last answer ${boundMs} ms after the restart began`,
+    );
+    expect(lost).toBe(0);
+    expect(duplicated).toBe(0);
+    await second.stop();
+  });
+});
