@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { settingsFrom } from '../src/config/load.js';
 import { LlmPool } from '../src/llm/pool.js';
-import { Restyler } from '../src/restyle/filter.js';
+import { Restyler } from '../src/restyle/restyler.js';
 import { openStore } from '../src/store/index.js';
 import { startFakeOpenAI } from '../test/fakes/openai.js';
 import { median, percentile, type BenchResult } from './types.js';

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { settingsFrom } from '../src/config/load.js';
 import { LlmPool } from '../src/llm/pool.js';
-import { Restyler } from '../src/restyle/filter.js';
+import { Restyler } from '../src/restyle/restyler.js';
 import { openStore } from '../src/store/index.js';
 import { startFakeOpenAI } from '../test/fakes/openai.js';
 import { mkdtempSync, rmSync } from 'node:fs';

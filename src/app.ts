@@ -1,7 +1,7 @@
 import type { Settings } from './config/load.js';
 import { createLogger, type Logger } from './log.js';
 import { LlmPool } from './llm/pool.js';
-import { Restyler, type RestyleObserver } from './restyle/filter.js';
+import { Restyler, type RestyleObserver } from './restyle/restyler.js';
 import { openStore } from './store/index.js';
 import { Metrics } from './metrics.js';
 import { RateLimits } from './rate-limits.js';

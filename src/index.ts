@@ -36,7 +36,7 @@ export async function createRestyle(options: CreateRestyleOptions = {}): Promise
 export { createContext, type AppContext, type ContextOptions } from './app.js';
 export { loadConfig, settingsFrom, styleNames, type Endpoint, type LoadOptions, type Settings, type Style } from './config/load.js';
 export { processEnv, type Env } from './config/env.js';
-export { Restyler, type RestyleObserver, type RestyleOptions, type RestyleResult } from './restyle/filter.js';
+export { Restyler, type RestyleObserver, type RestyleOptions, type RestyleResult } from './restyle/restyler.js';
 export { RestyleError, isRestyleError, toRestyleError, type ErrorCode } from './errors.js';
 export { createLogger, silentLogger, type Logger } from './log.js';
 export type { Namespace, NamespaceName, Store } from './store/types.js';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue, QueueStats } from './queue/types.js';
-import type { RestyleObserver } from './restyle/filter.js';
+import type { RestyleObserver } from './restyle/restyler.js';
 
 /**
  * Prometheus metrics (prom-client) on a registry of our own, so tests and several contexts in one process

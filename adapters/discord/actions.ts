@@ -1,6 +1,6 @@
 import { Routes, type APIMessage, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { broadcastAllowed, guardMentions } from '../../src/bot/safety.js';
-import { splitMessage } from '../../src/bot/split.js';
+import { splitMessage } from '../../src/bot/split-message.js';
 import { EditingReply, type Pace } from '../../src/bot/edit-stream.js';
 import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';

@@ -3,7 +3,7 @@ import { ReplyOrigins } from '../../src/bot/origins.js';
 import { broadcastAllowed, guardMentions } from '../../src/bot/safety.js';
 import { RestyleError, toRestyleError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import type { Restyler } from '../../src/restyle/filter.js';
+import type { Restyler } from '../../src/restyle/restyler.js';
 import type { Store } from '../../src/store/types.js';
 import { discordPlace, type ChannelLike } from './convert.js';
 import { allowedMentionsFor } from './mentions.js';

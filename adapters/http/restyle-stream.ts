@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../../src/app.js';
 import { toRestyleError } from '../../src/errors.js';
-import type { RestyleOptions, RestyleResult, StyledBlock } from '../../src/restyle/filter.js';
+import type { RestyleOptions, RestyleResult, StyledBlock } from '../../src/restyle/restyler.js';
 import { once } from '../../src/restyle/stream.js';
 
 export async function sendRestyleStream(ctx: AppContext, req: IncomingMessage, res: ServerResponse, text: string, options: RestyleOptions): Promise<void> {

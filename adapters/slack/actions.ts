@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { ReplyOrigins } from '../../src/bot/origins.js';
 import { broadcastAllowed, guardMentions, pingable } from '../../src/bot/safety.js';
-import { splitMessage } from '../../src/bot/split.js';
+import { splitMessage } from '../../src/bot/split-message.js';
 import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';

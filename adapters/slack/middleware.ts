@@ -3,7 +3,7 @@ import { ReplyOrigins } from '../../src/bot/origins.js';
 import { broadcastAllowed, guardMentions, pingable } from '../../src/bot/safety.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
-import type { Restyler } from '../../src/restyle/filter.js';
+import type { Restyler } from '../../src/restyle/restyler.js';
 import type { Store } from '../../src/store/types.js';
 import { slackPlace } from './convert.js';
 import { METADATA_EVENT } from './actions.js';

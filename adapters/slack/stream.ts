@@ -8,7 +8,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import { EditingReply, type Pace } from '../../src/bot/edit-stream.js';
-import { splitMessage } from '../../src/bot/split.js';
+import { splitMessage } from '../../src/bot/split-message.js';
 import type { Place, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';

@@ -1,7 +1,7 @@
 import type { Endpoint, Settings } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
 import type { ChatMessage } from '../llm/types.js';
-import type { ChatClientProvider } from '../restyle/filter.js';
+import type { ChatClientProvider } from '../restyle/restyler.js';
 import type { Actor, Place } from './types.js';
 import { webhookDeltas } from './answer-stream.js';
 

@@ -1,6 +1,6 @@
 import { isRestyleError, toRestyleError } from '../errors.js';
 import { answerAndRestyle, type AnswerDelivery, type AnswerInput } from './answer-and-restyle.js';
-import { channelStatus, listStyles, mapChannel, unmapChannel } from './channels.js';
+import { channelStatus, listStyles, mapChannel, unmapChannel } from './map-channel.js';
 import { parseCommand, type BotCommand } from './command.js';
 import { botContext, type BotContext, type BotDeps } from './context.js';
 import { giveFeedback, withdrawFeedback } from './feedback.js';

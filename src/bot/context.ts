@@ -3,14 +3,14 @@ import type { Settings } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { RateLimits } from '../rate-limits.js';
 import { silentLogger } from '../log.js';
-import type { ChatClientProvider, Restyler } from '../restyle/filter.js';
+import type { ChatClientProvider, Restyler } from '../restyle/restyler.js';
 import { FeedbackRepository } from '../samples/feedback.js';
 import { SampleRepository } from '../samples/repository.js';
 import type { Store } from '../store/types.js';
 import { answerSourceFrom, type AnswerSource } from './answer.js';
 import { ReplyOrigins } from './origins.js';
 import { Permissions } from './permissions.js';
-import { PreviewStore } from './previews.js';
+import { PreviewStore } from './preview-store.js';
 import type { ChatActions } from './types.js';
 
 /**

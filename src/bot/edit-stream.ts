@@ -1,4 +1,4 @@
-import { splitMessage } from './split.js';
+import { splitMessage } from './split-message.js';
 import type { ReplyStream } from './types.js';
 
 /** How a platform posts and edits one message of a growing reply. */

@@ -6,6 +6,6 @@ export type { AnswerInput } from './answer-and-restyle.js';
 export type { HistoryEntry } from './answer.js';
 export { ReplyOrigins, type ReplyOrigin } from './origins.js';
 export { guardMentions } from './safety.js';
-export { splitMessage } from './split.js';
+export { splitMessage } from './split-message.js';
 export type * from './types.js';
 export type * from './platform.js';

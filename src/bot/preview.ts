@@ -3,7 +3,7 @@ import { isRestyleError } from '../errors.js';
 import { addedMentions } from '../restyle/mentions.js';
 import type { Sample, SampleSource } from '../samples/types.js';
 import type { BotContext } from './context.js';
-import type { PendingPreview } from './previews.js';
+import type { PendingPreview } from './preview-store.js';
 import { failed, finished, note, reason } from './replies.js';
 import type { Actor, MessageRef, Place, PreviewAction, Reply } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { RestyleResult } from '../restyle/filter.js';
+import type { RestyleResult } from '../restyle/restyler.js';
 import type { AnswerSource } from './answer.js';
 import type { AnswerInput } from './answer-and-restyle.js';
 import type { BotContext } from './context.js';

@@ -20,7 +20,7 @@ import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 import { reasonKind, type BlockRef, type BuildReport, type DirectionStats } from './report.js';
 import type { SourceDoc } from './source.js';
-import { chooseValid, chooseValidBlocks } from './split.js';
+import { chooseValid, chooseValidBlocks } from './choose-valid.js';
 import { Spool, type PlannedBlock } from './spool.js';
 import { defaultEpochs, MAX_EXAMPLE_TOKENS, TokenTally, usd } from './stats.js';
 import { AtomicJsonl, writeFileAtomic } from './write.js';

@@ -1,6 +1,6 @@
 import type { Style } from '../config/load.js';
 import type { LlmPool } from '../llm/pool.js';
-import type { Restyler } from '../restyle/filter.js';
+import type { Restyler } from '../restyle/restyler.js';
 import { buildMessages } from '../restyle/messages.js';
 import type { Candidate } from './run.js';
 

@@ -1,4 +1,4 @@
-import type { RestyleOptions, RestyleResult } from '../restyle/filter.js';
+import type { RestyleOptions, RestyleResult } from '../restyle/restyler.js';
 
 /** The part of the Restyler the proxy uses (one method, so tests and other hosts can pass their own). */
 export interface TextRestyler {

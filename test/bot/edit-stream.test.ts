@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EditingReply } from '../../src/bot/edit-stream.js';
-import { splitMessage } from '../../src/bot/split.js';
+import { splitMessage } from '../../src/bot/split-message.js';
 
 /** A platform that keeps messages and the time of every call. */
 function recorder() {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { settingsFrom } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
-import { Restyler } from '../../src/restyle/filter.js';
+import { Restyler } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startRedis } from '../support/redis.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsFrom } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { joinSegments, splitBlocks } from '../../src/restyle/blocks.js';
-import { Restyler } from '../../src/restyle/filter.js';
+import { Restyler } from '../../src/restyle/restyler.js';
 import { mentionsIn } from '../../src/restyle/mentions.js';
 import { protect, restore, type Protected } from '../../src/restyle/placeholders.js';
 import { openStore } from '../../src/store/index.js';

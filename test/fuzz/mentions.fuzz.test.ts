@@ -17,7 +17,7 @@ import { guardMentions, pingable } from '../../src/bot/safety.js';
 import { settingsFrom } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { silentLogger } from '../../src/log.js';
-import { Restyler } from '../../src/restyle/filter.js';
+import { Restyler } from '../../src/restyle/restyler.js';
 import { findMentions } from '../../src/restyle/mentions.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

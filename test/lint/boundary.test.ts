@@ -25,7 +25,7 @@ const FORBIDDEN = [
   "import { Client } from 'discord.js';",
   "export { e } from '../../../adapters/http/server.js';",
 ];
-const ALLOWED = ["import { createContext } from '../../app.js';", "import { Restyler } from '../restyle/filter.js';", "import { z } from 'zod';", "import OpenAI from 'openai';"];
+const ALLOWED = ["import { createContext } from '../../app.js';", "import { Restyler } from '../restyle/restyler.js';", "import { z } from 'zod';", "import OpenAI from 'openai';"];
 
 describe('the platform-free boundary (eslint no-restricted-imports)', () => {
   it('flags adapters/, app/ and chat SDK imports from src/ at any depth', async () => {

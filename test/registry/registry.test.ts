@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settingsFrom, type Settings } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
-import { Restyler } from '../../src/restyle/filter.js';
+import { Restyler } from '../../src/restyle/restyler.js';
 import { promptHash } from '../../src/restyle/messages.js';
 import { applyRegistry, startRegistrySync } from '../../src/registry/apply.js';
 import { ModelRegistry } from '../../src/registry/registry.js';

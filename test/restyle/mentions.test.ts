@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMentions } from '../../src/bot/safety.js';
 import { settingsFrom } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
-import { Restyler } from '../../src/restyle/filter.js';
+import { Restyler } from '../../src/restyle/restyler.js';
 import { addedLinks } from '../../src/restyle/links.js';
 import { addedMentions, findMentions, mentionsIn } from '../../src/restyle/mentions.js';
 import { openStore } from '../../src/store/index.js';

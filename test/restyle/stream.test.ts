@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settingsFrom, type Settings } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
-import { Restyler, type StyledBlock } from '../../src/restyle/filter.js';
+import { Restyler, type StyledBlock } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';

@@ -11,7 +11,7 @@ import { createEvalProgress } from '../../eval/progress.js';
 import { htmlReport, markdownReport, summaryHeader, summaryRows, wins, type ReportMeta } from '../../eval/report.js';
 import { evaluate, type Candidate, type EvalExample, type EvalResult } from '../../eval/run.js';
 import { checkThresholds, DEFAULT_THRESHOLDS, mergeThresholds, type ThresholdResult, type Thresholds } from '../../eval/thresholds.js';
-import { Restyler } from '../../restyle/filter.js';
+import { Restyler } from '../../restyle/restyler.js';
 import { verifyModel } from '../../registry/verify.js';
 import { DATA_FILES, displayPath } from '../../training/dataset.js';
 import { readExamples } from '../../training/examples.js';

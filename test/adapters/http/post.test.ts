@@ -15,7 +15,7 @@ import { createContext, type AppContext } from '../../../src/app.js';
 import { ReplyOrigins } from '../../../src/bot/origins.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
-import type { Restyler } from '../../../src/restyle/filter.js';
+import type { Restyler } from '../../../src/restyle/restyler.js';
 import { startFakeDiscord, type FakeChannel, type FakeDiscord } from '../../fakes/discord.js';
 import { startFakeOpenAI, type FakeBody, type FakeOpenAI } from '../../fakes/openai.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack.js';

@@ -9,7 +9,7 @@ import type { Store } from '../store/types.js';
 import { sha256 } from '../util/hash.js';
 import { Semaphore } from '../util/semaphore.js';
 import { splitBlocks, type Segment, type SegmentKind } from './blocks.js';
-import { ChannelMappings, checkChannel } from './channels.js';
+import { ChannelMappings, checkChannel } from './channel-mappings.js';
 import { addedLinks } from './links.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages, checkParams } from './messages.js';

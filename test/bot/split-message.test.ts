@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitMessage } from '../../src/bot/split.js';
+import { splitMessage } from '../../src/bot/split-message.js';
 
 describe('splitMessage', () => {
   it('keeps short text whole', () => {

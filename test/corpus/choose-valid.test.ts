@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseValid, chooseValidBlocks } from '../../src/corpus/split.js';
+import { chooseValid, chooseValidBlocks } from '../../src/corpus/choose-valid.js';
 
 const docs = (sizes: number[]) => sizes.map((size, i) => ({ id: `doc${i}`, size }));
 
