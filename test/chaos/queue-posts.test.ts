@@ -37,7 +37,8 @@ afterEach(async () => {
 });
 
 function env(cwd: string, extra: Record<string, string> = {}): Record<string, string> {
-  writeConfig(cwd, { queue: { leaseMs: 5_000, concurrency: CONCURRENCY, backoffMs: 200 } });
+  // One caller sends every post: the per-caller API limit (120 a minute by default) is not under test.
+  writeConfig(cwd, { queue: { leaseMs: 5_000, concurrency: CONCURRENCY, backoffMs: 200 }, rateLimits: { api: { points: 0 } } });
   return { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: model.url, SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789', SLACK_SIGNING_SECRET: 'chaos-secret', SLACK_API_URL: slack.url, RESTYLE_DATA_DIR: `${cwd}/data`, ...extra };
 }
 
