@@ -8,6 +8,7 @@
  *   100+/min; post + chat.update fallback 1 call/s; Discord 5 writes per 5 s per channel).
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import OpenAI from 'openai';
 import { createHttpServer } from '../adapters/http/server.js';
 import { createContext } from '../src/app.js';
 import { settingsFrom } from '../src/config/load.js';
@@ -120,6 +121,45 @@ async function sseRun(styler: FakeOpenAI): Promise<{ json: number; firstEvent: n
   }
 }
 
+/**
+ * The OpenAI-compatible proxy, through the openai SDK: `today` is the non-streamed request (the whole answer
+ * styled, then returned); `streamed` times the first and last styled content chunks; `unstyled` is the same
+ * stream with styling off (`X-Restyle-Style: none`).
+ */
+async function proxyRun(answers: FakeOpenAI, styler: FakeOpenAI): Promise<{ today: number; first: number; last: number; unstyled: number }> {
+  const settings = settingsFrom(
+    { styles: { house: { model: 'house-1' } }, restyle: { maxRetries: 0, cacheTtlSeconds: 0 }, proxy: { baseUrl: answers.url, apiKeyEnv: 'ANSWER_KEY' } },
+    { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: styler.url, ANSWER_KEY: 'sk-answer', RESTYLE_DATA_DIR: tmpDir('bench-proxy') },
+  );
+  const ctx = await createContext(settings, { logger: silentLogger() });
+  const http = createHttpServer({ ctx });
+  const client = new OpenAI({ baseURL: `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}/v1`, apiKey: 'local', maxRetries: 0 });
+  const messages = [{ role: 'user' as const, content: 'status of everything?' }];
+  const streamed = async (style?: string): Promise<{ first: number; last: number }> => {
+    const t0 = performance.now();
+    const stream = await client.chat.completions.create({ model: 'house/answer-1', messages, stream: true }, style ? { headers: { 'x-restyle-style': style } } : {});
+    let first = 0;
+    let last = 0;
+    for await (const chunk of stream) {
+      if (!chunk.choices[0]?.delta.content) continue;
+      last = performance.now() - t0;
+      if (first === 0) first = last;
+    }
+    return { first, last };
+  };
+  try {
+    const t0 = performance.now();
+    await client.chat.completions.create({ model: 'house/answer-1', messages });
+    const today = performance.now() - t0;
+    const styledRun = await streamed();
+    const plain = await streamed('none');
+    return { today, first: styledRun.first, last: styledRun.last, unstyled: plain.last };
+  } finally {
+    await http.close();
+    await ctx.close();
+  }
+}
+
 export default async function streamBench(): Promise<BenchResult[]> {
   const blocks = splitBlocks(ANSWER).filter((s) => s.kind === 'prose').length;
   if (blocks !== 10) throw new Error(`stream bench: the answer should be 10 blocks, the splitter makes ${blocks}`);
@@ -151,6 +191,9 @@ export default async function streamBench(): Promise<BenchResult[]> {
         out.push({ name: 'discord: posts + edits in any 5 s', value: per5s, unit: 'count', goal: '≤5 per channel', ok: per5s <= 5, note: `${streamed.writes.length} writes in all` });
       }
     }
+    const proxy = await proxyRun(answers, styler);
+    out.push({ name: "proxy (openai SDK): first styled chunk ÷ today's non-streamed answer", value: proxy.first / proxy.today, unit: '×', goal: '≤0.25×', ok: proxy.first / proxy.today <= 0.25, note: `${ms(proxy.first)} vs ${ms(proxy.today)}` });
+    out.push({ name: 'proxy: full styled stream ÷ unstyled stream finished', value: proxy.last / proxy.unstyled, unit: '×', goal: '≤1.1×', ok: proxy.last / proxy.unstyled <= 1.1, note: `${ms(proxy.last)} vs ${ms(proxy.unstyled)}` });
     const sse = await sseRun(styler);
     out.push({ name: 'http: first SSE event ÷ JSON answer, same 10 blocks', value: sse.firstEvent / sse.json, unit: '×', note: `${ms(sse.firstEvent)} vs ${ms(sse.json)}; the whole text is sent at once, so its blocks are styled in parallel` });
     return out;
