@@ -84,12 +84,28 @@ describe.each<Kind>(['sqlite', 'redis'])('Slack Post button through the %s queue
   it('retries a post while the Slack API fails, and posts it once afterwards', async () => {
     const { h, queue } = await start(kind);
     const id = await preview(h, 'Back in a moment.');
+    // The first attempt takes the preview and fails: the retries must find it taken by themselves and post.
     h.fake.failNext('chat.postMessage', { status: 503 }, 2);
     expect((await pressPost(h, id, 'trigger.retry')).status).toBe(200);
     await vi.waitFor(async () => expect((await queue.outcome(`slack.preview-post:${id}:trigger.retry`)).status).toBe('done'));
     expect(posted(h, 'BACK IN A MOMENT.')).toHaveLength(1);
     expect(h.fake.callsTo('chat.postMessage').length).toBeGreaterThanOrEqual(3);
     expect(await queue.failed()).toHaveLength(0);
+  });
+
+  it('a post Slack refuses for good is reported on the preview once, not retried, and Post works again afterwards', async () => {
+    const { h, queue } = await start(kind);
+    const id = await preview(h, 'Not in here yet.');
+    h.fake.failNext('chat.postMessage', { error: 'not_in_channel' }, 1);
+    const shownBefore = h.ephemerals().length;
+    await pressPost(h, id, 'trigger.refused');
+    await vi.waitFor(async () => expect((await queue.outcome(`slack.preview-post:${id}:trigger.refused`)).status).toBe('done'));
+    await h.settle();
+    expect(h.fake.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(h.ephemerals().slice(shownBefore).map((e) => e.text)).toEqual([expect.stringMatching(/^Not posted: .*not in this channel/)]);
+    // The preview was given back: a later press posts it.
+    await pressPost(h, id, 'trigger.again');
+    await vi.waitFor(() => expect(posted(h, 'NOT IN HERE YET.')).toHaveLength(1));
   });
 
   it('tells the presser it cannot take the Post now when the queue cannot be written, and posts nothing', async () => {
