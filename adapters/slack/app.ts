@@ -15,6 +15,8 @@ import { chooseReceiver } from './receiver.js';
 import { Shower } from './show.js';
 import { slackPoster } from './post.js';
 import { answerIntake, answerJobs } from './answer-job.js';
+import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
+import { reactionIntake, reactionJobs } from './reaction-job.js';
 
 /**
  * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
@@ -59,7 +61,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   if (!botToken) throw new RestyleError('env_missing', 'SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from the Slack app settings');
   const logger = ctx.logger.child({ platform: 'slack' });
   const fetchFn = options.fetch ?? fetch;
-  // With a queue, mentions and DMs are recorded inside ack() and answered by a job (./answer-job.ts).
+  // With a queue, mentions, DMs, Post presses and ⭐ are recorded inside ack() and done by a job (./answer-job.ts, ./post-preview-job.ts, ./reaction-job.ts).
   let intake: ((body: unknown) => Promise<void>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
@@ -86,8 +88,13 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
   const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue) };
   if (ctx.queue) {
-    intake = answerIntake(ctx.queue, deps);
+    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps)];
+    intake = async (body) => {
+      for (const take of intakes) await take(body);
+    };
     answerJobs(ctx.queue, deps);
+    postPreviewJobs(ctx.queue, deps);
+    reactionJobs(ctx.queue, deps);
   }
 
   app.use(dedupeEvents(ctx.store, logger));

@@ -1,9 +1,9 @@
 import type { App } from '@slack/bolt';
-import type { MessageRef } from '../../src/bot/types.js';
 import { decodeSlack } from '../../src/restyle/slack-text.js';
-import { PLATFORM, slackActor, slackPlace, stripMention } from './convert.js';
+import { slackActor, slackPlace, stripMention } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
-import { fetchMessage, threadHistory } from './history.js';
+import { threadHistory } from './history.js';
+import { isSampleReaction, reactionReply } from './reaction-job.js';
 
 interface MessageEventLike {
   type: 'message';
@@ -107,33 +107,21 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   app.event('reaction_added', async ({ event }) => {
     const r = event as unknown as Partial<ReactionEventLike>;
     if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
-    const channel = r.item.channel;
-    const ts = r.item.ts;
+    // With a queue, ⭐ was recorded before the ack and is done by the slack.reaction job (./reaction-job.ts).
+    if (deps.queued && isSampleReaction(deps, r.reaction)) return;
     await safely(deps, 'reaction_added', async () => {
-      const reply = await bot.reactionAdded({
-        actor: slackActor(r.user),
-        place: slackPlace(channel),
-        messageId: ts,
-        emoji: r.reaction,
-        load: async (): Promise<MessageRef | null> => {
-          const m = await fetchMessage(client, channel, ts);
-          if (!m) return null;
-          const author = m.user ?? r.item_user;
-          return { place: slackPlace(channel, m.threadTs), messageId: ts, text: m.text, ...(author ? { author: `${PLATFORM}:${author}` } : {}), fromBot: Boolean(m.botId) };
-        },
-      });
-      await shower.show(reply, { channel, user: r.user });
+      const reply = await reactionReply(deps, { added: true, user: r.user, reaction: r.reaction, channel: r.item.channel, ts: r.item.ts, ...(r.item_user ? { item_user: r.item_user } : {}) });
+      await shower.show(reply, { channel: r.item.channel, user: r.user });
     });
   });
 
   app.event('reaction_removed', async ({ event }) => {
     const r = event as unknown as Partial<ReactionEventLike>;
     if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
-    const channel = r.item.channel;
-    const ts = r.item.ts;
+    if (deps.queued && isSampleReaction(deps, r.reaction)) return;
     await safely(deps, 'reaction_removed', async () => {
-      const reply = await bot.reactionRemoved({ actor: slackActor(r.user), place: slackPlace(channel), messageId: ts, emoji: r.reaction });
-      await shower.show(reply, { channel, user: r.user });
+      const reply = await reactionReply(deps, { added: false, user: r.user, reaction: r.reaction, channel: r.item.channel, ts: r.item.ts });
+      await shower.show(reply, { channel: r.item.channel, user: r.user });
     });
   });
 }

@@ -28,8 +28,10 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action }) => {
     await ack();
+    const [, family, kind] = ACTION_ID.exec(action.action_id)!;
+    // With a queue, Post was recorded before the ack and is done by the slack.preview-post job (./post-preview-job.ts).
+    if (deps.queued && family === 'restyle' && kind === 'post') return;
     await safely(deps, `button ${action.action_id}`, async () => {
-      const [, , kind] = ACTION_ID.exec(action.action_id)!;
       const channel = body.channel?.id ?? body.container?.channel_id ?? '';
       const actor = await directory.actor(body.user.id);
       const place = slackPlace(channel, body.container?.thread_ts);

@@ -6,7 +6,7 @@ import { botContext, type BotContext, type BotDeps } from './context.js';
 import { giveFeedback, withdrawFeedback } from './feedback.js';
 import { forgetUser } from './forget.js';
 import { help } from './help.js';
-import { createPreview, pressPreview, restyleMessage, submitEdit } from './preview.js';
+import { createPreview, postPreviewOnce, pressPreview, restyleMessage, submitEdit, type PostDelivery } from './preview.js';
 import { failed, note, slowDown } from './replies.js';
 import { nextReview, pressReview } from './review.js';
 import { messageDeleted, retractSample, saveMessage } from './save-sample.js';
@@ -79,6 +79,11 @@ export class Bot {
       }
       return pressPreview(this.ctx, { actor: input.actor, action: input.action, id: input.id });
     });
+  }
+
+  /** Post on a preview as a durable job: a failure the queue may retry throws (see PostDelivery). */
+  postOnce(input: { actor: Actor; id: string }, delivery: PostDelivery): Promise<Reply | null> {
+    return postPreviewOnce(this.ctx, input, delivery);
   }
 
   /** The Edit modal was submitted. */

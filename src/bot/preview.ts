@@ -94,6 +94,41 @@ export async function pressPreview(ctx: BotContext, input: { actor: Actor; actio
   }
 }
 
+/**
+ * Post as a durable job (see AnswerDelivery): the press was recorded before the ack, so this may run again
+ * after a crash. The posted ids are saved before the job is done, so a re-run reports them instead of
+ * posting again; `taking` is saved before the preview is taken, so a re-run after a crash between take and
+ * post still posts. A failure the platform may recover from throws, for the queue to retry.
+ */
+export interface PostDelivery {
+  readonly state: Readonly<{ taking?: boolean; posted?: string[]; style?: string }>;
+  save(patch: { taking?: true; posted?: string[]; style?: string }): Promise<void>;
+}
+
+/** Post on a preview, run by a job. Null: another press took the preview, and that press tells the user. */
+export async function postPreviewOnce(ctx: BotContext, input: { actor: Actor; id: string }, delivery: PostDelivery): Promise<Reply | null> {
+  const { actor, id } = input;
+  const done = delivery.state;
+  if (done.posted) return finished(`Posted in style \`${done.style ?? '?'}\`.`);
+  const preview = await ctx.previews.get(id);
+  if (!preview) return finished('This preview has expired or was already used.');
+  if (preview.owner !== actor.key) return note(`Only ${preview.owner}, who asked for this preview, can use its buttons.`);
+  const resumed = done.taking === true;
+  if (!resumed) await delivery.save({ taking: true });
+  // A re-run finds the preview taken by its own earlier attempt: go on.
+  if (!(await ctx.previews.take(id)) && !resumed) return null;
+  try {
+    await postStyled(ctx, preview, preview.styled, actor, (ids) => delivery.save({ posted: ids, style: preview.style }));
+  } catch (error) {
+    if (!isRestyleError(error) || error.retryable) throw error;
+    // Refused for good (the bot left the channel…): say why, and let the user press again.
+    await ctx.previews.giveBack(id).catch(() => undefined);
+    return failed('Not posted', error);
+  }
+  await ctx.previews.delete(id).catch(() => false);
+  return finished(`Posted in style \`${preview.style}\`.`);
+}
+
 /** The Edit modal was submitted: post the edited text and save the (neutral, edited) pair. */
 export async function submitEdit(ctx: BotContext, input: { actor: Actor; id: string; text: string }): Promise<Reply> {
   const { actor, id } = input;
@@ -122,9 +157,10 @@ export async function submitEdit(ctx: BotContext, input: { actor: Actor; id: str
   }
 }
 
-async function postStyled(ctx: BotContext, preview: PendingPreview, text: string, actor: Actor): Promise<string[]> {
+async function postStyled(ctx: BotContext, preview: PendingPreview, text: string, actor: Actor, record?: (ids: string[]) => Promise<void>): Promise<string[]> {
   const origin = { style: preview.style, model: preview.model, neutral: preview.neutral };
   const ids = await ctx.actions.post(preview.place, text, { thread: preview.place.thread, origin, onBehalfOf: actor });
+  await record?.(ids);
   // Feedback needs the origin; failing to record it must not turn a done post into an error.
   await ctx.origins.record(preview.place, ids, { ...origin, styled: text }, ctx.now()).catch((error: unknown) => {
     ctx.logger.warn({ err: reason(error) }, 'bot: could not record the reply origin');

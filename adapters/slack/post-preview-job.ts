@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { PostDelivery } from '../../src/bot/preview.js';
+import type { JobQueue } from '../../src/queue/types.js';
+import { toRestyleError } from '../../src/errors.js';
+import type { SlackDeps } from './deps.js';
+import { ACTION_ID } from './render.js';
+
+export const POST_PREVIEW_JOB = 'slack.preview-post';
+
+const postPayload = z.object({
+  user: z.string().min(1),
+  channel: z.string(),
+  previewId: z.string().min(1),
+  responseUrl: z.string().optional(),
+});
+type PostPayload = z.infer<typeof postPayload>;
+
+/** The job for a press of a preview's Post button, or null for any other request. */
+export function postPreviewJobFor(body: unknown): { id: string; payload: PostPayload } | null {
+  const b = body as {
+    type?: unknown;
+    user?: { id?: unknown };
+    channel?: { id?: unknown };
+    container?: { channel_id?: unknown };
+    trigger_id?: unknown;
+    response_url?: unknown;
+    actions?: Array<{ action_id?: unknown; value?: unknown; action_ts?: unknown }>;
+  } | null;
+  if (b?.type !== 'block_actions' || typeof b.user?.id !== 'string') return null;
+  const action = b.actions?.[0];
+  const match = typeof action?.action_id === 'string' ? ACTION_ID.exec(action.action_id) : null;
+  if (!match || match[1] !== 'restyle' || match[2] !== 'post' || typeof action?.value !== 'string' || action.value === '') return null;
+  // One press is one job: a redelivered interaction carries the same trigger_id; a second press has its own
+  // (and finds the preview taken, so it posts nothing).
+  const press = typeof b.trigger_id === 'string' ? b.trigger_id : String(action.action_ts ?? '');
+  const channel = typeof b.channel?.id === 'string' ? b.channel.id : typeof b.container?.channel_id === 'string' ? b.container.channel_id : '';
+  const payload: PostPayload = { user: b.user.id, channel, previewId: action.value, ...(typeof b.response_url === 'string' ? { responseUrl: b.response_url } : {}) };
+  return { id: `${POST_PREVIEW_JOB}:${action.value}:${press}`, payload };
+}
+
+/**
+ * Record before acknowledging (inside Bolt's ack(), like ./answer-job.ts): when the queue cannot be
+ * written the presser is told that Post cannot be taken now, rather than a silent ack of a post that never comes.
+ */
+export function postPreviewIntake(queue: JobQueue, deps: Pick<SlackDeps, 'client' | 'logger'>): (body: unknown) => Promise<void> {
+  return async (body) => {
+    const job = postPreviewJobFor(body);
+    if (!job) return;
+    try {
+      await queue.enqueue({ kind: POST_PREVIEW_JOB, ...job });
+    } catch (error) {
+      deps.logger.warn({ err: toRestyleError(error).message, channel: job.payload.channel }, 'slack: could not queue a Post press; telling the user');
+      const text = "I can't take your Post right now (my work queue is unavailable), so nothing was posted. Please press Post again in a minute.";
+      await deps.client.chat
+        .postEphemeral({ channel: job.payload.channel, user: job.payload.user, text })
+        .catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, 'slack: could not tell the user either'));
+    }
+  };
+}
+
+/** The worker side: post once (the ts is saved before the job is done), then replace the preview. */
+export function postPreviewJobs(queue: JobQueue, deps: SlackDeps): void {
+  queue.handle<PostPayload>(POST_PREVIEW_JOB, {
+    parse: (payload) => postPayload.parse(payload),
+    async run(p, job) {
+      const actor = await deps.directory.actor(p.user);
+      const reply = await deps.bot.postOnce({ actor, id: p.previewId }, { state: postState(job.state), save: (patch) => job.save(patch) });
+      // Posted (or refused for good): telling the user must not make the job run again; response_url lives 30 minutes.
+      await deps.shower
+        .show(reply, { channel: p.channel, user: p.user, fromButton: true, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) })
+        .catch((error: unknown) => deps.logger.warn({ err: toRestyleError(error).message }, 'slack: posted, but could not tell the user'));
+    },
+  });
+}
+
+/** What earlier attempts saved, read defensively (it may come from an older version). */
+function postState(state: Readonly<Record<string, unknown>>): PostDelivery['state'] {
+  const posted = Array.isArray(state.posted) ? state.posted.filter((id): id is string => typeof id === 'string') : undefined;
+  return {
+    ...(state.taking === true ? { taking: true } : {}),
+    ...(posted ? { posted } : {}),
+    ...(typeof state.style === 'string' ? { style: state.style } : {}),
+  };
+}
