@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Command } from 'commander';
 import type { AppContext } from '../../app.js';
+import type { Logger } from '../../log.js';
 import { write, type CliIO } from '../io.js';
 import { loadConfig } from '../../config/load.js';
-import { createLogger, isTerminal } from '../../log.js';
 import { RestyleError } from '../../errors.js';
 
 /** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in app/main.ts). */
@@ -48,21 +48,22 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
       if (!/^\d+(\.\d+)?$/.test(opts.shutdownSeconds)) throw new RestyleError('usage', `--shutdown-seconds ${opts.shutdownSeconds}: expected a number of seconds, such as 10`);
       // Config first: a config error exits 2 with its one line before any port is opened.
       const settings = loadConfig({ env: io.env, path: this.optsWithGlobals<{ config?: string }>().config, cwd: io.cwd });
-      const logger = createLogger({
-        level: settings.logLevel,
-        pretty: isTerminal(io.stderr),
-        secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
-      });
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
       const only = opts.only as ServeOptions['only'];
-      // The port opens before the store, queue, model clients and platforms load (imported only now): /healthz
-      // answers at once, /readyz and the API say `starting` until everything is up.
+      // The port opens before the logger, store, queue, model clients and platforms load (imported only now):
+      // /healthz answers at once, /readyz and the API say `starting` until everything is up.
       const opened = only !== 'worker' && openPort ? await openPort(port) : undefined;
+      let logger: Logger;
       let ctx: AppContext | undefined;
       let services: Services;
       let stopRetention: (() => void) | undefined;
       try {
-        const [{ createContext }, { startRetention }] = await Promise.all([import('../../app.js'), import('../../privacy/retention.js')]);
+        const [{ createLogger, isTerminal }, { createContext }, { startRetention }] = await Promise.all([import('../../log.js'), import('../../app.js'), import('../../privacy/retention.js')]);
+        logger = createLogger({
+          level: settings.logLevel,
+          pretty: isTerminal(io.stderr),
+          secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
+        });
         ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
         const retentionDays = settings.privacy.retentionDays;
         stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
