@@ -12,7 +12,7 @@ import { slackCheck } from '../adapters/slack/doctor.js';
 import { discordCheck } from '../adapters/discord/doctor.js';
 import { processEnv } from '../src/config/env.js';
 import { PLATFORMS } from '../adapters/platforms.js';
-import { openStartingPort } from '../adapters/http/starting-server.js';
+import { openStartingPort } from '../adapters/http/open-starting-port.js';
 
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
 export async function serve(ctx: AppContext, options: ServeOptions): Promise<Services> {

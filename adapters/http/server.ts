@@ -10,7 +10,7 @@ import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
 import { apiRateLimit } from './rate-limit.js';
-import { listenOn } from './listen.js';
+import { listenOn } from './listen-on.js';
 import type { OpenPort } from '../../src/cli/commands/bot.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -19,7 +19,7 @@ export interface HttpServerOptions {
   ctx: AppContext;
   /** Largest accepted JSON body. */
   bodyLimit?: number;
-  /** A port opened early (adapters/http/starting-server.ts): `listen` takes it over instead of binding. */
+  /** A port opened early (adapters/http/open-starting-port.ts): `listen` takes it over instead of binding. */
   opened?: OpenPort;
 }
 

@@ -24,7 +24,7 @@ export type Serve = (ctx: AppContext, options: ServeOptions) => Promise<Services
 
 /**
  * An HTTP port opened before the app is built, answering liveness at once and 503 `starting` elsewhere
- * (adapters/http/starting-server.ts), until `handOver` gives it the real handler.
+ * (adapters/http/open-starting-port.ts), until `handOver` gives it the real handler.
  */
 export interface OpenPort {
   readonly server: Server;

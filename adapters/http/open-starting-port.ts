@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { OpenPort } from '../../src/cli/commands/bot.js';
-import { listenOn } from './listen.js';
+import { listenOn } from './listen-on.js';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
