@@ -12,6 +12,7 @@ import { slackCheck } from '../adapters/slack/doctor.js';
 import { discordCheck } from '../adapters/discord/doctor.js';
 import { processEnv } from '../src/config/env.js';
 import { PLATFORMS } from '../adapters/platforms.js';
+import { openStartingPort } from '../adapters/http/open-starting-port.js';
 
 /** Start the HTTP API and every enabled chat platform on one port, in one process. */
 export async function serve(ctx: AppContext, options: ServeOptions): Promise<Services> {
@@ -19,7 +20,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
   const { createHttpServer } = await import('../adapters/http/server.js');
   const only = options.only;
   // A worker serves no HTTP, so it must not take /v1/post jobs (their platform may run elsewhere).
-  const http = createHttpServer({ ctx: only === 'worker' ? { ...ctx, queue: undefined } : ctx });
+  const http = createHttpServer({ ctx: only === 'worker' ? { ...ctx, queue: undefined } : ctx, ...(options.opened ? { opened: options.opened } : {}) });
   const running: Array<{ name: string; platform: RunningPlatform }> = [];
   for (const entry of PLATFORMS) {
     if (only && entry.role !== only) {
@@ -88,6 +89,7 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
 /** The platform pieces the CLI gets; the platform-free commands are src/cli/main.ts's own. */
 export const cliDeps: CliDeps = {
   serve,
+  openPort: (port) => openStartingPort(port),
   commands: [{ name: 'discord', term: 'discord', summary: 'Discord: set up the bot (see docs/discord.md)', load: async () => (await import('../adapters/discord/register-command.js')).registerDiscordCommands }],
   doctorChecks: [slackCheck, discordCheck],
 };

@@ -10,6 +10,8 @@ import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
 import { apiRateLimit } from './rate-limit.js';
+import { listenOn } from './listen-on.js';
+import type { OpenPort } from '../../src/cli/commands/bot.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -17,6 +19,8 @@ export interface HttpServerOptions {
   ctx: AppContext;
   /** Largest accepted JSON body. */
   bodyLimit?: number;
+  /** A port opened early (adapters/http/open-starting-port.ts): `listen` takes it over instead of binding. */
+  opened?: OpenPort;
 }
 
 export interface HttpServer extends HttpMount {
@@ -76,7 +80,7 @@ export { isLoopback } from './access.js';
  * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, `GET /healthz`) on plain node:http, with room for
  * platforms to mount their own endpoints (Slack's `/slack/events`) on the same port.
  */
-export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOptions): HttpServer {
+export function createHttpServer({ ctx, bodyLimit = 256 * 1024, opened }: HttpServerOptions): HttpServer {
   const routes = new Map<string, Handler>();
   const mounts: Array<{ prefix: string; handler: Handler }> = [];
   const token = ctx.settings.http.apiToken;
@@ -135,7 +139,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
   routes.set('POST /v1/chat/completions', proxy.completions);
   routes.set('GET /v1/models', proxy.models);
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     // A request id for every request: the caller's, or a new one; echoed back and put on error logs.
     const requestId = /^[\w.-]{1,64}$/.test(String(req.headers['x-request-id'] ?? '')) ? String(req.headers['x-request-id']) : randomUUID();
@@ -163,7 +167,8 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
         if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
         else res.end();
       });
-  });
+  };
+  const server = opened?.server ?? createServer(handle);
   server.requestTimeout = 120_000;
 
   return {
@@ -184,19 +189,9 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024 }: HttpServerOpti
       mounts.push({ prefix, handler });
     },
     listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', (error: NodeJS.ErrnoException) =>
-          reject(
-            error.code === 'EADDRINUSE'
-              ? new RestyleError('config_invalid', `PORT ${port} is already in use: stop the other process or set PORT`, { cause: error })
-              : error,
-          ),
-        );
-        server.listen(port, host, () => {
-          const address = server.address();
-          resolve(typeof address === 'object' && address ? address.port : port);
-        });
-      });
+      if (!opened) return listenOn(server, port, host);
+      opened.handOver(handle);
+      return Promise.resolve(opened.port);
     },
     close() {
       return new Promise((resolve) => {

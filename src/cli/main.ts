@@ -4,7 +4,7 @@ import { VERSION } from '../version.js';
 import type { DoctorCheck } from '../doctor.js';
 import type { CliIO } from './io.js';
 import { CliExit } from './exit.js';
-import type { Serve } from './commands/bot.js';
+import type { OpenPortFn, Serve } from './commands/bot.js';
 
 /** A feature's commands, registered on the program (a platform's, e.g. `discord`, comes from the composition root). */
 export type CommandModule = (program: Command, io: CliIO) => void;
@@ -23,6 +23,8 @@ export interface LazyCommand {
 
 export interface CliDeps {
   serve: Serve;
+  /** Open `restyle bot`'s HTTP port before the app is built (liveness at once); without it the port opens last. */
+  openPort?: OpenPortFn;
   /** Platform commands: lazy, or a module registered at once. */
   commands?: readonly (LazyCommand | CommandModule)[];
   /** Platform checks, after the platform-free ones (config, keys, endpoints, models, store, prompt hashes). */
@@ -49,7 +51,7 @@ export function coreCommands(deps: CliDeps): LazyCommand[] {
       summary: 'run the bot: HTTP API on PORT plus Slack and/or Discord when their tokens are set',
       load: async () => {
         const { registerBot } = await import('./commands/bot.js');
-        return (program, io) => registerBot(program, io, deps.serve);
+        return (program, io) => registerBot(program, io, deps.serve, deps.openPort);
       },
     },
     { name: 'corpus', term: 'corpus', summary: 'build fine-tuning data from text written in a style', load: async () => (await import('./commands/corpus.js')).registerCorpus },

@@ -1,7 +1,8 @@
 import { displayPath } from '../util/paths.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
@@ -108,6 +109,9 @@ export function validate(raw: unknown, source = 'config'): FileConfig {
 }
 
 function parseYaml(text: string, shown: string): unknown {
+  // Loaded only when there is a file to parse: `restyle bot` configured by its environment alone opens its
+  // port sooner (bench/startup.bench.ts). yaml is CommonJS on Node, so require is the same module import gives.
+  const { LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof Yaml;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const error = doc.errors[0];

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { startFakeSlack } from '../fakes/slack.js';
 import { freePort } from '../support/redis-server.js';
 import { tmpDir } from '../support/tmp.js';
 import { BIN } from '../support/cli.js';
@@ -66,5 +67,73 @@ describe('restyle bot (npm start)', () => {
     expect(logs()).not.toContain('sk-bot');
     expect(logs()).not.toContain('sig-secret-123456');
     expect(logs()).not.toContain('api-token-654321');
+  });
+
+  it('answers /healthz while start-up is held, /readyz and the API 503 starting until Slack is up, then ready', async () => {
+    const slack = await startFakeSlack();
+    const release = slack.hold();
+    try {
+      const cwd = tmpDir('bot-starting');
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      let logs = '';
+      const child = spawn(process.execPath, [BIN, 'bot'], {
+        cwd,
+        env: { PATH: process.env.PATH, PORT: String(port), OPENAI_API_KEY: 'sk-bot', OPENAI_BASE_URL: fake.url, SLACK_BOT_TOKEN: 'xoxb-start', SLACK_SIGNING_SECRET: 'sig-start', SLACK_API_URL: slack.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+      // Slack's auth.test is held, so the bot cannot be up: the port answers anyway.
+      await vi.waitFor(() => expect(slack.callsTo('auth.test').length).toBeGreaterThan(0), { timeout: 15_000, interval: 50 });
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ ok: true });
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ ready: false, starting: true });
+      const api = await fetch(`${base}/v1/restyle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) });
+      expect(api.status).toBe(503);
+      expect(api.headers.get('retry-after')).toBe('1');
+      expect((await api.json()).error.code).toBe('starting');
+      expect(logs).not.toContain('listening on port');
+      release();
+      await vi.waitFor(async () => expect((await fetch(`${base}/readyz`)).status).toBe(200), { timeout: 15_000, interval: 50 });
+      expect(logs).toContain(`listening on port ${port}`);
+      const styled = await fetch(`${base}/v1/restyle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) });
+      expect(styled.status).toBe(200);
+    } finally {
+      release();
+      await slack.close();
+    }
+  });
+
+  it('a config error exits 2 with one line and never opens the port', async () => {
+    const cwd = tmpDir('bot-bad-config');
+    mkdirSync(join(cwd, 'config'));
+    writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  slow:\n    model: 42\n');
+    const port = await freePort();
+    let stderr = '';
+    const child = spawn(process.execPath, [BIN, 'bot'], { cwd, env: { PATH: process.env.PATH, PORT: String(port), OPENAI_API_KEY: 'sk-bot' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('config/restyle.yaml: styles.slow.model');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('a port in use is one clear line and exit 2, with nothing left running', async () => {
+    const { base } = await startBot();
+    const port = new URL(base).port;
+    const cwd = tmpDir('bot-port-in-use');
+    let stderr = '';
+    const child = spawn(process.execPath, [BIN, 'bot', '--port', port], { cwd, env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bot' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain(`PORT ${port} is already in use`);
   });
 });

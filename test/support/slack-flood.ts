@@ -59,7 +59,7 @@ export async function startBotChild(options: { env: Record<string, string>; conf
 
 function healthy(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/readyz', timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -1,11 +1,10 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Command } from 'commander';
 import type { AppContext } from '../../app.js';
+import type { Logger } from '../../log.js';
 import { write, type CliIO } from '../io.js';
-import { settingsFor } from '../context.js';
-import { createLogger, isTerminal } from '../../log.js';
-import { createContext } from '../../app.js';
+import { loadConfig } from '../../config/load.js';
 import { RestyleError } from '../../errors.js';
-import { startRetention } from '../../privacy/retention.js';
 
 /** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in app/main.ts). */
 export interface Services {
@@ -18,10 +17,24 @@ export interface ServeOptions {
   port: number;
   /** Split processes: `web` = HTTP API + Slack events, `worker` = Discord gateway. Default: everything. */
   only?: 'web' | 'worker';
+  /** The port, already opened while the app was built: the HTTP API takes it over instead of binding. */
+  opened?: OpenPort;
 }
 export type Serve = (ctx: AppContext, options: ServeOptions) => Promise<Services>;
 
-export function registerBot(program: Command, io: CliIO, serve: Serve): void {
+/**
+ * An HTTP port opened before the app is built, answering liveness at once and 503 `starting` elsewhere
+ * (adapters/http/open-starting-port.ts), until `handOver` gives it the real handler.
+ */
+export interface OpenPort {
+  readonly server: Server;
+  readonly port: number;
+  handOver(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
+  close(): Promise<void>;
+}
+export type OpenPortFn = (port: number) => Promise<OpenPort>;
+
+export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?: OpenPortFn): void {
   program
     .command('bot')
     .description('run the bot: HTTP API on PORT plus Slack and/or Discord when their tokens are set')
@@ -33,17 +46,34 @@ export function registerBot(program: Command, io: CliIO, serve: Serve): void {
         throw new RestyleError('usage', `--only ${opts.only}: expected web or worker`);
       }
       if (!/^\d+(\.\d+)?$/.test(opts.shutdownSeconds)) throw new RestyleError('usage', `--shutdown-seconds ${opts.shutdownSeconds}: expected a number of seconds, such as 10`);
-      const settings = settingsFor(this, io);
-      const logger = createLogger({
-        level: settings.logLevel,
-        pretty: isTerminal(io.stderr),
-        secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
-      });
-      const ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
-      const retentionDays = settings.privacy.retentionDays;
-      const stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
+      // Config first: a config error exits 2 with its one line before any port is opened.
+      const settings = loadConfig({ env: io.env, path: this.optsWithGlobals<{ config?: string }>().config, cwd: io.cwd });
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
-      const services = await serve(ctx, { port, only: opts.only as ServeOptions['only'] });
+      const only = opts.only as ServeOptions['only'];
+      // The port opens before the logger, store, queue, model clients and platforms load (imported only now):
+      // /healthz answers at once, /readyz and the API say `starting` until everything is up.
+      const opened = only !== 'worker' && openPort ? await openPort(port) : undefined;
+      let logger: Logger;
+      let ctx: AppContext | undefined;
+      let services: Services;
+      let stopRetention: (() => void) | undefined;
+      try {
+        const [{ createLogger, isTerminal }, { createContext }, { startRetention }] = await Promise.all([import('../../log.js'), import('../../app.js'), import('../../privacy/retention.js')]);
+        logger = createLogger({
+          level: settings.logLevel,
+          pretty: isTerminal(io.stderr),
+          secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
+        });
+        ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
+        const retentionDays = settings.privacy.retentionDays;
+        stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
+        services = await serve(ctx, { port, only, ...(opened ? { opened } : {}) });
+      } catch (error) {
+        stopRetention?.();
+        await opened?.close();
+        await ctx?.close();
+        throw error;
+      }
       write(io.stderr, `restyle: store ${ctx.store.kind} at ${ctx.store.location}; press Ctrl+C to stop`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
