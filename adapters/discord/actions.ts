@@ -4,6 +4,7 @@ import { splitMessage } from '../../src/bot/split-message.js';
 import { EditingReply, type Pace } from '../../src/bot/edit-stream.js';
 import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
+import { sha256 } from '../../src/util/hash.js';
 import { toDiscordEmoji } from './emoji.js';
 import { discordError } from './errors.js';
 import { allowedMentionsFor } from './mentions.js';
@@ -46,6 +47,8 @@ export class DiscordActions implements ChatActions {
         allowed_mentions: allowed,
         // Only the first part answers the message; a deleted target must not lose the answer.
         ...(i === 0 && options.thread ? { message_reference: { message_id: options.thread, fail_if_not_exists: false } } : {}),
+        // A durable job's rerun sends the same nonce: Discord answers with the message it already made.
+        ...(options.job ? { nonce: jobNonce(options.job.id, i), enforce_nonce: true } : {}),
       };
       try {
         const message = (await this.rest.post(Routes.channelMessages(place.channelId), { body })) as APIMessage;
@@ -109,6 +112,11 @@ export function splitForDiscord(text: string, credit?: string): string[] {
   const parts = splitMessage(text, room);
   if (credit) parts[parts.length - 1] = `${parts[parts.length - 1]}\n${credit}`;
   return parts;
+}
+
+/** Discord nonces are at most 25 characters: a hash of the job id and the part's index. */
+export function jobNonce(job: string, part: number): string {
+  return sha256(job, part).slice(0, 25);
 }
 
 function creditLine(userId: string, style: string | null | undefined): string {

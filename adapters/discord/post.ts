@@ -58,7 +58,7 @@ export function discordPoster(rest: REST, actions: DiscordActions): (message: Ou
     const place = placeById(target, { parentId: channelId });
     let ids: string[];
     try {
-      ids = await actions.post(place, message.text, message.origin ? { origin: message.origin } : {});
+      ids = await actions.post(place, message.text, { ...(message.origin ? { origin: message.origin } : {}), ...(message.job ? { job: message.job } : {}) });
     } catch (error) {
       throw postError(error, 'the post');
     }

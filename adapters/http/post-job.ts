@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PostJob } from '../../src/bot/types.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { settled } from '../../src/queue/settle.js';
 import type { JobQueue } from '../../src/queue/types.js';
@@ -10,7 +11,7 @@ export const POST_JOB = 'http.post';
 export const POST_WAIT_MS = 25_000;
 
 /** Runs one post; `record` durably keeps the answer once the platform accepted the message. */
-export type PostOnce = (body: PostBody, record: (response: PostResponse) => Promise<void>) => Promise<PostResponse>;
+export type PostOnce = (body: PostBody, record: (response: PostResponse) => Promise<void>, job: PostJob) => Promise<PostResponse>;
 
 /**
  * `POST /v1/post` through the queue: the request is written as a job before anything is posted, and
@@ -23,7 +24,8 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
     async run(body, job) {
       if (job.state.response) return;
       try {
-        await post(body, (response) => job.save({ response }));
+        // Tagged with the job; a rerun first looks for a post made before a crash kept its id.
+        await post(body, (response) => job.save({ response }), { id: job.id, ...(job.attempt > 1 ? { since: job.createdAt } : {}) });
       } catch (error) {
         const e = toRestyleError(error);
         // Kept for the waiting request, which answers with the platform's own refusal.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../src/app.js';
 import { ReplyOrigins } from '../../src/bot/origins.js';
 import type { ChatPlatform, RunningPlatform } from '../../src/bot/platform.js';
+import type { PostJob } from '../../src/bot/types.js';
 import { guardMentions } from '../../src/bot/safety.js';
 import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
@@ -81,7 +82,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     return slot;
   };
 
-  const post = async (body: PostBody, record?: (response: PostResponse) => Promise<void>): Promise<PostResponse> => {
+  const post = async (body: PostBody, record?: (response: PostResponse) => Promise<void>, job?: PostJob): Promise<PostResponse> => {
     const { channel, text, thread } = body;
     const name = channel.slice(0, channel.indexOf(':'));
     try {
@@ -93,7 +94,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
       if (safe.blocked.length > 0) ctx.logger.warn({ blocked: safe.blocked, channel }, 'post: the styled text added mentions; posting the text as written');
       const styled = r.styled && safe.blocked.length === 0;
       const origin = { style: styled ? r.style : null, model: styled ? r.model : null, neutral: text };
-      const posted = await platform.post({ channel, text: safe.text, ...(thread ? { thread } : {}), origin });
+      const posted = await platform.post({ channel, text: safe.text, ...(thread ? { thread } : {}), origin, ...(job ? { job } : {}) });
       ctx.metrics.posts.inc({ platform: name, outcome: 'ok' });
       const reason = safe.blocked.length > 0 ? 'mention_added' : r.reason;
       const response: PostResponse = {

@@ -5,6 +5,7 @@ import { splitMessage } from '../../src/bot/split-message.js';
 import type { ChatActions, Place, PostOptions, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
+import { findJobPosts } from './job-posts.js';
 import { encodeSlack } from '../../src/restyle/slack-text.js';
 import { inertSlackMentions } from './mentions.js';
 import { markdownToMrkdwn } from './markdown.js';
@@ -64,9 +65,17 @@ export class SlackActions implements ChatActions {
     const inert = inertSlackMentions(encodeSlack(options.markdown ? markdownToMrkdwn(safe.text) : safe.text), allowed);
     if (inert.inert.length > 0) this.logger.info({ inert: inert.inert, channel: place.key }, 'slack: mentions posted as inert text');
     const parts = splitMessage(inert.text, MESSAGE_LIMIT);
-    const metadata = origin
-      ? { event_type: METADATA_EVENT, event_payload: { style: origin.style ?? '', model: origin.model ?? '', hash: ReplyOrigins.hash(origin.neutral) } }
-      : undefined;
+    const job = options.job;
+    if (job?.since !== undefined) {
+      // A rerun of a durable job: it may have posted before it could record the ts (a crash in between).
+      const found = await findJobPosts(this.client, this.logger, { channel: place.channelId, ...(options.thread ? { thread: options.thread } : {}), job: job.id, since: job.since });
+      if (found.length > 0) {
+        this.logger.info({ job: job.id, channel: place.key, ts: found }, 'slack: this job posted already; not posting again');
+        return found;
+      }
+    }
+    const styleTags = origin ? { style: origin.style ?? '', model: origin.model ?? '', hash: ReplyOrigins.hash(origin.neutral) } : undefined;
+    const metadata = styleTags || job ? { event_type: METADATA_EVENT, event_payload: { ...styleTags, ...(job ? { job: job.id } : {}) } } : undefined;
     const ids: string[] = [];
     for (const [i, part] of parts.entries()) {
       const credit = i === parts.length - 1 && options.onBehalfOf ? creditLine(options.onBehalfOf.id, origin?.style) : undefined;

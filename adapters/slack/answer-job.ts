@@ -4,6 +4,7 @@ import { toRestyleError } from '../../src/errors.js';
 import { slackActor, slackPlace, stripMention } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
+import { findJobPosts } from './job-posts.js';
 
 export const ANSWER_JOB = 'slack.answer';
 
@@ -73,10 +74,19 @@ export function answerJobs(queue: JobQueue, deps: SlackDeps): void {
     parse: (payload) => answerPayload.parse(payload),
     async run(p, job) {
       if (job.state.posted) return;
+      if (job.attempt > 1) {
+        // Run again without a recorded ts: a crash may have come between Slack's `ok` and the record.
+        const thread = p.thread_ts ?? (p.isDirect ? undefined : p.ts);
+        const found = await findJobPosts(deps.client, deps.logger, { channel: p.channel, ...(thread ? { thread } : {}), job: job.id, since: job.createdAt });
+        if (found.length > 0) {
+          await job.save({ posted: found });
+          return;
+        }
+      }
       const place = { ...slackPlace(p.channel, p.thread_ts), isDirect: p.isDirect };
       const history = p.thread_ts ? await threadHistory(deps.client, deps.logger, { channel: p.channel, threadTs: p.thread_ts, beforeTs: p.ts, ...(p.botUserId ? { botUserId: p.botUserId } : {}) }) : [];
       const input = { actor: slackActor(p.user), place, messageId: p.ts, text: stripMention(p.text, p.botUserId), history };
-      const reply = await deps.bot.answerOnce(input, { record: (ids) => job.save({ posted: ids }) });
+      const reply = await deps.bot.answerOnce(input, { record: (ids) => job.save({ posted: ids }), job: job.id });
       await deps.shower.show(reply, { channel: p.channel, user: p.user, ...(p.thread_ts ? { thread: p.thread_ts } : {}) });
       if (p.files) {
         // Answered from the text only: say so, rather than seem to have read the file.

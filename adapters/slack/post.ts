@@ -53,7 +53,7 @@ export function slackPoster(actions: SlackActions): (message: OutgoingMessage) =
     const { channel } = checkSlackPost(message);
     let ids: string[];
     try {
-      ids = await actions.post(slackPlace(channel), message.text, { ...(message.thread ? { thread: message.thread } : {}), ...(message.origin ? { origin: message.origin } : {}) });
+      ids = await actions.post(slackPlace(channel), message.text, { ...(message.thread ? { thread: message.thread } : {}), ...(message.origin ? { origin: message.origin } : {}), ...(message.job ? { job: message.job } : {}) });
     } catch (error) {
       throw postError(error);
     }

@@ -26,6 +26,8 @@ export interface AnswerInput {
  */
 export interface AnswerDelivery {
   record(ids: string[]): Promise<void>;
+  /** The durable job answering: its posts are tagged with it (`PostOptions.job`). */
+  job?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput, deli
   let ids: string[];
   try {
     // Only whom the asking human mentioned may be pinged, whatever the answer source wrote (issue 13, hole 3).
-    ids = await ctx.actions.post(place, safe.text, { thread, origin, asked: input.text, markdown: true });
+    ids = await ctx.actions.post(place, safe.text, { thread, origin, asked: input.text, markdown: true, ...(delivery?.job ? { job: { id: delivery.job } } : {}) });
   } catch (error) {
     if (delivery) throw error;
     ctx.logger.warn({ err: why(error) }, 'bot: posting the answer failed');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../app.js';
 import type { Settings } from '../config/load.js';
+import type { PostJob } from './types.js';
 
 /**
  * A chat platform plugged into the `restyle bot` process. Platforms live in `adapters/<platform>/`;
@@ -45,6 +46,8 @@ export interface OutgoingMessage {
   thread?: string;
   /** The neutral text it was styled from: posts can never ping more than it did; Slack metadata names the style. */
   origin?: { style: string | null; model: string | null; neutral: string };
+  /** The durable job posting it (`PostOptions.job`): a rerun finds its earlier post instead of posting again. */
+  job?: PostJob;
 }
 
 export interface PostedMessage {

@@ -71,6 +71,16 @@ export interface PostOptions {
   asked?: string;
   /** The text is Markdown (an answer model's): platforms that do not render it convert it. */
   markdown?: boolean;
+  /**
+   * The durable job posting this: Slack tags each message with its id (metadata), Discord sends a nonce
+   * made from it. `since` (the job's creation, epoch ms) marks a rerun: look for the job's posts first.
+   */
+  job?: PostJob;
+}
+
+export interface PostJob {
+  id: string;
+  since?: number;
 }
 
 /** The few things use cases ask a platform to do. */

@@ -152,6 +152,7 @@ class BullQueue implements JobQueue {
       id: fromBullId(String(job.id)),
       kind,
       attempt,
+      createdAt: job.timestamp,
       get state() {
         return state;
       },

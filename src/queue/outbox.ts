@@ -35,6 +35,7 @@ interface Claimed {
   payload: string;
   state: string;
   attempts: number;
+  createdAt: number;
 }
 
 /**
@@ -181,7 +182,7 @@ class OutboxQueue implements JobQueue {
                    WHERE kind IN (${kinds.map(() => '?').join(', ')})
                      AND ((status = 'waiting' AND run_at <= ?) OR (status = 'active' AND lease_until <= ? AND lease_owner != ?))
                    ORDER BY run_at LIMIT 1)
-       RETURNING id, kind, payload, state, attempts`,
+       RETURNING id, kind, payload, state, attempts, created_at`,
       this.owner,
       now + this.leaseMs,
       ...kinds,
@@ -190,7 +191,7 @@ class OutboxQueue implements JobQueue {
       this.owner, // never our own: a job this process still runs, its renewals only late (a busy event loop)
     );
     const row = rows[0];
-    return row ? { id: String(row.id), kind: String(row.kind), payload: String(row.payload), state: String(row.state), attempts: Number(row.attempts) } : undefined;
+    return row ? { id: String(row.id), kind: String(row.kind), payload: String(row.payload), state: String(row.state), attempts: Number(row.attempts), createdAt: Number(row.created_at) } : undefined;
   }
 
   private async runJob(job: Claimed): Promise<void> {
@@ -207,6 +208,7 @@ class OutboxQueue implements JobQueue {
       id: job.id,
       kind: job.kind,
       attempt: job.attempts,
+      createdAt: job.createdAt,
       get state() {
         return state;
       },

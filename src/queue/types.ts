@@ -19,6 +19,8 @@ export interface JobContext {
   readonly kind: string;
   /** 1 on the first run; a job picked up again after a crash or a retry sees a higher number. */
   readonly attempt: number;
+  /** When the job was first enqueued (epoch ms): a rerun looks for its own earlier posts from then on. */
+  readonly createdAt: number;
   /** What earlier attempts recorded with `save` (e.g. the platform's message id), `{}` at first. */
   readonly state: Readonly<Record<string, unknown>>;
   /** Durably merge `patch` into `state` before going on, so a retried job finds it (post once). */

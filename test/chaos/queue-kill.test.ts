@@ -47,7 +47,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed with 50
       bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 15_000 } },
       // A short lease so Redis hands a dead worker's jobs over quickly; all 50 run at once.
       queue: { leaseMs: 2_000, concurrency: 64 },
-      // One asker sends all 50 mentions: the per-user reply limit (20 a minute by default) is not under test.
+      // One asker sends all 50: the per-user reply limit (rateLimits.replies, 20 a minute) is not what is measured.
       rateLimits: { replies: { points: 0 } },
     });
     const redis = kind === 'redis' ? await startRedis() : undefined;

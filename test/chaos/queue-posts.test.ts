@@ -1,7 +1,8 @@
 /**
  * Chaos for `POST /v1/post` through the durable queue, with real `restyle bot` processes:
- * - 1,000 posts with an Idempotency-Key while the bot is SIGKILLed and restarted (SQLite): every key is
- *   posted; a key is posted twice only if the kill fell between Slack accepting it and the job recording it.
+ * - 1,000 posts with an Idempotency-Key while the bot is SIGKILLed and restarted (SQLite): every key posted
+ *   once — a job killed between Slack accepting its post and recording the ts finds the post by its job id
+ *   (message metadata) when it runs again (adapters/slack/job-posts.ts).
  * - three bot processes sharing one redis-server, one SIGKILLed mid-run under 500 posts: 0 lost, 0 duplicated.
  * - the Slack Web API down for SLACK_DOWN_MS (5 s here, where the issue says 30 s: the code path is the same,
  *   the retries just wait less): every post is retried and delivered afterwards, none twice.
@@ -18,11 +19,6 @@ import { killAllBots, startBot, writeConfig, type BotProcess } from './bot-proce
 const CHANNEL = 'CGENERAL';
 const SLACK_DOWN_MS = 5_000;
 const CONCURRENCY = 32;
-/**
- * A SIGKILL between the platform accepting a message and the job recording its id makes the replayed job
- * post it again: at most the jobs the killed process was running (see the README, "Reliability").
- */
-const atMostInFlight = (duplicated: number): void => expect(duplicated).toBeLessThanOrEqual(CONCURRENCY);
 
 let model: FakeOpenAI;
 let slack: FakeSlack;
@@ -37,7 +33,7 @@ afterEach(async () => {
 });
 
 function env(cwd: string, extra: Record<string, string> = {}): Record<string, string> {
-  // One caller sends every post: the per-caller API limit (120 a minute by default) is not under test.
+  // One caller sending 1,000 posts: the per-caller /v1 limit (rateLimits.api) is not what is measured here.
   writeConfig(cwd, { queue: { leaseMs: 5_000, concurrency: CONCURRENCY, backoffMs: 200 }, rateLimits: { api: { points: 0 } } });
   return { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: model.url, SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789', SLACK_SIGNING_SECRET: 'chaos-secret', SLACK_API_URL: slack.url, RESTYLE_DATA_DIR: `${cwd}/data`, ...extra };
 }
@@ -70,6 +66,9 @@ function tally(keys: string[]): { lost: number; duplicated: number } {
   return { lost: n.filter((c) => c === 0).length, duplicated: n.filter((c) => c > 1).length };
 }
 
+/** Jobs run again that looked for their own earlier post (conversations.history with metadata). */
+const lookups = (): number => slack.callsTo('conversations.history').filter((c) => String(c.args.include_all_metadata) === 'true').length;
+
 async function drained(bot: BotProcess): Promise<void> {
   await vi.waitFor(async () => expect(await (await fetch(`${bot.base}/metrics`)).text()).toMatch(/^restyle_queue_depth 0$/m), { timeout: 60_000, interval: 200 });
 }
@@ -82,7 +81,7 @@ async function inBatches(n: number, width: number, fn: (i: number) => Promise<un
 }
 
 describe('chaos: POST /v1/post through the durable queue', () => {
-  it('1,000 posts with Idempotency-Key while the bot is SIGKILLed and restarted: every key posted, duplicates only from the kill (SQLite)', { timeout: 180_000 }, async () => {
+  it('1,000 posts with Idempotency-Key while the bot is SIGKILLed and restarted: every key posted once (SQLite)', { timeout: 180_000 }, async () => {
     const cwd = tmpDir('posts-kill');
     const e = env(cwd);
     let bot = await startBot(cwd, e);
@@ -99,12 +98,11 @@ describe('chaos: POST /v1/post through the durable queue', () => {
     await vi.waitFor(() => expect(tally(keys).lost).toBe(0), { timeout: 60_000, interval: 200 });
     await drained(bot);
     const t = tally(keys);
-    console.log(`chaos queue-posts (sqlite): 1000 posts, bot SIGKILLed after 300 and restarted; ${1000 - t.lost} posted, ${t.lost} lost, ${t.duplicated} duplicated`);
-    expect(t.lost).toBe(0);
-    atMostInFlight(t.duplicated);
+    console.log(`chaos queue-posts (sqlite): 1000 posts, bot SIGKILLed after 300 and restarted; ${1000 - t.lost} posted, ${t.lost} lost, ${t.duplicated} duplicated; ${lookups()} rerun lookups`);
+    expect(t).toEqual({ lost: 0, duplicated: 0 });
   });
 
-  it('three processes share Redis; one SIGKILLed mid-run under 500 posts: 0 lost, duplicates only from the kill', { timeout: 180_000 }, async () => {
+  it('three processes share Redis; one SIGKILLed mid-run under 500 posts: 0 lost, 0 duplicated', { timeout: 180_000 }, async () => {
     const redis = await startRedis();
     const cwd = tmpDir('posts-redis');
     const e = env(cwd, { REDIS_URL: redis.url });
@@ -120,9 +118,8 @@ describe('chaos: POST /v1/post through the durable queue', () => {
     await vi.waitFor(() => expect(tally(keys).lost).toBe(0), { timeout: 60_000, interval: 200 });
     await drained(bots[1]!);
     const t = tally(keys);
-    console.log(`chaos queue-posts (redis, 3 processes): 500 posts, one process SIGKILLed after 150; ${500 - t.lost} posted, ${t.lost} lost, ${t.duplicated} duplicated`);
-    expect(t.lost).toBe(0);
-    atMostInFlight(t.duplicated);
+    console.log(`chaos queue-posts (redis, 3 processes): 500 posts, one process SIGKILLed after 150; ${500 - t.lost} posted, ${t.lost} lost, ${t.duplicated} duplicated; ${lookups()} rerun lookups`);
+    expect(t).toEqual({ lost: 0, duplicated: 0 });
   });
 
   it(`the Slack Web API down for ${SLACK_DOWN_MS} ms: posts are retried and delivered afterwards, none twice`, { timeout: 120_000 }, async () => {

@@ -282,6 +282,8 @@ class ApiError {
 }
 /** A route returning this answers 204 No Content. */
 const NO_CONTENT = Symbol('no content');
+/** How long Discord remembers an enforced nonce ("the past few minutes", discord.com/developers/docs/resources/message#create-message). */
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const token = options.token ?? `fake.${randomBytes(12).toString('hex')}`;
@@ -294,6 +296,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const guilds = new Map<string, { id: string; name: string; ownerId: string; roles: Map<string, FakeRole>; members: Map<string, string[]>; joinedAt: string }>();
   const channels = new Map<string, FakeChannel>();
   const messages = new Map<string, FakeMessage>();
+  /** `channel:nonce` of creates sent with enforce_nonce → the message they made. */
+  const nonces = new Map<string, { id: string; at: number }>();
   const interactions = new Map<string, FakeInteraction>();
   const tokens = new Map<string, string>();
   const commands = new Map<string, Json[]>(); // '' = global, else guild id
@@ -684,7 +688,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         if (!c) throw ctx.error(404, 10003, 'Unknown Channel');
         if (c.guild_id && !(permissionsOf(c.guild_id, bot.id) & PERMISSIONS.SendMessages)) throw ctx.error(403, 50013, 'Missing Permissions');
         validateMessageBody(ctx, ctx.request.body, channelId);
+        // enforce_nonce: a nonce the bot used in this channel in the last few minutes returns that message, creating none.
+        const nonce = ctx.request.body?.enforce_nonce === true && ctx.request.body?.nonce !== undefined ? `${channelId}:${String(ctx.request.body.nonce)}` : undefined;
+        const earlier = nonce ? nonces.get(nonce) : undefined;
+        if (earlier && Date.now() - earlier.at < NONCE_WINDOW_MS) return messagePayload(messages.get(earlier.id)!);
         const m = storeMessage(channelId, bot, ctx.request.body, {}, ctx.request.seq);
+        if (nonce) nonces.set(nonce, { id: m.id, at: Date.now() });
         const payload = messagePayload(m);
         // Discord tells every session about the bot's own message too (not awaited: the REST answer does not wait for it).
         if (options.echo !== false) void fake.dispatch('MESSAGE_CREATE', { ...payload, ...(c.type === 1 ? { channel_type: 1 } : {}) });

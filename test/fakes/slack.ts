@@ -119,9 +119,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let origin = '';
   let streamingRefusal: string | undefined;
 
+  let lastMicros = 0;
   const nextTs = (): string => {
     tsCounter += 1;
-    return `${1_700_000_000 + Math.floor(tsCounter / 1_000_000)}.${String(tsCounter % 1_000_000).padStart(6, '0')}`;
+    // As Slack's: the time of posting (seconds.microseconds), unique and increasing within the workspace.
+    lastMicros = Math.max(lastMicros + 1, Date.now() * 1000);
+    return `${Math.floor(lastMicros / 1_000_000)}.${String(lastMicros % 1_000_000).padStart(6, '0')}`;
   };
   const store = (m: StoredMessage): StoredMessage => {
     const list = channels.get(m.channel) ?? [];
@@ -136,6 +139,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     if (args.oldest !== undefined && (inclusive ? t < Number(args.oldest) : t <= Number(args.oldest))) return false;
     if (args.latest !== undefined && (inclusive ? t > Number(args.latest) : t >= Number(args.latest))) return false;
     return true;
+  };
+
+  /**
+   * One page of a message list, as Slack pages them (`limit`, `cursor` → `has_more`, `next_cursor`); message
+   * metadata only with `include_all_metadata` (docs.slack.dev/reference/methods/conversations.history).
+   */
+  const page = (list: StoredMessage[], args: SlackArgs, defaultLimit: number) => {
+    const from = Number(args.cursor ?? 0) || 0;
+    const limit = Number(args.limit ?? defaultLimit);
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+    const messages = list.slice(from, from + limit).map(({ metadata, ...m }) => (withMetadata && metadata !== undefined ? { ...m, metadata } : m));
+    const more = from + limit < list.length;
+    return { messages, has_more: more, ...(more ? { response_metadata: { next_cursor: String(from + limit) } } : {}) };
   };
 
   const methods: Record<string, MethodHandler> = {
@@ -205,8 +221,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     'reactions.add': (args) => (find(args.channel, args.timestamp) ? { ok: true } : { ok: false, error: 'message_not_found' }),
     'conversations.history': (args) => {
       const list = (channels.get(args.channel) ?? []).filter((m) => (!m.thread_ts || m.thread_ts === m.ts) && inRange(m, args));
-      const newestFirst = [...list].sort((a, b) => Number(b.ts) - Number(a.ts)).slice(0, Number(args.limit ?? 100));
-      return { ok: true, messages: newestFirst, has_more: false };
+      const newestFirst = [...list].sort((a, b) => Number(b.ts) - Number(a.ts));
+      return { ok: true, ...page(newestFirst, args, 100) };
     },
     'conversations.replies': (args) => {
       const m = find(args.channel, args.ts);
@@ -214,7 +230,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const root = m.thread_ts ?? m.ts;
       const thread = (channels.get(args.channel) ?? []).filter((x) => x.ts === root || x.thread_ts === root);
       const sorted = thread.filter((x) => inRange(x, args)).sort((a, b) => Number(a.ts) - Number(b.ts));
-      return { ok: true, messages: sorted.slice(0, Number(args.limit ?? 1000)), has_more: false };
+      return { ok: true, ...page(sorted, args, 1000) };
     },
     'users.info': (args) => {
       const u = users.get(args.user) ?? { id: args.user, name: String(args.user).toLowerCase() };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openBullQueue } from '../../../src/queue/bullmq.js';
 import { openOutboxQueue } from '../../../src/queue/outbox.js';
+import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { redisUrl } from '../../support/redis.js';
@@ -95,5 +96,28 @@ describe.each<Kind>(['sqlite', 'redis'])('Slack mentions through the %s queue', 
     expect(String(told[0]!.args.text)).toMatch(/can't take this request right now/);
     await h.running.idle();
     expect(answers(h, 'ANSWER TO ARE YOU THERE')).toHaveLength(0);
+  });
+});
+
+describe('a Slack answer job run again after it posted but before it recorded the ts (a crash in between)', () => {
+  it('finds its answer in the thread by the job id in the metadata, and posts nothing more', async () => {
+    const { h, queue } = await start('sqlite');
+    const text = `<@${h.fake.bot.userId}> posted once`;
+    const ts = h.fake.addMessage({ channel: CHANNEL, text, user: ASKER });
+    await h.event({ type: 'app_mention', user: ASKER, text, ts, channel: CHANNEL });
+    const id = `slack.answer:${CHANNEL}:${ts}`;
+    await vi.waitFor(async () => expect((await queue.outcome(id)).status).toBe('done'));
+    const [answer] = answers(h, 'ANSWER TO POSTED ONCE');
+    expect(answer!.metadata).toMatchObject({ event_type: 'restyle_reply', event_payload: { style: 'loud', job: id } });
+    const calls = h.fake.callsTo('chat.postMessage').length;
+    // As a SIGKILL between Slack's `ok` and `job.save` leaves the job: waiting again, nothing recorded.
+    const db = await openSqliteDb(queue.location, 5_000);
+    expect((await db.run(`UPDATE restyle_jobs SET status = 'waiting', finished_at = NULL, state = '{}' WHERE id = ?`, id)).changes).toBe(1);
+    await db.close();
+    await vi.waitFor(async () => expect((await queue.outcome(id)).status).toBe('done'));
+    expect((await queue.outcome(id)).state).toEqual({ posted: [answer!.ts] });
+    expect(h.fake.callsTo('chat.postMessage')).toHaveLength(calls);
+    expect(answers(h, 'ANSWER TO POSTED ONCE')).toHaveLength(1);
+    expect(h.fake.callsTo('conversations.replies').at(-1)!.args).toMatchObject({ channel: CHANNEL, ts, include_all_metadata: 'true' });
   });
 });
