@@ -1,4 +1,4 @@
-import type { Settings } from './config/load.js';
+import { secretsOf, type Settings } from './config/load.js';
 import { createLogger, type Logger } from './log.js';
 import { LlmPool } from './llm/pool.js';
 import { Restyler, type RestyleObserver } from './restyle/restyler.js';
@@ -52,7 +52,7 @@ export async function createContext(settings: Settings, options: ContextOptions 
     options.logger ??
     createLogger({
       level: settings.logLevel,
-      secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
+      secrets: secretsOf(settings),
     });
   const store = options.store ?? (await openStore(settings.store));
   const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createContext, type AppContext } from '../app.js';
-import { loadConfig, type Settings } from '../config/load.js';
+import { loadConfig, secretsOf, type Settings } from '../config/load.js';
 import { createLogger, isTerminal } from '../log.js';
 import type { CliIO } from './io.js';
 
@@ -25,7 +25,7 @@ export function settingsFor(cmd: Command, io: CliIO): Settings {
 export async function contextFor(cmd: Command, io: CliIO, settings: Settings = settingsFor(cmd, io), options: { registry?: 'once' | 'off' } = {}): Promise<AppContext> {
   const logger = createLogger({
     level: globalOptions(cmd).debug ? 'debug' : settings.logLevel === 'info' ? 'warn' : settings.logLevel,
-    secrets: [settings.openai.apiKey],
+    secrets: secretsOf(settings),
     pretty: isTerminal(io.stderr),
   });
   return createContext(settings, { logger, env: io.env, registry: options.registry ?? 'once' });

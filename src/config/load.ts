@@ -239,6 +239,25 @@ export function requireApiKey(endpoint: Endpoint): string {
   });
 }
 
+/**
+ * Every secret the settings hold (API keys of every endpoint, chat tokens, API and proxy tokens): what the
+ * logger redacts. One list, so a new endpoint or token cannot be logged by one command and not another.
+ */
+export function secretsOf(settings: Settings): string[] {
+  const endpoints = [settings.openai, settings.corpus.endpoint, settings.proxy.upstream, ...Object.values(settings.styles).flatMap((s) => [s.endpoint, s.destylerEndpoint])];
+  const all = [
+    ...endpoints.map((e) => e.apiKey),
+    settings.slack.botToken,
+    settings.slack.signingSecret,
+    settings.slack.appToken,
+    settings.discord.botToken,
+    settings.http.apiToken,
+    settings.http.metricsToken,
+    ...settings.proxy.tokens.map((t) => t.token),
+  ];
+  return [...new Set(all.filter((s): s is string => typeof s === 'string' && s !== ''))];
+}
+
 export function styleNames(settings: Pick<Settings, 'styles'>): string[] {
   return Object.keys(settings.styles).sort();
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiKeyRequired, loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
+import { secretsOf, settingsFrom } from '../../src/config/load.js';
 import { RestyleError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -191,5 +192,18 @@ channels:
     expect(errorOf(() => requireApiKey(s.styles.named!.endpoint)).message).toMatch(/^VLLM_KEY is not set/);
     const openai = loadConfig({ env: { OPENAI_BASE_URL: 'https://api.openai.com/v1/' }, path: 'restyle.yaml', cwd });
     expect(apiKeyRequired(openai.styles.local!.endpoint)).toBe(true);
+  });
+});
+
+describe('secretsOf', () => {
+  it('lists every key and token the settings hold, style endpoints and proxy tokens included, once each', () => {
+    const settings = settingsFrom(
+      {
+        styles: { pirate: { model: 'p-1', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'TOGETHER_KEY' }, plain: { model: 'x-1' } },
+        proxy: { apiKeyEnv: 'UPSTREAM_KEY', tokens: { APP_TOKEN: 'pirate' } },
+      },
+      { OPENAI_API_KEY: 'sk-default', TOGETHER_KEY: 'tg-secret', UPSTREAM_KEY: 'up-secret', APP_TOKEN: 'app-secret', SLACK_BOT_TOKEN: 'xoxb-1', RESTYLE_API_TOKEN: 'api-secret' },
+    );
+    expect(secretsOf(settings).sort()).toEqual(['api-secret', 'app-secret', 'sk-default', 'tg-secret', 'up-secret', 'xoxb-1']);
   });
 });

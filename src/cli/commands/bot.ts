@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { AppContext } from '../../app.js';
 import type { Logger } from '../../log.js';
 import { write, type CliIO } from '../io.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, secretsOf } from '../../config/load.js';
 import { RestyleError } from '../../errors.js';
 
 /** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in app/main.ts). */
@@ -62,7 +62,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
         logger = createLogger({
           level: settings.logLevel,
           pretty: isTerminal(io.stderr),
-          secrets: [settings.openai.apiKey, settings.slack.botToken, settings.slack.signingSecret, settings.slack.appToken, settings.discord.botToken, settings.http.apiToken, settings.http.metricsToken, settings.proxy.upstream.apiKey, ...settings.proxy.tokens.map((t) => t.token)],
+          secrets: secretsOf(settings),
         });
         ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
         const retentionDays = settings.privacy.retentionDays;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_EDITOR_PROMPT } from '../../config/defaults.js';
-import { getStyle } from '../../config/load.js';
+import { getStyle, secretsOf } from '../../config/load.js';
 import { buildCorpus } from '../../corpus/build.js';
 import { shownPath } from '../../corpus/ingest.js';
 import { NOISE_DEFAULTS } from '../../corpus/noise.js';
@@ -106,7 +106,7 @@ export function registerCorpus(program: Command, io: CliIO): void {
       preferSmallHeap();
       const settings = settingsFor(this, io);
       const style = getStyle(settings, flags.style);
-      const logger = createLogger({ level: globalOptions(this).debug ? 'debug' : 'error', secrets: [settings.openai.apiKey, settings.corpus.endpoint.apiKey] });
+      const logger = createLogger({ level: globalOptions(this).debug ? 'debug' : 'error', secrets: secretsOf(settings) });
       // This run's limits: concurrency, RPM and TPM hold across every request it makes.
       const pool = new LlmPool({
         llm: { concurrency: flags.concurrency, rpm: flags.rpm ?? settings.llm.rpm, tpm: flags.tpm ?? settings.llm.tpm },
