@@ -76,98 +76,23 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export { isLoopback } from './access.js';
 
+type Routes = Map<string, Handler>;
+type Mounts = Array<{ prefix: string; handler: Handler }>;
+type Readiness = Map<string, () => boolean | Promise<boolean>>;
+
 /**
- * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, `GET /healthz`) on plain node:http, with room for
- * platforms to mount their own endpoints (Slack's `/slack/events`) on the same port.
+ * restyle's HTTP API (`POST /v1/restyle`, `POST /v1/post`, the proxy, `GET /healthz`) on plain node:http, with
+ * room for platforms to mount their own endpoints (Slack's `/slack/events`) on the same port.
  */
 export function createHttpServer({ ctx, bodyLimit = 256 * 1024, opened }: HttpServerOptions): HttpServer {
-  const routes = new Map<string, Handler>();
-  const mounts: Array<{ prefix: string; handler: Handler }> = [];
-  const token = ctx.settings.http.apiToken;
-
-  const authorized = (req: IncomingMessage): boolean => {
-    // Without a token the API is for this machine only: an open /v1/post would let anyone post as the bot.
-    if (!token) return isLoopback(req.socket.remoteAddress);
-    const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
-
-  const requireAuth = (req: IncomingMessage): void => {
-    if (authorized(req)) return;
-    const why = token ? 'missing or wrong bearer token (RESTYLE_API_TOKEN)' : 'RESTYLE_API_TOKEN is not set, so the API answers only on this machine (127.0.0.1); set it to call from elsewhere';
-    throw new RestyleError('permission_denied', why, { details: { status: 401 } });
-  };
+  const routes: Routes = new Map();
+  const mounts: Mounts = [];
   const platforms = new Map<string, PlatformSlot>();
-  const limitApi = apiRateLimit(ctx, (req) => (token && authorized(req) ? 'token' : `address:${req.socket.remoteAddress ?? ''}`));
-
-  const readiness = new Map<string, () => boolean | Promise<boolean>>();
-  readiness.set('store', async () => {
-    await ctx.store.ping();
-    return true;
-  });
-
-  routes.set('GET /healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+  const readiness: Readiness = new Map([['store', async () => (await ctx.store.ping(), true)]]);
+  const auth = apiAuth(ctx.settings.http.apiToken);
   const access = routeAccess(ctx.settings);
-  routes.set('GET /readyz', async (req, res) => {
-    const checks: Record<string, boolean> = {};
-    for (const [name, check] of readiness) checks[name] = await Promise.resolve().then(check).catch(() => false);
-    const ready = Object.values(checks).every(Boolean);
-    sendJson(res, ready ? 200 : 503, access.detailsAllowed(req) ? { ready, checks } : { ready });
-  });
-  routes.set('GET /metrics', async (_req, res) => {
-    const { contentType, body } = await ctx.metrics.render();
-    res.writeHead(200, { 'content-type': contentType });
-    res.end(body);
-  });
-  routes.set('POST /v1/restyle', async (req, res) => {
-    requireAuth(req);
-    const parsed = restyleBody.safeParse(await readJson(req, bodyLimit));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new RestyleError('input_invalid', `${issue.path.join('.') || 'body'}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`, {
-        details: { status: 400 },
-      });
-    }
-    const { text, stream, ...options } = parsed.data;
-    if (stream) return sendRestyleStream(ctx, req, res, text, options);
-    sendJson(res, 200, await ctx.restyler.restyle(text, options));
-  });
-  routes.set('POST /v1/post', postRoute({ ctx, bodyLimit, authorize: requireAuth, platform: (name) => platforms.get(name), send: sendJson }));
-  const proxy = proxyRoutes({ ctx, authorize: requireAuth, send: sendJson });
-  routes.set('POST /v1/chat/completions', proxy.completions);
-  routes.set('GET /v1/models', proxy.models);
-
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    // A request id for every request: the caller's, or a new one; echoed back and put on error logs.
-    const requestId = /^[\w.-]{1,64}$/.test(String(req.headers['x-request-id'] ?? '')) ? String(req.headers['x-request-id']) : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    const known = routes.has(`${req.method} ${path}`);
-    const mount = known ? undefined : mounts.find((m) => path.startsWith(m.prefix));
-    res.once('finish', () => ctx.metrics.httpRequests.inc({ route: known ? path : (mount?.prefix ?? 'other'), status: String(res.statusCode) }));
-    const handler = routes.get(`${req.method} ${path}`) ?? mount?.handler;
-    if (!handler) {
-      const known = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
-      sendError(res, known ? 405 : 404, known ? 'method_not_allowed' : 'not_found', known ? `${req.method} is not allowed on ${path}` : `no route ${req.method} ${path}`);
-      return;
-    }
-    Promise.resolve()
-      .then(async () => {
-        if (known) access.check(req, path);
-        if (known && path.startsWith('/v1/')) await limitApi(req);
-        return handler(req, res);
-      })
-      .catch((error: unknown) => {
-        const e = toRestyleError(error);
-        const status = Number(e.details.status) || STATUS[e.code] || 500;
-        if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
-        const retryAfter: Record<string, string> = e.details.retryAfter === undefined ? {} : { 'retry-after': String(e.details.retryAfter) };
-        if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
-        else res.end();
-      });
-  };
+  addRoutes(routes, { ctx, bodyLimit, platforms, readiness, access, requireAuth: auth.require });
+  const handle = dispatcher(ctx, routes, mounts, auth, access);
   const server = opened?.server ?? createServer(handle);
   server.requestTimeout = 120_000;
 
@@ -199,6 +124,113 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024, opened }: HttpSe
         server.closeIdleConnections();
       });
     },
+  };
+}
+
+interface ApiAuth {
+  /** The bearer token matches RESTYLE_API_TOKEN (constant time); without one set, the caller is on this machine. */
+  authorized(req: IncomingMessage): boolean;
+  /** Throws 401 unless `authorized`. */
+  require(req: IncomingMessage): void;
+  token: string | undefined;
+}
+
+function apiAuth(token: string | undefined): ApiAuth {
+  const authorized = (req: IncomingMessage): boolean => {
+    // Without a token the API is for this machine only: an open /v1/post would let anyone post as the bot.
+    if (!token) return isLoopback(req.socket.remoteAddress);
+    const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  return {
+    token,
+    authorized,
+    require(req) {
+      if (authorized(req)) return;
+      const why = token ? 'missing or wrong bearer token (RESTYLE_API_TOKEN)' : 'RESTYLE_API_TOKEN is not set, so the API answers only on this machine (127.0.0.1); set it to call from elsewhere';
+      throw new RestyleError('permission_denied', why, { details: { status: 401 } });
+    },
+  };
+}
+
+interface RouteDeps {
+  ctx: AppContext;
+  bodyLimit: number;
+  platforms: Map<string, PlatformSlot>;
+  readiness: Readiness;
+  access: ReturnType<typeof routeAccess>;
+  requireAuth(req: IncomingMessage): void;
+}
+
+/** restyle's own routes: health, readiness, metrics, and the `/v1` API. */
+function addRoutes(routes: Routes, { ctx, bodyLimit, platforms, readiness, access, requireAuth }: RouteDeps): void {
+  routes.set('GET /healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+  routes.set('GET /readyz', async (req, res) => {
+    const checks: Record<string, boolean> = {};
+    for (const [name, check] of readiness) checks[name] = await Promise.resolve().then(check).catch(() => false);
+    const ready = Object.values(checks).every(Boolean);
+    sendJson(res, ready ? 200 : 503, access.detailsAllowed(req) ? { ready, checks } : { ready });
+  });
+  routes.set('GET /metrics', async (_req, res) => {
+    const { contentType, body } = await ctx.metrics.render();
+    res.writeHead(200, { 'content-type': contentType });
+    res.end(body);
+  });
+  routes.set('POST /v1/restyle', async (req, res) => {
+    requireAuth(req);
+    const parsed = restyleBody.safeParse(await readJson(req, bodyLimit));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RestyleError('input_invalid', `${issue.path.join('.') || 'body'}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`, {
+        details: { status: 400 },
+      });
+    }
+    const { text, stream, ...options } = parsed.data;
+    if (stream) return sendRestyleStream(ctx, req, res, text, options);
+    sendJson(res, 200, await ctx.restyler.restyle(text, options));
+  });
+  routes.set('POST /v1/post', postRoute({ ctx, bodyLimit, authorize: requireAuth, platform: (name) => platforms.get(name), send: sendJson }));
+  const proxy = proxyRoutes({ ctx, authorize: requireAuth, send: sendJson });
+  routes.set('POST /v1/chat/completions', proxy.completions);
+  routes.set('GET /v1/models', proxy.models);
+}
+
+/**
+ * Every request: a request id, the route or a platform's mount, access rules and `/v1` rate limits for our
+ * own routes, and errors as JSON `{error: {code, message}}` with the status their code maps to.
+ */
+function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAuth, access: ReturnType<typeof routeAccess>): (req: IncomingMessage, res: ServerResponse) => void {
+  const limitApi = apiRateLimit(ctx, (req) => (auth.token && auth.authorized(req) ? 'token' : `address:${req.socket.remoteAddress ?? ''}`));
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    // A request id for every request: the caller's, or a new one; echoed back and put on error logs.
+    const requestId = /^[\w.-]{1,64}$/.test(String(req.headers['x-request-id'] ?? '')) ? String(req.headers['x-request-id']) : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const known = routes.has(`${req.method} ${path}`);
+    const mount = known ? undefined : mounts.find((m) => path.startsWith(m.prefix));
+    res.once('finish', () => ctx.metrics.httpRequests.inc({ route: known ? path : (mount?.prefix ?? 'other'), status: String(res.statusCode) }));
+    const handler = routes.get(`${req.method} ${path}`) ?? mount?.handler;
+    if (!handler) {
+      const other = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
+      sendError(res, other ? 405 : 404, other ? 'method_not_allowed' : 'not_found', other ? `${req.method} is not allowed on ${path}` : `no route ${req.method} ${path}`);
+      return;
+    }
+    Promise.resolve()
+      .then(async () => {
+        if (known) access.check(req, path);
+        if (known && path.startsWith('/v1/')) await limitApi(req);
+        return handler(req, res);
+      })
+      .catch((error: unknown) => {
+        const e = toRestyleError(error);
+        const status = Number(e.details.status) || STATUS[e.code] || 500;
+        if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
+        const retryAfter: Record<string, string> = e.details.retryAfter === undefined ? {} : { 'retry-after': String(e.details.retryAfter) };
+        if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
+        else res.end();
+      });
   };
 }
 
