@@ -79,6 +79,12 @@ function paramNames(value: string): string[] {
  */
 export function registerCorpus(program: Command, io: CliIO): void {
   const corpus = program.command('corpus').description('build fine-tuning data from text written in a style');
+  addCorpusBuild(corpus, io);
+  addCorpusValidate(corpus, io);
+  registerForget(corpus, io);
+}
+
+function addCorpusBuild(corpus: Command, io: CliIO): void {
   corpus
     .command('build')
     .description('chunk styled text, strip the style with an editor model, write styler and de-styler JSONL')
@@ -157,6 +163,9 @@ export function registerCorpus(program: Command, io: CliIO): void {
       // The files are written either way; a run that gave up on the provider still says so in its exit code.
       if (report.stoppedEarly) throw new RestyleError('llm_unavailable', `${report.stoppedEarly}; the ${report.failed.length} block(s) left are listed in report.json — re-run to continue`);
     });
+}
+
+function addCorpusValidate(corpus: Command, io: CliIO): void {
   corpus
     .command('validate')
     .description("check chat fine-tuning JSONL files the way OpenAI's cookbook does, line by line")
@@ -186,5 +195,4 @@ export function registerCorpus(program: Command, io: CliIO): void {
       }
       if (reports.some((r) => r.issues.length > 0)) throw new CliExit(1);
     });
-  registerForget(corpus, io);
 }

@@ -48,7 +48,13 @@ function describe(entry: ModelEntry, record: RegistryRecord, settings: Settings)
 
 export function registerModels(program: Command, io: CliIO): void {
   const models = program.command('models').description('the model registry: which trained model each style uses, with history');
+  addModelsAdd(models, io);
+  addModelsList(models, io);
+  addModelsUse(models, io);
+  addModelsRollback(models, io);
+}
 
+function addModelsAdd(models: Command, io: CliIO): void {
   models
     .command('add')
     .description('register a model for a style (checked at its endpoint first) and use it')
@@ -102,7 +108,9 @@ export function registerModels(program: Command, io: CliIO): void {
         if (!info) write(io.stderr, `note: prompt hash assumed from the current config (pass --data DIR to record what it was trained on)`);
       }, { registry: 'off' });
     });
+}
 
+function addModelsList(models: Command, io: CliIO): void {
   models
     .command('list')
     .description('registered models per style; * marks the one in use')
@@ -123,7 +131,9 @@ export function registerModels(program: Command, io: CliIO): void {
         }
       }, { registry: 'off' });
     });
+}
 
+function addModelsUse(models: Command, io: CliIO): void {
   models
     .command('use')
     .description('switch a style to a registered model (N, vN, "#N" or model id)')
@@ -142,7 +152,9 @@ export function registerModels(program: Command, io: CliIO): void {
         write(io.stdout, `${styleName} ${entry.role} now uses #${entry.id}: ${entry.model}`);
       }, { registry: 'off' });
     });
+}
 
+function addModelsRollback(models: Command, io: CliIO): void {
   models
     .command('rollback')
     .description('go back to the model a style used before')
