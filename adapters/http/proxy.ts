@@ -8,6 +8,7 @@ import { readJson } from './body.js';
 import { streamCompletion } from './proxy-stream.js';
 
 type Json = Record<string, unknown>;
+type ProxySettings = AppContext['settings']['proxy'];
 
 export interface ProxyRouteOptions {
   ctx: AppContext;
@@ -32,42 +33,9 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
 
   /** A caller token bound to a style authorises the proxy on its own; anything else goes through the API's check. */
   const authenticate = (req: IncomingMessage): string | undefined => {
-    const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    for (const t of proxy.tokens) {
-      const want = Buffer.from(t.token);
-      if (given.length === want.length && timingSafeEqual(given, want)) return t.style;
-    }
-    authorize(req);
-    return undefined;
-  };
-
-  const callUpstream = async (req: IncomingMessage, res: ServerResponse, path: string, init: RequestInit): Promise<UpstreamCall> => {
-    const controller = new AbortController();
-    // The caller hanging up cancels the upstream request and any styling still running.
-    const onClose = () => {
-      if (!res.writableFinished) controller.abort(new RestyleError('input_invalid', 'the client closed the connection'));
-    };
-    res.once('close', onClose);
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(proxy.timeoutMs)]);
-    const headers: Record<string, string> = { accept: 'application/json, text/event-stream', ...(init.body ? { 'content-type': 'application/json' } : {}) };
-    if (proxy.upstream.apiKey) headers.authorization = `Bearer ${proxy.upstream.apiKey}`;
-    try {
-      const response = await fetch(`${proxy.upstream.baseUrl}${path}`, { ...init, headers, signal });
-      return { response, signal };
-    } catch (error) {
-      const timedOut = signal.aborted && !controller.signal.aborted;
-      throw new RestyleError(timedOut ? 'llm_timeout' : 'llm_unavailable', `upstream ${proxy.upstream.baseUrl} ${timedOut ? `did not answer within ${proxy.timeoutMs} ms (proxy.timeoutMs)` : `is unreachable: ${(error as Error).message}`}`, {
-        cause: error,
-        details: { status: timedOut ? 504 : 502 },
-      });
-    }
-  };
-
-  /** Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. */
-  const relay = async (res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> => {
-    const body = Buffer.from(await upstream.arrayBuffer());
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
-    res.end(body);
+    const style = tokenStyle(proxy.tokens, req);
+    if (style === undefined) authorize(req);
+    return style;
   };
 
   const completions = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -84,7 +52,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     const labels = { style: style ?? 'none', stream: String(stream) };
     // A style that cannot run (a prompt parameter nobody gave) is the caller's 400, before anything is paid.
     if (style) await ctx.restyler.prepare({ style });
-    const upstream = await callUpstream(req, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
+    const upstream = await upstreamCall(proxy, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
     const info = { 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
@@ -111,7 +79,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   /** The upstream's models, plus `<style>/<proxy.defaultModel>` for each style when a default model is set. */
   const models = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authenticate(req);
-    const upstream = await callUpstream(req, res, '/models', { method: 'GET' });
+    const upstream = await upstreamCall(proxy, res, '/models', { method: 'GET' });
     if (!upstream.response.ok) return relay(res, upstream.response);
     const listed = (await upstream.response.json().catch(() => ({}))) as { data?: unknown };
     const data = Array.isArray(listed.data) ? [...listed.data] : [];
@@ -123,6 +91,44 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   };
 
   return { completions, models };
+}
+
+/** The style a caller token is bound to (`proxy.tokens`, compared in constant time), if the bearer is one. */
+function tokenStyle(tokens: ProxySettings['tokens'], req: IncomingMessage): string | undefined {
+  const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  for (const t of tokens) {
+    const want = Buffer.from(t.token);
+    if (given.length === want.length && timingSafeEqual(given, want)) return t.style;
+  }
+  return undefined;
+}
+
+/** Call the upstream with the proxy's own key; the caller hanging up (or proxy.timeoutMs) cancels it and any styling still running. */
+async function upstreamCall(proxy: ProxySettings, res: ServerResponse, path: string, init: RequestInit): Promise<UpstreamCall> {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new RestyleError('input_invalid', 'the client closed the connection'));
+  });
+  const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(proxy.timeoutMs)]);
+  const headers: Record<string, string> = { accept: 'application/json, text/event-stream', ...(init.body ? { 'content-type': 'application/json' } : {}) };
+  if (proxy.upstream.apiKey) headers.authorization = `Bearer ${proxy.upstream.apiKey}`;
+  try {
+    const response = await fetch(`${proxy.upstream.baseUrl}${path}`, { ...init, headers, signal });
+    return { response, signal };
+  } catch (error) {
+    const timedOut = signal.aborted && !controller.signal.aborted;
+    throw new RestyleError(timedOut ? 'llm_timeout' : 'llm_unavailable', `upstream ${proxy.upstream.baseUrl} ${timedOut ? `did not answer within ${proxy.timeoutMs} ms (proxy.timeoutMs)` : `is unreachable: ${(error as Error).message}`}`, {
+      cause: error,
+      details: { status: timedOut ? 504 : 502 },
+    });
+  }
+}
+
+/** Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. */
+async function relay(res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
+  const body = Buffer.from(await upstream.arrayBuffer());
+  res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
+  res.end(body);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
