@@ -2,7 +2,6 @@
  * `POST /v1/post` with a durable queue (record before acknowledging), on both engines: the real HTTP server
  * and Bolt's Web API client against the fake Slack, the style model behind the fake OpenAI endpoint.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
 import { slackPlatform } from '../../../adapters/slack/index.js';
@@ -10,14 +9,12 @@ import { startSlack, type RunningSlack } from '../../../adapters/slack/app.js';
 import { createContext, type AppContext } from '../../../src/app.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
-import { openBullQueue } from '../../../src/queue/bullmq.js';
-import { openOutboxQueue } from '../../../src/queue/outbox.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import { sha256 } from '../../../src/util/hash.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack.js';
-import { redisUrl } from '../../support/redis.js';
+import { openTestQueue } from '../../support/queue.js';
 import { tmpDir } from '../../support/tmp.js';
 
 type Kind = 'sqlite' | 'redis';
@@ -44,10 +41,8 @@ async function rig(kind: Kind): Promise<Rig> {
     { OPENAI_API_KEY: 'sk-q', OPENAI_BASE_URL: model.url, RESTYLE_DATA_DIR: dir, SLACK_BOT_TOKEN: 'xoxb-queue-0123456789', SLACK_SIGNING_SECRET: 'queue-secret', SLACK_API_URL: slack.url },
     dir,
   );
-  const queue =
-    kind === 'sqlite'
-      ? await openOutboxQueue({ path: join(dir, 'restyle.sqlite'), policy: POLICY, pollMs: 20 })
-      : await openBullQueue({ url: redisUrl(), prefix: `pq-${process.pid}-${Math.random().toString(36).slice(2)}`, policy: POLICY });
+  // The outbox shares the store's SQLite file, as `restyle bot` runs it.
+  const queue = await openTestQueue(kind, POLICY, dir);
   const ctx = await createContext(settings, { logger: silentLogger(), registry: 'off', queue });
   const http: HttpServer = createHttpServer({ ctx });
   const running: RunningSlack = await startSlack({ ctx, http, clientOptions: { retryConfig: { retries: 0 } } });

@@ -2,15 +2,11 @@
  * Slack mentions and DMs through the durable queue: recorded inside Bolt's ack() (before Slack hears 200),
  * answered by a job, posted once — on SQLite and on Redis.
  */
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openBullQueue } from '../../../src/queue/bullmq.js';
-import { openOutboxQueue } from '../../../src/queue/outbox.js';
 import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
-import { redisUrl } from '../../support/redis.js';
-import { tmpDir } from '../../support/tmp.js';
+import { openTestQueue } from '../../support/queue.js';
 import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
 
 type Kind = 'sqlite' | 'redis';
@@ -37,10 +33,7 @@ afterEach(async () => {
 
 async function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
   const policy = { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 };
-  const queue =
-    kind === 'sqlite'
-      ? await openOutboxQueue({ path: join(tmpDir('answer-queue'), 'restyle.sqlite'), policy, pollMs: 20 })
-      : await openBullQueue({ url: redisUrl(), prefix: `aq-${process.pid}-${Math.random().toString(36).slice(2)}`, policy });
+  const queue = await openTestQueue(kind, policy);
   const h = await startSlackHarness({
     queue,
     config: {

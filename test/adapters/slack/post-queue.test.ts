@@ -2,15 +2,11 @@
  * The `/restyle` preview's Post button through the durable queue: recorded inside Bolt's ack() (before
  * Slack hears 200), posted by a job exactly once — on SQLite and on Redis.
  */
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openBullQueue } from '../../../src/queue/bullmq.js';
-import { openOutboxQueue } from '../../../src/queue/outbox.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { buttonPayload, interactionRequest } from '../../fakes/slack.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
-import { redisUrl } from '../../support/redis.js';
-import { tmpDir } from '../../support/tmp.js';
+import { openTestQueue } from '../../support/queue.js';
 import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
 
 type Kind = 'sqlite' | 'redis';
@@ -31,10 +27,7 @@ afterEach(async () => {
 
 async function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
   const policy = { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 };
-  const queue =
-    kind === 'sqlite'
-      ? await openOutboxQueue({ path: join(tmpDir('post-queue'), 'restyle.sqlite'), policy, pollMs: 20 })
-      : await openBullQueue({ url: redisUrl(), prefix: `pq-${process.pid}-${Math.random().toString(36).slice(2)}`, policy });
+  const queue = await openTestQueue(kind, policy);
   const h = await startSlackHarness({
     queue,
     config: { styles: { loud: { model: 'loud-1' } }, channels: { [`slack:${CHANNEL}`]: 'loud' }, restyle: { maxRetries: 0, cacheTtlSeconds: 0 } },

@@ -2,14 +2,10 @@
  * Slack ⭐ saves and removals through the durable queue: recorded inside Bolt's ack() (before Slack hears
  * 200), done by a job, the sample saved once and the user told once — on SQLite and on Redis.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openBullQueue } from '../../../src/queue/bullmq.js';
-import { openOutboxQueue } from '../../../src/queue/outbox.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
-import { redisUrl } from '../../support/redis.js';
-import { tmpDir } from '../../support/tmp.js';
+import { openTestQueue } from '../../support/queue.js';
 import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
 
 type Kind = 'sqlite' | 'redis';
@@ -23,10 +19,7 @@ afterEach(async () => {
 
 async function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
   const policy = { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 };
-  const queue =
-    kind === 'sqlite'
-      ? await openOutboxQueue({ path: join(tmpDir('reaction-queue'), 'restyle.sqlite'), policy, pollMs: 20 })
-      : await openBullQueue({ url: redisUrl(), prefix: `rq-${process.pid}-${Math.random().toString(36).slice(2)}`, policy });
+  const queue = await openTestQueue(kind, policy);
   // No model is called: saving a ⭐'d message only needs the channel's style name.
   const h = await startSlackHarness({ queue, config: { styles: { loud: { model: 'loud-1' } }, channels: { [`slack:${CHANNEL}`]: 'loud' } } });
   harnesses.push(h);
