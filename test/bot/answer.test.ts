@@ -98,8 +98,9 @@ describe('OpenAIAnswerSource streams', () => {
     expect(deltas.join('')).toBe('The deploy finished at 10:30 and every check passed.');
     expect(fake.requestsTo('/chat/completions')[0]!.body).toMatchObject({ stream: true, model: 'answer-1' });
 
-    // Slow enough that the answer is still being written when the consumer stops.
-    fake.setStreamRate(5);
+    // Slow enough that the answer is still being written when the consumer stops, even when a busy machine
+    // delays the consumer by seconds (at 5 tokens/s a load of 17 let the fake finish first).
+    fake.setStreamRate(1);
     const controller = new AbortController();
     const got: string[] = [];
     const error = await (async () => {

@@ -249,7 +249,7 @@ describe('Slack receiver fuzz', () => {
           ['channel', 'user'].every((k) => e[k] === undefined || typeof e[k] === 'string') &&
           (e.item === undefined || (typeof e.item === 'object' && e.item !== null && !Array.isArray(e.item))) &&
           (b!.event_id === undefined || typeof b!.event_id === 'string') &&
-          (b!.authorizations === undefined || (Array.isArray(b!.authorizations) && b!.authorizations.every((a) => typeof a === 'object' && a !== null)));
+          (b!.authorizations === undefined || (Array.isArray(b!.authorizations) && b!.authorizations.every((a) => typeof a === 'object' && a !== null && !Array.isArray(a))));
         if (plausible) expect(res.status).toBe(200);
         await h.settle();
       }),
