@@ -31,6 +31,27 @@ export default tseslint.config(
     },
   },
   {
+    // `import * as z from 'zod'`: the namespace form lets esbuild keep only the zod the code uses
+    // (scripts/bundle.js); `{ z }` or the default import pulls in every locale (~750 kB) before the port opens.
+    files: ['src/**/*.ts', 'adapters/**/*.ts', 'app/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z'], ImportDeclaration[source.value='zod'][importKind!='type'] > ImportDefaultSpecifier",
+          message: "Write `import * as z from 'zod'`: the whole `z` object defeats tree-shaking of the start-up bundle (scripts/bundle.js).",
+        },
+      ],
+    },
+  },
+  {
+    // Functions under ~80 lines: split a longer one by phase or subcommand (tests are exempt).
+    files: ['src/**/*.ts', 'adapters/**/*.ts', 'app/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     // Only src/config reads the environment.
     files: ['src/**/*.ts', 'adapters/**/*.ts', 'app/**/*.ts'],
     ignores: ['src/config/**'],

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppContext } from '../../src/app.js';
 import { ReplyOrigins } from '../../src/bot/origins.js';
 import type { ChatPlatform, RunningPlatform } from '../../src/bot/platform.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';

@@ -17,6 +17,7 @@ import { slackPoster } from './post.js';
 import { answerIntake, answerJobs } from './answer-job.js';
 import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
 import { reactionIntake, reactionJobs } from './reaction-job.js';
+import { connectOrRetry } from './reconnect.js';
 
 /**
  * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
@@ -25,8 +26,6 @@ import { reactionIntake, reactionJobs } from './reaction-job.js';
 const WEB_API_TIMEOUT_MS = 30_000;
 const BOT_RETRIES = { retries: 5, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
 const POST_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true };
-/** While the Slack API is unreachable at start: try again after 1 s, doubling to every 30 s. */
-const RECONNECT_MS = { first: 1_000, max: 30_000 };
 
 export interface SlackOptions {
   ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger' | 'queue'>;
@@ -65,13 +64,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   let intake: ((body: unknown) => Promise<void>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
-  const clientOptions: webApi.WebClientOptions = {
-    slackApiUrl: apiUrl,
-    timeout: WEB_API_TIMEOUT_MS,
-    retryConfig: BOT_RETRIES,
-    ...options.clientOptions,
-    fetch: options.clientOptions?.fetch ?? fetchFn,
-  };
+  const clientOptions = webApiOptions(apiUrl, options.clientOptions, fetchFn);
   const app = new App({ token: botToken, receiver: choice.receiver, logger: boltLogger(logger), clientOptions, deferInitialization: true });
   // One quick auth.test first: Bolt's own (in init) retries for about 30 s before giving up.
   const probe = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000, logger: boltLogger(logger) });
@@ -105,47 +98,25 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   });
 
   let stopped = false;
-  let up = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const retry = (delayMs: number): void => {
-    timer = setTimeout(() => {
-      if (stopped) return;
-      connect().then(
-        () => {
-          up = true;
-          logger.info('slack: the Slack API answers again; Slack is up');
-        },
-        (error: unknown) => {
-          logger.warn({ err: slackError(error, 'auth.test').message }, `slack: still unreachable; retrying in ${Math.round(Math.min(delayMs * 2, RECONNECT_MS.max) / 1000)} s`);
-          retry(Math.min(delayMs * 2, RECONNECT_MS.max));
-        },
-      );
-    }, delayMs);
-    timer.unref();
-  };
-  try {
-    await connect();
-    up = true;
-  } catch (error) {
-    const e = slackError(error, 'auth.test');
-    // A refused token (or scope) is the operator's to fix: fail start-up. A network or 5xx failure is Slack's.
-    if (!e.retryable) throw e;
-    logger.warn({ err: e.message }, 'slack: the Slack API is unreachable; serving without Slack (readyz: down) and retrying');
-    retry(RECONNECT_MS.first);
-  }
+  const connection = await connectOrRetry(connect, logger);
   return {
     app,
     bot,
     mode: choice.mode,
-    ready: () => !stopped && up && choice.connected(),
+    ready: () => !stopped && connection.up && choice.connected(),
     post: slackPoster(new SlackActions(apiClient, logger, ctx.settings.safety.allowBroadcast)),
     idle: () => choice.inflight.idle(),
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearTimeout(timer);
-      if (choice.mode === 'socket' && up) await app.stop();
+      connection.stop();
+      if (choice.mode === 'socket' && connection.up) await app.stop();
       await choice.inflight.idle();
     },
   };
+}
+
+/** The Web API client options: Slack's URL, a bounded timeout and retries, the caller's overrides and fetch. */
+function webApiOptions(apiUrl: string, given: Partial<webApi.WebClientOptions> | undefined, fetchFn: typeof fetch): webApi.WebClientOptions {
+  return { slackApiUrl: apiUrl, timeout: WEB_API_TIMEOUT_MS, retryConfig: BOT_RETRIES, ...given, fetch: given?.fetch ?? fetchFn };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PostDelivery } from '../../src/bot/preview.js';
 import type { JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeEmoji } from '../../src/bot/bot.js';
 import type { MessageRef, Reply } from '../../src/bot/types.js';
 import type { JobQueue } from '../../src/queue/types.js';

@@ -1,5 +1,5 @@
 import { parse as parseQuery } from 'node:querystring';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What every Slack request must look like before Bolt sees it. Bolt assumes Slack's shapes: a signed body

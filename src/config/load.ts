@@ -1,9 +1,10 @@
 import { displayPath } from '../util/paths.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import type * as Yaml from 'yaml';
-import type { z } from 'zod';
+// Imported eagerly: the build bundles yaml (scripts/bundle.js), which costs less to evaluate when no config file
+// exists than its CommonJS files cost to load when one does (bench/startup.bench.ts).
+import { LineCounter, parseDocument } from 'yaml';
+import type * as z from 'zod';
 import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import type { Env } from './env.js';
@@ -109,9 +110,6 @@ export function validate(raw: unknown, source = 'config'): FileConfig {
 }
 
 function parseYaml(text: string, shown: string): unknown {
-  // Loaded only when there is a file to parse: `restyle bot` configured by its environment alone opens its
-  // port sooner (bench/startup.bench.ts). yaml is CommonJS on Node, so require is the same module import gives.
-  const { LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof Yaml;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const error = doc.errors[0];

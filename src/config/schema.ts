@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULTS } from './defaults.js';
 
 /** Style names appear in commands (`style=pirate`) and keys: keep them simple. */

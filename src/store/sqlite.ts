@@ -25,15 +25,7 @@ const UNAVAILABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_LOCKED', 
  * own table with a primary key, so "first writer wins" holds across connections and processes.
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const toError = (error: unknown): RestyleError => {
-    if (error instanceof RestyleError) return error;
-    const code = classify(error);
-    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-    return new RestyleError(code, `SQLite store at ${path} ${code === 'store_unavailable' ? 'is unavailable' : 'failed'}: ${reason}`, {
-      cause: error,
-      retryable: code === 'store_unavailable',
-    });
-  };
+  const toError = (error: unknown): RestyleError => sqliteError(path, error);
   let closed = false;
   // No deadline of ours: a local file either answers or fails, and busyTimeout bounds waiting for locks.
   const backend: Backend = {
@@ -86,20 +78,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     },
     async claim(key, ttlMs) {
       const ttl = validTtl(ttlMs);
-      return backend.run(async () => {
-        const now = Date.now();
-        // One statement, so atomic across connections: insert, or take over an expired claim. RETURNING
-        // (SQLite ≥ 3.35) yields the row only when this caller wrote it.
-        const rows = await query(
-          `INSERT INTO restyle_claims(key, expires_at) VALUES(?, ?)
-           ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE restyle_claims.expires_at <= ?
-           RETURNING key`,
-          key,
-          now + ttl,
-          now,
-        );
-        return rows.length === 1;
-      });
+      return backend.run(() => claimRow(query, key, ttl));
     },
     async release(key) {
       await backend.run(() => query('DELETE FROM restyle_claims WHERE key = ?', key));
@@ -113,6 +92,33 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       await adapter.disconnect().catch(() => {}); // nothing left to tell the caller: writes already resolved
     },
   };
+}
+
+/** A failure of the file or a statement, as the store's typed error (`store_unavailable` is retryable). */
+function sqliteError(path: string, error: unknown): RestyleError {
+  if (error instanceof RestyleError) return error;
+  const code = classify(error);
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  return new RestyleError(code, `SQLite store at ${path} ${code === 'store_unavailable' ? 'is unavailable' : 'failed'}: ${reason}`, {
+    cause: error,
+    retryable: code === 'store_unavailable',
+  });
+}
+
+/** Take `key` for `ttlMs`: true when this caller wrote the claim (a new one, or one that had expired). */
+async function claimRow(query: (sql: string, ...params: unknown[]) => Promise<Row[]>, key: string, ttlMs: number): Promise<boolean> {
+  const now = Date.now();
+  // One statement, so atomic across connections: insert, or take over an expired claim. RETURNING
+  // (SQLite ≥ 3.35) yields the row only when this caller wrote it.
+  const rows = await query(
+    `INSERT INTO restyle_claims(key, expires_at) VALUES(?, ?)
+     ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE restyle_claims.expires_at <= ?
+     RETURNING key`,
+    key,
+    now + ttlMs,
+    now,
+  );
+  return rows.length === 1;
 }
 
 /** Settings, the claims table, and a sweep of what expired while nobody had the file open. */
