@@ -5,6 +5,7 @@ import { slackActor, slackPlace, stripMention } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
 import { findJobPosts } from './job-posts.js';
+import { slackError } from './errors.js';
 
 export const ANSWER_JOB = 'slack.answer';
 
@@ -90,7 +91,10 @@ export function answerJobs(queue: JobQueue, deps: SlackDeps): void {
       await deps.shower.show(reply, { channel: p.channel, user: p.user, ...(p.thread_ts ? { thread: p.thread_ts } : {}) });
       if (p.files) {
         // Answered from the text only: say so, rather than seem to have read the file.
-        await deps.client.chat.postEphemeral({ channel: p.channel, user: p.user, text: `I answered your text only: I don't read attached files${p.files.length ? ` (${p.files.join(', ')} not read)` : ''}.` });
+        // Slack's refusal as a RestyleError: a channel the bot has left fails the job once, not over and over.
+        await deps.client.chat
+          .postEphemeral({ channel: p.channel, user: p.user, text: `I answered your text only: I don't read attached files${p.files.length ? ` (${p.files.join(', ')} not read)` : ''}.` })
+          .catch((error: unknown) => Promise.reject(slackError(error, 'chat.postEphemeral')));
       }
     },
   });

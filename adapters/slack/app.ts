@@ -17,6 +17,8 @@ import { slackPoster } from './post.js';
 import { answerIntake, answerJobs } from './answer-job.js';
 import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
 import { reactionIntake, reactionJobs } from './reaction-job.js';
+import { deletedIntake, deletedJobs } from './deleted-job.js';
+import { pressIntake, pressJobs } from './press-job.js';
 
 /**
  * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
@@ -62,7 +64,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const logger = ctx.logger.child({ platform: 'slack' });
   const fetchFn = options.fetch ?? fetch;
   // With a queue, mentions, DMs, Post presses and ⭐ are recorded inside ack() and done by a job (./answer-job.ts, ./post-preview-job.ts, ./reaction-job.ts).
-  let intake: ((body: unknown) => Promise<void>) | undefined;
+  let intake: ((body: unknown) => Promise<unknown>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
   const clientOptions: webApi.WebClientOptions = {
@@ -86,15 +88,23 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
   const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
-  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue) };
+  const stopping = new AbortController();
+  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue), queue: ctx.queue, stopping: stopping.signal };
   if (ctx.queue) {
-    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps)];
+    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps)];
+    // What an intake returns replaces the ack's response (an Edit the queue could not take keeps its modal open).
     intake = async (body) => {
-      for (const take of intakes) await take(body);
+      for (const take of intakes) {
+        const response = await take(body);
+        if (response !== undefined) return response;
+      }
+      return undefined;
     };
     answerJobs(ctx.queue, deps);
     postPreviewJobs(ctx.queue, deps);
     reactionJobs(ctx.queue, deps);
+    deletedJobs(ctx.queue, deps);
+    pressJobs(ctx.queue, deps);
   }
 
   app.use(dedupeEvents(ctx.store, logger));
@@ -143,6 +153,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopping.abort();
       clearTimeout(timer);
       if (choice.mode === 'socket' && up) await app.stop();
       await choice.inflight.idle();
