@@ -19,6 +19,7 @@ import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
 import { reactionIntake, reactionJobs } from './reaction-job.js';
 import { deletedIntake, deletedJobs } from './deleted-job.js';
 import { pressIntake, pressJobs } from './press-job.js';
+import { commandIntake, commandJobs } from './command-job.js';
 
 /**
  * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
@@ -91,7 +92,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const stopping = new AbortController();
   const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue), queue: ctx.queue, stopping: stopping.signal };
   if (ctx.queue) {
-    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps)];
+    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps), commandIntake(ctx.queue, deps)];
     // What an intake returns replaces the ack's response (an Edit the queue could not take keeps its modal open).
     intake = async (body) => {
       for (const take of intakes) {
@@ -105,6 +106,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     reactionJobs(ctx.queue, deps);
     deletedJobs(ctx.queue, deps);
     pressJobs(ctx.queue, deps);
+    commandJobs(ctx.queue, deps);
   }
 
   app.use(dedupeEvents(ctx.store, logger));

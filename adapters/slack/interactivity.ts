@@ -4,6 +4,7 @@ import type { MessageRef, PreviewAction, ReviewAction } from '../../src/bot/type
 import { PLATFORM, slackPlace } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
 import { ACTION_ID, EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from './render.js';
+import { commandJobFor, saveShortcutJobFor } from './command-job.js';
 import { followJob } from './job-replies.js';
 import { postPreviewJobFor } from './post-preview-job.js';
 import { editJobFor, editMeta, pressJobFor, WORKING } from './press-job.js';
@@ -19,8 +20,10 @@ export const SHORTCUT_SAVE = 'save_sample';
 export function registerInteractivity(app: App, deps: SlackDeps): void {
   const { bot, shower, directory } = deps;
 
-  app.command(COMMAND, async ({ ack, command }) => {
+  app.command(COMMAND, async ({ ack, command, body }) => {
     await ack();
+    // With a queue, map/unmap/forget were recorded inside ack() and are done by the slack.command job (./command-job.ts).
+    if (deps.queue && commandJobFor(body)) return;
     await safely(deps, COMMAND, async () => {
       const actor = await directory.actor(command.user_id);
       const place = slackPlace(command.channel_id);
@@ -80,8 +83,9 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
     });
   });
 
-  app.shortcut<MessageShortcut>(SHORTCUT_SAVE, async ({ ack, shortcut }) => {
+  app.shortcut<MessageShortcut>(SHORTCUT_SAVE, async ({ ack, shortcut, body }) => {
     await ack();
+    if (deps.queue && saveShortcutJobFor(body)) return;
     await safely(deps, 'save sample shortcut', async () => {
       const actor = await directory.actor(shortcut.user.id);
       const reply = await bot.saveMessage({ actor, message: messageRef(shortcut) });
