@@ -177,16 +177,21 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Slack presses through the %s queu
 });
 
 describe.each<QueueKind>(['sqlite', 'redis'])("Slack jobs for a channel the bot has left (%s): fail once with Slack's error", (kind) => {
-  it('a Save whose reply cannot be shown (response_url gone, channel_not_found) fails once; the sample is saved once', async () => {
+  it.each([
+    ['channel_not_found', /the bot cannot see this channel/],
+    ['not_in_channel', /the bot is not in this channel/],
+    ['is_archived', /the channel is archived/],
+  ])('a Save whose reply cannot be shown (response_url gone, %s) fails once; the sample is saved once', async (code, said) => {
     const { h, queue } = await start(kind);
     const id = await preview(h, 'Left behind.');
     h.fake.failResponses(404, 5);
-    h.fake.failNext('chat.postEphemeral', { error: 'channel_not_found' }, 5);
+    h.fake.failNext('chat.postEphemeral', { error: code }, 5);
     await press(h, 'restyle_save', id, ANA, 'trigger.gone');
     await vi.waitFor(async () => expect(await queue.failed()).toHaveLength(1));
     const [failed] = await queue.failed();
     expect(failed).toMatchObject({ id: `slack.press:save:${id}:trigger.gone`, attempts: 1 });
-    expect(failed!.reason).toMatch(/chat.postEphemeral failed: the bot cannot see this channel/);
+    expect(failed!.reason).toMatch(/chat.postEphemeral failed: /);
+    expect(failed!.reason).toMatch(said);
     expect(h.fake.callsTo('chat.postEphemeral')).toHaveLength(1);
     expect(await samples(h)).toHaveLength(1);
   });

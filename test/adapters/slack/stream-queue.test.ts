@@ -85,6 +85,19 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Slack streamed answers through th
   });
 });
 
+describe.each<QueueKind>(['sqlite', 'redis'])("a streamed answer in a channel the bot has left (%s)", (kind) => {
+  it("fails once with Slack's error, not over and over", async () => {
+    const { h, queue } = await start(kind);
+    h.fake.failNext('chat.startStream', { error: 'channel_not_found' }, 5);
+    h.fake.failNext('chat.postMessage', { error: 'channel_not_found' }, 5);
+    const { id } = await mention(h, 'hello?');
+    await vi.waitFor(async () => expect((await queue.outcome(id)).status).toBe('failed'), WAIT);
+    expect((await queue.failed())[0]).toMatchObject({ id, attempts: 1, reason: expect.stringMatching(/chat.postMessage failed: the bot cannot see this channel/) });
+    expect(h.fake.callsTo('chat.startStream')).toHaveLength(1);
+    expect(h.fake.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+});
+
 describe('a streamed answer job run again after its stream stopped but before it recorded the post (a crash in between)', () => {
   it('finds its message by the job id in the metadata and answers into it, posting nothing new', async () => {
     const { h, queue } = await start('sqlite');
