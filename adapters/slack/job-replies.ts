@@ -37,8 +37,9 @@ export async function tellCannotTake(deps: Pick<SlackDeps, 'client' | 'logger'>,
 /**
  * Keep the presser informed while a queued press is done (after the ack, never holding it): when the job
  * has not finished within QUICK_MS, the pressed message is replaced by `working` (its buttons go, so it
- * cannot be pressed twice); once the job is done its reply is shown again — the job may have shown it just
- * before "working" landed — and a job that failed for good says why. Best effort, never throws.
+ * cannot be pressed twice); if the job had its reply ready by the time "working" landed (it may have shown
+ * it just before), the reply is shown again once the job is done; a job that failed for good says why.
+ * Best effort, never throws.
  */
 export async function followJob(queue: JobQueue, deps: Pick<SlackDeps, 'shower' | 'logger' | 'stopping'>, id: string, target: ShowTarget, working: string): Promise<void> {
   const signal = deps.stopping;
@@ -50,8 +51,10 @@ export async function followJob(queue: JobQueue, deps: Pick<SlackDeps, 'shower' 
   const now = await queue.outcome(id).catch(() => undefined);
   if (now?.status !== 'pending' || signal?.aborted) return;
   await show({ kind: 'done', text: working, ephemeral: true, replace: true });
+  // A job saves its reply before showing it: one not saved yet is shown after "working" landed, nothing to redo.
+  const raced = (await queue.outcome(id).catch(() => undefined))?.state.reply !== undefined;
   const last = await outcomeWithin(queue, id, FOLLOW_MS, signal);
-  if (last?.status === 'done' && last.state.shown && last.state.reply) await show(last.state.reply as Reply);
+  if (raced && last?.status === 'done' && last.state.reply) await show(last.state.reply as Reply);
   if (last?.status === 'failed') await show({ kind: 'done', text: `That did not go through: ${last.reason ?? 'the job failed'}. Please try again.`, ephemeral: true, replace: true });
 }
 

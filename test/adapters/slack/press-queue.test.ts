@@ -273,7 +273,27 @@ describe('a queued press that takes a while', () => {
     expect((await press(h, 'restyle_post', id, ANA, 'trigger.slow', url)).status).toBe(200);
     await vi.waitFor(() => expect(shownAt(h, url)).toEqual(['Posting…']), { timeout: 10_000 });
     open();
-    await vi.waitFor(() => expect(shownAt(h, url).at(-1)).toMatch(/^Posted in style `loud`/), { timeout: 10_000 });
+    await h.settle();
+    // The job's reply came after "Posting…" landed: shown once, not again by the listener.
+    expect(shownAt(h, url)).toEqual(['Posting…', expect.stringMatching(/^Posted in style `loud`/)]);
     expect(h.fake.responses.filter((r) => url.endsWith(`/${r.id}`)).every((r) => r.body.replace_original === true)).toBe(true);
+  });
+
+  it('says why when the job gives up (its retries used up), instead of leaving "Posting…"', async () => {
+    const { h, queue } = await start('sqlite');
+    const id = await preview(h, 'Never lands.');
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    h.fake.handle('chat.postMessage', async () => {
+      await gate;
+      throw new Error('Slack is down'); // the fake answers HTTP 500: retried, every time
+    });
+    const url = h.fake.responseUrl();
+    await press(h, 'restyle_post', id, ANA, 'trigger.doomed', url);
+    await vi.waitFor(() => expect(shownAt(h, url)).toEqual(['Posting…']), { timeout: 10_000 });
+    open();
+    await vi.waitFor(async () => expect((await queue.outcome(`slack.preview-post:${id}:trigger.doomed`)).status).toBe('failed'), { timeout: 20_000 });
+    await h.settle();
+    expect(shownAt(h, url)).toEqual(['Posting…', expect.stringMatching(/^That did not go through: .*gave up after 5 attempts.*Please try again\.$/)]);
   });
 });
