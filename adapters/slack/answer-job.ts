@@ -81,7 +81,10 @@ export function answerJobs(queue: JobQueue, deps: SlackDeps): void {
       if (job.attempt > 1 && resume.length === 0) {
         // Run again without a recorded ts: a crash may have come between Slack's `ok` and the record.
         const thread = p.thread_ts ?? (p.isDirect ? undefined : p.ts);
-        resume = await findJobPosts(deps.client, deps.logger, { channel: p.channel, ...(thread ? { thread } : {}), job: job.id, since: job.createdAt });
+        // A stream cut off between chat.startStream and recording its ts is untagged (tags go on at the stop):
+        // in the thread the mention itself opened, every bot message is this job's, so those count too.
+        const own = streamed && !p.thread_ts && !p.isDirect && p.botUserId ? { untaggedBy: p.botUserId } : {};
+        resume = await findJobPosts(deps.client, deps.logger, { channel: p.channel, ...(thread ? { thread } : {}), job: job.id, since: job.createdAt, ...own });
       }
       if (resume.length > 0 && !streamed) {
         // Posted whole (or begun streamed, and streaming has since been turned off): that answer stands.

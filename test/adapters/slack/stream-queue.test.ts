@@ -115,4 +115,21 @@ describe('a streamed answer job run again after its stream stopped but before it
     expect(replies(h, ts)).toEqual([expect.objectContaining({ ts: reply!.ts, text: STYLED })]);
     expect(h.fake.callsTo('conversations.replies').at(-1)!.args).toMatchObject({ channel: CHANNEL, ts, include_all_metadata: 'true' });
   });
+
+  it('killed between chat.startStream and recording its ts (the message untagged, still streaming): found in the mention\'s own thread and written into', async () => {
+    const { h, queue } = await start('sqlite');
+    const { ts, id } = await mention(h, 'cut short?');
+    await vi.waitFor(async () => expect((await queue.outcome(id)).status).toBe('done'), WAIT);
+    const [reply] = replies(h, ts);
+    // As the first attempt left it: the stream never stopped (so never tagged), half an answer, nothing recorded.
+    delete reply!.metadata;
+    Object.assign(reply!, { streaming: true, text: PARAS[0]!.toUpperCase() });
+    const starts = h.fake.callsTo('chat.startStream').length;
+    const db = await openSqliteDb(queue.location, 5_000);
+    expect((await db.run(`UPDATE restyle_jobs SET status = 'waiting', finished_at = NULL, state = '{}' WHERE id = ?`, id)).changes).toBe(1);
+    await db.close();
+    await vi.waitFor(async () => expect((await queue.outcome(id)).state.posted).toEqual([reply!.ts]), WAIT);
+    expect(h.fake.callsTo('chat.startStream')).toHaveLength(starts);
+    expect(replies(h, ts)).toEqual([expect.objectContaining({ ts: reply!.ts, text: STYLED, streaming: false })]);
+  });
 });
