@@ -64,7 +64,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   if (!botToken) throw new RestyleError('env_missing', 'SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from the Slack app settings');
   const logger = ctx.logger.child({ platform: 'slack' });
   const fetchFn = options.fetch ?? fetch;
-  // With a queue, mentions, DMs, Post presses and ⭐ are recorded inside ack() and done by a job (./answer-job.ts, ./post-preview-job.ts, ./reaction-job.ts).
+  // With a queue, everything that changes something is recorded inside ack() and done by a job (./*-job.ts).
   let intake: ((body: unknown) => Promise<unknown>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
@@ -92,15 +92,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const stopping = new AbortController();
   const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue), queue: ctx.queue, stopping: stopping.signal };
   if (ctx.queue) {
-    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps), commandIntake(ctx.queue, deps)];
-    // What an intake returns replaces the ack's response (an Edit the queue could not take keeps its modal open).
-    intake = async (body) => {
-      for (const take of intakes) {
-        const response = await take(body);
-        if (response !== undefined) return response;
-      }
-      return undefined;
-    };
+    intake = firstResponse([answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps), commandIntake(ctx.queue, deps)]);
     answerJobs(ctx.queue, deps);
     postPreviewJobs(ctx.queue, deps);
     reactionJobs(ctx.queue, deps);
@@ -160,5 +152,16 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
       if (choice.mode === 'socket' && up) await app.stop();
       await choice.inflight.idle();
     },
+  };
+}
+
+/** The intakes in turn, inside ack(): the first response one returns replaces the ack's (an Edit the queue could not take keeps its modal open). */
+function firstResponse(intakes: Array<(body: unknown) => Promise<unknown>>): (body: unknown) => Promise<unknown> {
+  return async (body) => {
+    for (const take of intakes) {
+      const response = await take(body);
+      if (response !== undefined) return response;
+    }
+    return undefined;
   };
 }
