@@ -3,7 +3,7 @@
  * inside Bolt's ack() under the trigger_id, done once, answered once — on SQLite and on Redis; with the
  * queue down, refused in the ack (the command) or ephemeral (the shortcut), nothing changed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { commandRequest, interactionRequest, messageShortcutPayload } from '../../fakes/slack.js';
@@ -73,6 +73,19 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Slack commands and shortcuts thro
     await h.settle();
     expect(await samples(h)).toEqual([expect.objectContaining({ source: 'shortcut', styled: 'Worth keeping.', messageId: ts })]);
     expect(shownAt(h, url)).toEqual([expect.stringMatching(/^Saved as a sample for style `loud`/)]);
+  });
+
+  it.each(['command', 'shortcut'])("a %s whose reply meets a channel the bot has left (channel_not_found) fails once with Slack's error", async (what) => {
+    const { h, queue } = await start(kind);
+    const ts = await h.seedMessage('Gone soon.', 'carl', 'general');
+    h.fake.failResponses(404, 5);
+    h.fake.failNext('chat.postEphemeral', { error: 'channel_not_found' }, 5);
+    if (what === 'command') await command(h, 'map quiet', ADMIN, RANDOM, 'trigger.gone', h.fake.responseUrl());
+    else await saveShortcut(h, ts, 'Gone soon.', 'trigger.gone', h.fake.responseUrl());
+    const id = what === 'command' ? 'slack.command:trigger.gone' : 'slack.save-shortcut:trigger.gone';
+    await vi.waitFor(async () => expect((await queue.outcome(id)).status).toBe('failed'));
+    expect((await queue.failed())[0]).toMatchObject({ id, attempts: 1, reason: expect.stringMatching(/chat.postEphemeral failed: the bot cannot see this channel/) });
+    expect(h.fake.callsTo('chat.postEphemeral')).toHaveLength(1);
   });
 
   it('with the queue down: the command is refused in its ack, the shortcut ephemeral; nothing changes', async () => {
