@@ -34,7 +34,9 @@ export class SlackActions implements ChatActions {
   /** A streamed answer in the thread (adapters/slack/stream.ts): Slack's chat streaming, else post + updates. */
   openStream(place: Place, options: StreamReplyOptions): ReplyStream {
     const call = (method: string, args: Record<string, unknown>): Promise<webApi.WebAPICallResult> => this.client.apiCall(method, args);
-    return new SlackReplyStream(call, place, { ...options, teamId: () => this.teamId(), limit: MESSAGE_LIMIT, logger: this.logger });
+    // A job's messages carry its id (as posts do), so a rerun finds them: on the posted message, or when a native stream stops.
+    const metadata = options.job ? { event_type: METADATA_EVENT, event_payload: { job: options.job.id } } : undefined;
+    return new SlackReplyStream(call, place, { ...options, ...(metadata ? { metadata } : {}), teamId: () => this.teamId(), limit: MESSAGE_LIMIT, logger: this.logger });
   }
 
   /** "is writing…" under the thread while the answer comes (apps with the Agents & AI Apps feature; ignored elsewhere). */

@@ -5,6 +5,7 @@ import { slackActor, slackPlace, stripMention } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
 import { findJobPosts } from './job-posts.js';
+import { slackError } from './errors.js';
 
 export const ANSWER_JOB = 'slack.answer';
 
@@ -74,23 +75,34 @@ export function answerJobs(queue: JobQueue, deps: SlackDeps): void {
     parse: (payload) => answerPayload.parse(payload),
     async run(p, job) {
       if (job.state.posted) return;
-      if (job.attempt > 1) {
+      const streamed = deps.bot.ctx.settings.bot.answer.stream;
+      // A streamed answer records each message as it begins: a rerun writes the answer into them again.
+      let resume = Array.isArray(job.state.streamed) ? job.state.streamed.filter((id): id is string => typeof id === 'string') : [];
+      if (job.attempt > 1 && resume.length === 0) {
         // Run again without a recorded ts: a crash may have come between Slack's `ok` and the record.
         const thread = p.thread_ts ?? (p.isDirect ? undefined : p.ts);
-        const found = await findJobPosts(deps.client, deps.logger, { channel: p.channel, ...(thread ? { thread } : {}), job: job.id, since: job.createdAt });
-        if (found.length > 0) {
-          await job.save({ posted: found });
-          return;
-        }
+        // A stream cut off between chat.startStream and recording its ts is untagged (tags go on at the stop):
+        // in the thread the mention itself opened, every bot message is this job's, so those count too.
+        const own = streamed && !p.thread_ts && !p.isDirect && p.botUserId ? { untaggedBy: p.botUserId } : {};
+        resume = await findJobPosts(deps.client, deps.logger, { channel: p.channel, ...(thread ? { thread } : {}), job: job.id, since: job.createdAt, ...own });
+      }
+      if (resume.length > 0 && !streamed) {
+        // Posted whole (or begun streamed, and streaming has since been turned off): that answer stands.
+        await job.save({ posted: resume });
+        return;
       }
       const place = { ...slackPlace(p.channel, p.thread_ts), isDirect: p.isDirect };
       const history = p.thread_ts ? await threadHistory(deps.client, deps.logger, { channel: p.channel, threadTs: p.thread_ts, beforeTs: p.ts, ...(p.botUserId ? { botUserId: p.botUserId } : {}) }) : [];
       const input = { actor: slackActor(p.user), place, messageId: p.ts, text: stripMention(p.text, p.botUserId), history };
-      const reply = await deps.bot.answerOnce(input, { record: (ids) => job.save({ posted: ids }), job: job.id });
+      const delivery = { record: (ids: string[]) => job.save({ posted: ids }), job: job.id, started: (ids: string[]) => job.save({ streamed: ids }), ...(resume.length ? { resume } : {}) };
+      const reply = await deps.bot.answerOnce(input, delivery);
       await deps.shower.show(reply, { channel: p.channel, user: p.user, ...(p.thread_ts ? { thread: p.thread_ts } : {}) });
       if (p.files) {
         // Answered from the text only: say so, rather than seem to have read the file.
-        await deps.client.chat.postEphemeral({ channel: p.channel, user: p.user, text: `I answered your text only: I don't read attached files${p.files.length ? ` (${p.files.join(', ')} not read)` : ''}.` });
+        // Slack's refusal as a RestyleError: a channel the bot has left fails the job once, not over and over.
+        await deps.client.chat
+          .postEphemeral({ channel: p.channel, user: p.user, text: `I answered your text only: I don't read attached files${p.files.length ? ` (${p.files.join(', ')} not read)` : ''}.` })
+          .catch((error: unknown) => Promise.reject(slackError(error, 'chat.postEphemeral')));
       }
     },
   });

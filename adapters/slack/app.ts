@@ -18,6 +18,9 @@ import { answerIntake, answerJobs } from './answer-job.js';
 import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
 import { reactionIntake, reactionJobs } from './reaction-job.js';
 import { connectOrRetry } from './reconnect.js';
+import { deletedIntake, deletedJobs } from './deleted-job.js';
+import { pressIntake, pressJobs } from './press-job.js';
+import { commandIntake, commandJobs } from './command-job.js';
 
 /**
  * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
@@ -60,8 +63,8 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   if (!botToken) throw new RestyleError('env_missing', 'SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from the Slack app settings');
   const logger = ctx.logger.child({ platform: 'slack' });
   const fetchFn = options.fetch ?? fetch;
-  // With a queue, mentions, DMs, Post presses and ⭐ are recorded inside ack() and done by a job (./answer-job.ts, ./post-preview-job.ts, ./reaction-job.ts).
-  let intake: ((body: unknown) => Promise<void>) | undefined;
+  // With a queue, everything that changes something is recorded inside ack() and done by a job (./*-job.ts).
+  let intake: ((body: unknown) => Promise<unknown>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
   const clientOptions = webApiOptions(apiUrl, options.clientOptions, fetchFn);
@@ -79,15 +82,16 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
   const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
-  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue) };
+  const stopping = new AbortController();
+  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue), queue: ctx.queue, stopping: stopping.signal };
   if (ctx.queue) {
-    const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps)];
-    intake = async (body) => {
-      for (const take of intakes) await take(body);
-    };
+    intake = firstResponse([answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps), commandIntake(ctx.queue, deps)]);
     answerJobs(ctx.queue, deps);
     postPreviewJobs(ctx.queue, deps);
     reactionJobs(ctx.queue, deps);
+    deletedJobs(ctx.queue, deps);
+    pressJobs(ctx.queue, deps);
+    commandJobs(ctx.queue, deps);
   }
 
   app.use(dedupeEvents(ctx.store, logger));
@@ -109,6 +113,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopping.abort();
       connection.stop();
       if (choice.mode === 'socket' && connection.up) await app.stop();
       await choice.inflight.idle();
@@ -119,4 +124,15 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
 /** The Web API client options: Slack's URL, a bounded timeout and retries, the caller's overrides and fetch. */
 function webApiOptions(apiUrl: string, given: Partial<webApi.WebClientOptions> | undefined, fetchFn: typeof fetch): webApi.WebClientOptions {
   return { slackApiUrl: apiUrl, timeout: WEB_API_TIMEOUT_MS, retryConfig: BOT_RETRIES, ...given, fetch: given?.fetch ?? fetchFn };
+}
+
+/** The intakes in turn, inside ack(): the first response one returns replaces the ack's (an Edit the queue could not take keeps its modal open). */
+function firstResponse(intakes: Array<(body: unknown) => Promise<unknown>>): (body: unknown) => Promise<unknown> {
+  return async (body) => {
+    for (const take of intakes) {
+      const response = await take(body);
+      if (response !== undefined) return response;
+    }
+    return undefined;
+  };
 }

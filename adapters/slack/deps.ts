@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Bot } from '../../src/bot/bot.js';
 import type { Logger } from '../../src/log.js';
+import type { JobQueue } from '../../src/queue/types.js';
 import type { SlackDirectory } from './directory.js';
 import type { Shower } from './show.js';
 
@@ -13,6 +14,10 @@ export interface SlackDeps {
   logger: Logger;
   /** Mentions and DMs are answered by durable jobs (./answer-job.ts), not by the event listeners. */
   queued?: boolean;
+  /** The durable queue those jobs are in (listeners follow a press's job to keep the presser informed). */
+  queue?: JobQueue;
+  /** Aborted when the adapter stops: listeners still following a job let go. */
+  stopping?: AbortSignal;
 }
 
 /** Run a listener body; anything it throws is logged, never left to Bolt's default handler (which prints stacks). */

@@ -3,7 +3,7 @@ import { decodeSlack } from '../../src/restyle/slack-text.js';
 import { slackActor, slackPlace, stripMention } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
-import { isSampleReaction, reactionReply } from './reaction-job.js';
+import { reactionReply } from './reaction-job.js';
 
 interface MessageEventLike {
   type: 'message';
@@ -76,6 +76,8 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   app.event('message', async ({ event, context }) => {
     const m = event as unknown as MessageEventLike;
     if (m.subtype === 'message_deleted' && typeof m.deleted_ts === 'string' && typeof m.channel === 'string') {
+      // With a queue it was recorded before the ack and is done by the slack.message-deleted job (./deleted-job.ts).
+      if (deps.queued) return;
       await safely(deps, 'message_deleted', async () => {
         await bot.messageDeleted({ place: slackPlace(m.channel), messageId: m.deleted_ts! });
       });
@@ -107,8 +109,8 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   app.event('reaction_added', async ({ event }) => {
     const r = event as unknown as Partial<ReactionEventLike>;
     if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
-    // With a queue, ⭐ was recorded before the ack and is done by the slack.reaction job (./reaction-job.ts).
-    if (deps.queued && isSampleReaction(deps, r.reaction)) return;
+    // With a queue, the reaction was recorded before the ack and is done by the slack.reaction job (./reaction-job.ts).
+    if (deps.queued) return;
     await safely(deps, 'reaction_added', async () => {
       const reply = await reactionReply(deps, { added: true, user: r.user, reaction: r.reaction, channel: r.item.channel, ts: r.item.ts, ...(r.item_user ? { item_user: r.item_user } : {}) });
       await shower.show(reply, { channel: r.item.channel, user: r.user });
@@ -118,7 +120,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   app.event('reaction_removed', async ({ event }) => {
     const r = event as unknown as Partial<ReactionEventLike>;
     if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
-    if (deps.queued && isSampleReaction(deps, r.reaction)) return;
+    if (deps.queued) return;
     await safely(deps, 'reaction_removed', async () => {
       const reply = await reactionReply(deps, { added: false, user: r.user, reaction: r.reaction, channel: r.item.channel, ts: r.item.ts });
       await shower.show(reply, { channel: r.item.channel, user: r.user });

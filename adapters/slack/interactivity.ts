@@ -4,6 +4,10 @@ import type { MessageRef, PreviewAction, ReviewAction } from '../../src/bot/type
 import { PLATFORM, slackPlace } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
 import { ACTION_ID, EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from './render.js';
+import { commandJobFor, saveShortcutJobFor } from './command-job.js';
+import { followJob } from './job-replies.js';
+import { postPreviewJobFor } from './post-preview-job.js';
+import { editJobFor, editMeta, pressJobFor, WORKING } from './press-job.js';
 
 export const COMMAND = '/restyle';
 export const SHORTCUT_RESTYLE = 'restyle_message';
@@ -16,8 +20,10 @@ export const SHORTCUT_SAVE = 'save_sample';
 export function registerInteractivity(app: App, deps: SlackDeps): void {
   const { bot, shower, directory } = deps;
 
-  app.command(COMMAND, async ({ ack, command }) => {
+  app.command(COMMAND, async ({ ack, command, body }) => {
     await ack();
+    // With a queue, map/unmap/forget were recorded inside ack() and are done by the slack.command job (./command-job.ts).
+    if (deps.queue && commandJobFor(body)) return;
     await safely(deps, COMMAND, async () => {
       const actor = await directory.actor(command.user_id);
       const place = slackPlace(command.channel_id);
@@ -28,9 +34,15 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTION_ID, async ({ ack, body, action }) => {
     await ack();
-    const [, family, kind] = ACTION_ID.exec(action.action_id)!;
-    // With a queue, Post was recorded before the ack and is done by the slack.preview-post job (./post-preview-job.ts).
-    if (deps.queued && family === 'restyle' && kind === 'post') return;
+    const [, , kind] = ACTION_ID.exec(action.action_id)!;
+    // With a queue, every press but Edit was recorded before the ack and is done by a job
+    // (./post-preview-job.ts, ./press-job.ts); this process only keeps the presser informed.
+    const queued = deps.queue ? (postPreviewJobFor(body) ?? pressJobFor(body)) : null;
+    if (queued && deps.queue) {
+      const target = { channel: queued.payload.channel, user: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
+      await followJob(deps.queue, deps, queued.id, target, WORKING[kind as keyof typeof WORKING]);
+      return;
+    }
     await safely(deps, `button ${action.action_id}`, async () => {
       const channel = body.channel?.id ?? body.container?.channel_id ?? '';
       const actor = await directory.actor(body.user.id);
@@ -47,7 +59,13 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors: { [EDIT_BLOCK]: 'This editor no longer belongs to a preview: close it and press Edit on the preview again.' } });
       return;
     }
+    // With a queue the submission is recorded inside ack() (or the modal stays open saying why) and done by the slack.edit job.
     await ack();
+    const edit = deps.queue ? editJobFor(body) : null;
+    if (edit && deps.queue) {
+      if (meta.responseUrl) await followJob(deps.queue, deps, edit.id, { channel: meta.channel ?? '', user: body.user.id, responseUrl: meta.responseUrl }, WORKING.edit);
+      return;
+    }
     await safely(deps, 'edit submission', async () => {
       const text = view.state?.values?.[EDIT_BLOCK]?.[EDIT_INPUT]?.value ?? '';
       const actor = await directory.actor(body.user.id);
@@ -65,32 +83,15 @@ export function registerInteractivity(app: App, deps: SlackDeps): void {
     });
   });
 
-  app.shortcut<MessageShortcut>(SHORTCUT_SAVE, async ({ ack, shortcut }) => {
+  app.shortcut<MessageShortcut>(SHORTCUT_SAVE, async ({ ack, shortcut, body }) => {
     await ack();
+    if (deps.queue && saveShortcutJobFor(body)) return;
     await safely(deps, 'save sample shortcut', async () => {
       const actor = await directory.actor(shortcut.user.id);
       const reply = await bot.saveMessage({ actor, message: messageRef(shortcut) });
       await shower.show(reply, { channel: shortcut.channel.id, user: shortcut.user.id, responseUrl: shortcut.response_url });
     });
   });
-}
-
-/** The Edit modal's private_metadata (written by `editModal`); null when it is not ours. */
-function editMeta(raw: string | undefined): { id: string; responseUrl?: string; channel?: string } | null {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(raw || 'null');
-  } catch {
-    return null;
-  }
-  if (typeof meta !== 'object' || meta === null) return null;
-  const m = meta as Record<string, unknown>;
-  if (typeof m.id !== 'string' || m.id === '') return null;
-  return {
-    id: m.id,
-    ...(typeof m.responseUrl === 'string' ? { responseUrl: m.responseUrl } : {}),
-    ...(typeof m.channel === 'string' ? { channel: m.channel } : {}),
-  };
 }
 
 function messageRef(shortcut: MessageShortcut): MessageRef {

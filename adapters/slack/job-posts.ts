@@ -10,6 +10,7 @@ const SKEW_S = 60;
 
 interface Found {
   ts?: string;
+  user?: string;
   metadata?: { event_payload?: { job?: unknown } };
 }
 
@@ -23,7 +24,18 @@ interface Found {
 export async function findJobPosts(
   client: webApi.WebClient,
   logger: Logger,
-  where: { channel: string; thread?: string; job: string; since: number },
+  where: {
+    channel: string;
+    thread?: string;
+    job: string;
+    since: number;
+    /**
+     * Also count this bot user's messages that carry no metadata at all: a streamed message is tagged only
+     * when its stream stops, so one a crash cut off is untagged. Only where every such message is the job's
+     * (the thread of the mention it answers).
+     */
+    untaggedBy?: string;
+  },
 ): Promise<string[]> {
   const method = where.thread ? 'conversations.replies' : 'conversations.history';
   const base = {
@@ -38,7 +50,10 @@ export async function findJobPosts(
   try {
     for (let page = 0; page < PAGES; page++) {
       const res = (await client.apiCall(method, { ...base, ...(cursor ? { cursor } : {}) })) as { messages?: Found[]; has_more?: boolean; response_metadata?: { next_cursor?: string } };
-      for (const m of res.messages ?? []) if (m.ts && m.metadata?.event_payload?.job === where.job) ids.push(m.ts);
+      for (const m of res.messages ?? []) {
+        const untagged = where.untaggedBy !== undefined && m.user === where.untaggedBy && m.metadata === undefined;
+        if (m.ts && (m.metadata?.event_payload?.job === where.job || untagged)) ids.push(m.ts);
+      }
       cursor = res.response_metadata?.next_cursor;
       if (!res.has_more || !cursor) break;
     }

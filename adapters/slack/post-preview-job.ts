@@ -64,17 +64,22 @@ export function postPreviewJobs(queue: JobQueue, deps: SlackDeps): void {
     parse: (payload) => postPayload.parse(payload),
     async run(p, job) {
       const actor = await deps.directory.actor(p.user);
-      const reply = await deps.bot.postOnce({ actor, id: p.previewId }, { state: postState(job.state), save: (patch) => job.save(patch) });
+      // Tagged with the job id, so a rerun after a crash between Slack's `ok` and saving the ts finds the post.
+      const tag = { id: job.id, ...(job.attempt > 1 ? { since: job.createdAt } : {}) };
+      const reply = await deps.bot.postOnce({ actor, id: p.previewId }, { state: postState(job.state), save: (patch) => job.save(patch), job: tag });
+      // Kept for the process that acked, which shows it again after its "Posting…" (./job-replies.ts followJob).
+      await job.save({ reply });
       // Posted (or refused for good): telling the user must not make the job run again; response_url lives 30 minutes.
       await deps.shower
         .show(reply, { channel: p.channel, user: p.user, fromButton: true, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) })
         .catch((error: unknown) => deps.logger.warn({ err: toRestyleError(error).message }, 'slack: posted, but could not tell the user'));
+      await job.save({ shown: true });
     },
   });
 }
 
 /** What earlier attempts saved, read defensively (it may come from an older version). */
-function postState(state: Readonly<Record<string, unknown>>): PostDelivery['state'] {
+export function postState(state: Readonly<Record<string, unknown>>): PostDelivery['state'] {
   const posted = Array.isArray(state.posted) ? state.posted.filter((id): id is string => typeof id === 'string') : undefined;
   return {
     ...(state.taking === true ? { taking: true } : {}),

@@ -6,6 +6,7 @@ import { toRestyleError } from '../../src/errors.js';
 import { PLATFORM, slackActor, slackPlace } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { fetchMessage } from './history.js';
+import { replyOnce } from './job-replies.js';
 
 export const REACTION_JOB = 'slack.reaction';
 
@@ -41,15 +42,21 @@ export function isSampleReaction(deps: Pick<SlackDeps, 'bot'>, emoji: string): b
   return normalizeEmoji(emoji) === deps.bot.ctx.settings.bot.reactions.sample;
 }
 
-/** The job for a ⭐ added to or removed from a message, or null for any other request. */
-export function reactionJobFor(body: unknown, isSample: (emoji: string) => boolean): { id: string; payload: ReactionPayload } | null {
-  const b = body as { type?: unknown; event_id?: unknown; event?: Record<string, unknown> } | null;
+/**
+ * The job for a reaction the bot acts on (⭐ saves, 👍/👎 feedback; `wanted`) added to or removed from a
+ * message, or null for any other request. 👍/👎 count only on the bot's own replies (`item_user`, when
+ * Slack names it): people thumb other messages all day, and those need no job.
+ */
+export function reactionJobFor(body: unknown, wanted: (emoji: string) => boolean, isSample: (emoji: string) => boolean = wanted): { id: string; payload: ReactionPayload } | null {
+  const b = body as { type?: unknown; event_id?: unknown; event?: Record<string, unknown>; authorizations?: Array<{ user_id?: unknown }> } | null;
   const e = b?.type === 'event_callback' ? b.event : undefined;
   if (!e || (e.type !== 'reaction_added' && e.type !== 'reaction_removed')) return null;
   const item = e.item as { type?: unknown; channel?: unknown; ts?: unknown } | undefined;
   if (typeof e.user !== 'string' || typeof e.reaction !== 'string' || item?.type !== 'message') return null;
   if (typeof item.channel !== 'string' || item.channel === '' || typeof item.ts !== 'string' || item.ts === '') return null;
-  if (!isSample(e.reaction)) return null;
+  if (!wanted(e.reaction)) return null;
+  const botUser = b?.authorizations?.[0]?.user_id;
+  if (!isSample(e.reaction) && typeof e.item_user === 'string' && typeof botUser === 'string' && e.item_user !== botUser) return null;
   const payload: ReactionPayload = {
     added: e.type === 'reaction_added',
     user: e.user,
@@ -69,13 +76,13 @@ export function reactionJobFor(body: unknown, isSample: (emoji: string) => boole
  */
 export function reactionIntake(queue: JobQueue, deps: Pick<SlackDeps, 'bot' | 'client' | 'logger'>): (body: unknown) => Promise<void> {
   return async (body) => {
-    const job = reactionJobFor(body, (emoji) => isSampleReaction(deps, emoji));
+    const job = reactionJobFor(body, (emoji) => deps.bot.wantsReaction(emoji), (emoji) => isSampleReaction(deps, emoji));
     if (!job) return;
     try {
       await queue.enqueue({ kind: REACTION_JOB, ...job });
     } catch (error) {
       deps.logger.warn({ err: toRestyleError(error).message, channel: job.payload.channel }, 'slack: could not queue a reaction; telling the user');
-      const what = job.payload.added ? 'saved' : 'taken back';
+      const what = !job.payload.added ? 'taken back' : isSampleReaction(deps, job.payload.reaction) ? 'saved' : 'recorded';
       const text = `I can't take your reaction right now (my work queue is unavailable), so nothing was ${what}. Please ${job.payload.added ? 'react' : 'remove it'} again in a minute.`;
       await deps.client.chat
         .postEphemeral({ channel: job.payload.channel, user: job.payload.user, text })
@@ -85,7 +92,7 @@ export function reactionIntake(queue: JobQueue, deps: Pick<SlackDeps, 'bot' | 'c
 }
 
 /**
- * The worker side: save (or take back) once — the store's claim and the sample id make a re-run find the
+ * The worker side: save, record feedback (or take either back) once — the store's claim and the sample id make a re-run find the
  * sample — and tell the user once: the reply is saved before it is shown and `shown` after, so a re-run
  * shows the same reply or nothing.
  */
@@ -93,17 +100,7 @@ export function reactionJobs(queue: JobQueue, deps: SlackDeps): void {
   queue.handle<ReactionPayload>(REACTION_JOB, {
     parse: (payload) => reactionPayload.parse(payload),
     async run(p, job) {
-      if (job.state.shown) return;
-      // The first run's answer is kept, so a re-run tells "Saved…", not "Already saved" for its own save.
-      let reply = job.state.reply as Reply | undefined;
-      if (!reply) {
-        const computed = await reactionReply(deps, p);
-        if (!computed) return;
-        await job.save({ reply: computed });
-        reply = computed;
-      }
-      await deps.shower.show(reply, { channel: p.channel, user: p.user });
-      await job.save({ shown: true });
+      await replyOnce(job, deps, { channel: p.channel, user: p.user }, () => reactionReply(deps, p));
     },
   });
 }

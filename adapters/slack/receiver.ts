@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, HTTPReceiver, SocketModeReceiver, isValidSlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { HttpMount } from '../../src/bot/platform.js';
-import { RestyleError } from '../../src/errors.js';
+import { isRestyleError, RestyleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { InFlight } from '../../src/util/inflight.js';
 import { boltLogger } from './logger.js';
@@ -35,8 +35,12 @@ export function chooseReceiver(options: {
   /** Limits on what is read before a request's signature can be checked (config `http.slack`). */
   limits: SlackLimits;
   logger: Logger;
-  /** Runs inside ack(), before Slack is answered: where durable work is recorded. */
-  beforeAck?: (body: unknown) => Promise<void>;
+  /**
+   * Runs inside ack(), before Slack is answered: where durable work is recorded. What it returns (when
+   * not undefined) is the ack's response instead; what it throws fails the request (HTTP 503 when
+   * retryable), so Slack sends it again.
+   */
+  beforeAck?: (body: unknown) => Promise<unknown>;
 }): ReceiverChoice {
   const logger = boltLogger(options.logger);
   const inflight = new InFlight();
@@ -71,6 +75,11 @@ export function chooseReceiver(options: {
       }
       if ((error as { code?: string }).code === ErrorCode.AuthorizationError) {
         response.writeHead(401).end();
+        return true;
+      }
+      // Work that could not be recorded now (the queue is down): not acknowledged, so Slack sends it again.
+      if (isRestyleError(error) && error.retryable) {
+        refuse(response, 503, error.code, firstLine(error.message), log);
         return true;
       }
       refuse(response, 400, 'input_invalid', `Slack request could not be processed: ${firstLine(error.message)}`, log);
@@ -171,7 +180,7 @@ function firstLine(text: string): string {
 }
 
 /** The receiver sees a stand-in app whose processEvent is counted from the moment it is dispatched. */
-function tracked(inner: Receiver, inflight: InFlight, beforeAck?: (body: unknown) => Promise<void>): Receiver {
+function tracked(inner: Receiver, inflight: InFlight, beforeAck?: (body: unknown) => Promise<unknown>): Receiver {
   return {
     init(app: App) {
       const proxy = Object.create(app) as App;
@@ -179,9 +188,9 @@ function tracked(inner: Receiver, inflight: InFlight, beforeAck?: (body: unknown
         inflight.run(async () => {
           let acked = false;
           const ack: ReceiverEvent['ack'] = async (response) => {
-            if (!acked && beforeAck) await beforeAck(event.body);
+            const instead = !acked && beforeAck ? await beforeAck(event.body) : undefined;
             acked = true;
-            return event.ack(response);
+            return event.ack((instead ?? response) as typeof response);
           };
           await app.processEvent({ ...event, ack });
           // Every listener has run: nothing will acknowledge it now, so say so instead of letting Slack wait 3 s.

@@ -30,11 +30,15 @@ export class SlackReplyStream implements ReplyStream {
   constructor(
     private readonly call: Call,
     private readonly place: Place,
-    private readonly options: StreamReplyOptions & { teamId: () => Promise<string | undefined>; limit: number; logger: Logger },
+    private readonly options: StreamReplyOptions & { teamId: () => Promise<string | undefined>; limit: number; logger: Logger; metadata?: Record<string, unknown> },
   ) {
-    // Slack streams only into a thread.
-    if (!options.thread) this.fallback = this.editing();
+    this.reuse = [...(options.resume ?? [])];
+    // Slack streams only into a thread; a rerun writes into the messages its earlier attempt began (edits).
+    if (!options.thread || this.reuse.length > 0) this.fallback = this.editing();
   }
+
+  /** Messages of an earlier attempt not written into yet. */
+  private readonly reuse: string[];
 
   append(text: string): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
@@ -101,16 +105,27 @@ export class SlackReplyStream implements ReplyStream {
     if (!res.ts) throw new Error('chat.startStream answered ok without a ts');
     this.native = { ts: res.ts, length: text.length };
     this.ids.push(res.ts);
+    await this.options.started?.(res.ts);
   }
 
   private async stopNative(): Promise<void> {
     const ts = this.native!.ts;
     this.native = null;
     try {
-      await this.call('chat.stopStream', { channel: this.place.channelId, ts });
+      await this.call('chat.stopStream', { channel: this.place.channelId, ts, ...(this.options.metadata ? { metadata: this.options.metadata } : {}) });
     } catch (error) {
       throw slackError(error, 'chat.stopStream');
     }
+  }
+
+  /**
+   * Write `text` into a message an earlier attempt began: a native stream it left open is stopped first (best
+   * effort: it may have been stopped already), then the message is replaced and tagged.
+   */
+  private async rewrite(ts: string, text: string): Promise<string> {
+    await this.call('chat.stopStream', { channel: this.place.channelId, ts }).catch(() => undefined);
+    await this.call('chat.update', { channel: this.place.channelId, ts, markdown_text: text, ...(this.options.metadata ? { metadata: this.options.metadata } : {}) });
+    return ts;
   }
 
   private editing(): EditingReply {
@@ -118,9 +133,16 @@ export class SlackReplyStream implements ReplyStream {
     return new EditingReply(
       {
         post: async (text) => {
-          const res = (await this.call('chat.postMessage', { ...base, markdown_text: text }).catch((error: unknown) => {
+          const earlier = this.reuse.shift();
+          // Deleted since (someone removed the partial answer): post anew.
+          if (earlier) {
+            const kept = await this.rewrite(earlier, text).catch((error: unknown) => (slackCode(error) === 'message_not_found' ? undefined : Promise.reject(slackError(error, 'chat.update'))));
+            if (kept) return kept;
+          }
+          const res = (await this.call('chat.postMessage', { ...base, markdown_text: text, ...(this.options.metadata ? { metadata: this.options.metadata } : {}) }).catch((error: unknown) => {
             throw slackError(error, 'chat.postMessage');
           })) as { ts?: string };
+          if (res.ts) await this.options.started?.(res.ts);
           return res.ts ?? '';
         },
         edit: async (ts, text) => {

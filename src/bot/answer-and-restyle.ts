@@ -28,6 +28,10 @@ export interface AnswerDelivery {
   record(ids: string[]): Promise<void>;
   /** The durable job answering: its posts are tagged with it (`PostOptions.job`). */
   job?: string;
+  /** A streamed answer: each message's id as soon as it exists (a crash mid-stream leaves them recorded). */
+  started?(ids: string[]): Promise<void>;
+  /** A streamed answer an earlier attempt began in these messages: written into them, not posted anew. */
+  resume?: readonly string[];
 }
 
 /**
@@ -54,7 +58,7 @@ export async function answerAndRestyle(ctx: BotContext, input: AnswerInput, deli
   const limited = await ctx.limits.take('replies', actor.key);
   if (!limited.ok) return slowDown('answers', limited);
   if (ctx.settings.bot.answer.stream && ctx.actions.openStream) {
-    return streamAnswer(ctx, input, source, place.thread ?? (place.isDirect ? undefined : messageId));
+    return streamAnswer(ctx, input, source, place.thread ?? (place.isDirect ? undefined : messageId), delivery);
   }
 
   let answer: string;

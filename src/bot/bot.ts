@@ -7,6 +7,7 @@ import { giveFeedback, withdrawFeedback } from './feedback.js';
 import { forgetUser } from './forget.js';
 import { help } from './help.js';
 import { createPreview, postPreviewOnce, pressPreview, restyleMessage, submitEdit, type PostDelivery } from './preview.js';
+import { pressPreviewOnce, submitEditOnce } from './preview-once.js';
 import { failed, note, slowDown } from './replies.js';
 import { nextReview, pressReview } from './review.js';
 import { messageDeleted, retractSample, saveMessage } from './save-sample.js';
@@ -84,6 +85,21 @@ export class Bot {
   /** Post on a preview as a durable job: a failure the queue may retry throws (see PostDelivery). */
   postOnce(input: { actor: Actor; id: string }, delivery: PostDelivery): Promise<Reply | null> {
     return postPreviewOnce(this.ctx, input, delivery);
+  }
+
+  /** Save or Discard on a preview as a durable job (see PreviewDelivery): a failure the queue may retry throws. */
+  pressOnce(input: { actor: Actor; action: 'save' | 'discard'; id: string }, delivery: PostDelivery): Promise<Reply> {
+    return pressPreviewOnce(this.ctx, input, delivery);
+  }
+
+  /** The Edit modal's submission as a durable job: posted once, a failure the queue may retry throws. */
+  submitEditOnce(input: { actor: Actor; id: string; text: string }, delivery: PostDelivery): Promise<Reply> {
+    return submitEditOnce(this.ctx, input, delivery);
+  }
+
+  /** The source message was deleted, as a durable job: a store failure throws (the queue retries); the number of samples deleted. */
+  deleteSamplesOf(input: { place: Place; messageId: string }): Promise<number> {
+    return messageDeleted(this.ctx, input);
   }
 
   /** The Edit modal was submitted. */

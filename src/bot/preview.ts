@@ -5,7 +5,7 @@ import type { Sample, SampleSource } from '../samples/types.js';
 import type { BotContext } from './context.js';
 import type { PendingPreview } from './preview-store.js';
 import { failed, finished, note, reason } from './replies.js';
-import type { Actor, MessageRef, Place, PreviewAction, Reply } from './types.js';
+import type { Actor, MessageRef, Place, PostJob, PreviewAction, Reply } from './types.js';
 
 const ACTIONS: readonly PreviewAction[] = ['post', 'edit', 'save', 'discard'];
 
@@ -103,6 +103,8 @@ export async function pressPreview(ctx: BotContext, input: { actor: Actor; actio
 export interface PostDelivery {
   readonly state: Readonly<{ taking?: boolean; posted?: string[]; style?: string }>;
   save(patch: { taking?: true; posted?: string[]; style?: string }): Promise<void>;
+  /** The job posting: its posts are tagged with it, and a rerun (`since` set) looks for them first. */
+  job?: PostJob;
 }
 
 /** Post on a preview, run by a job. Null: another press took the preview, and that press tells the user. */
@@ -118,7 +120,7 @@ export async function postPreviewOnce(ctx: BotContext, input: { actor: Actor; id
   // A re-run finds the preview taken by its own earlier attempt: go on.
   if (!(await ctx.previews.take(id)) && !resumed) return null;
   try {
-    await postStyled(ctx, preview, preview.styled, actor, (ids) => delivery.save({ posted: ids, style: preview.style }));
+    await postStyled(ctx, preview, preview.styled, actor, (ids) => delivery.save({ posted: ids, style: preview.style }), delivery.job);
   } catch (error) {
     if (!isRestyleError(error) || error.retryable) throw error;
     // Refused for good (the bot left the channel…): say why, and let the user press again.
@@ -157,9 +159,9 @@ export async function submitEdit(ctx: BotContext, input: { actor: Actor; id: str
   }
 }
 
-async function postStyled(ctx: BotContext, preview: PendingPreview, text: string, actor: Actor, record?: (ids: string[]) => Promise<void>): Promise<string[]> {
+export async function postStyled(ctx: BotContext, preview: PendingPreview, text: string, actor: Actor, record?: (ids: string[]) => Promise<void>, job?: PostJob): Promise<string[]> {
   const origin = { style: preview.style, model: preview.model, neutral: preview.neutral };
-  const ids = await ctx.actions.post(preview.place, text, { thread: preview.place.thread, origin, onBehalfOf: actor });
+  const ids = await ctx.actions.post(preview.place, text, { thread: preview.place.thread, origin, onBehalfOf: actor, ...(job ? { job } : {}) });
   await record?.(ids);
   // Feedback needs the origin; failing to record it must not turn a done post into an error.
   await ctx.origins.record(preview.place, ids, { ...origin, styled: text }, ctx.now()).catch((error: unknown) => {
@@ -168,7 +170,7 @@ async function postStyled(ctx: BotContext, preview: PendingPreview, text: string
   return ids;
 }
 
-async function savePair(ctx: BotContext, preview: PendingPreview, styled: string, actor: Actor, source: SampleSource): Promise<Sample> {
+export async function savePair(ctx: BotContext, preview: PendingPreview, styled: string, actor: Actor, source: SampleSource): Promise<Sample> {
   const reviewer = ctx.permissions.isReviewer(actor);
   const at = ctx.now().toISOString();
   return ctx.samples.save({

@@ -1,10 +1,10 @@
 import type { RestyleResult } from '../restyle/restyler.js';
 import type { AnswerSource } from './answer.js';
-import type { AnswerInput } from './answer-and-restyle.js';
+import type { AnswerDelivery, AnswerInput } from './answer-and-restyle.js';
 import type { BotContext } from './context.js';
 import { note, reason as why } from './replies.js';
 import { guardMentions } from './safety.js';
-import type { Reply, ReplyStream } from './types.js';
+import type { Reply, ReplyStream, StreamReplyOptions } from './types.js';
 
 /**
  * The streamed answer (`bot.answer.stream`): the source's deltas go through the filter (each block styled
@@ -12,7 +12,7 @@ import type { Reply, ReplyStream } from './types.js';
  * source is cut off mid-answer, the rest that arrived is posted as written and a last line says the
  * answer was cut short — nothing claims it is complete.
  */
-export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: AnswerSource, thread: string | undefined): Promise<Reply | null> {
+export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: AnswerSource, thread: string | undefined, delivery?: AnswerDelivery): Promise<Reply | null> {
   const { actor, place } = input;
   const open = ctx.actions.openStream!.bind(ctx.actions);
   void ctx.actions.showWorking?.(place, thread).catch(() => undefined);
@@ -41,7 +41,7 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
       }
       const text = space + guarded;
       space = '';
-      reply ??= open(place, { thread, recipient: actor });
+      reply ??= open(place, { thread, recipient: actor, ...jobOptions(delivery) });
       shown += text;
       await reply.append(text);
     }
@@ -61,9 +61,12 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
   try {
     ids = await reply.finish();
   } catch (error) {
+    // A durable job retries (writing into the messages it began) or fails once when the platform refused.
+    if (delivery) throw error;
     ctx.logger.warn({ err: why(error) }, 'bot: posting the streamed answer failed');
     return note(`I couldn't post my answer: ${why(error)}`);
   }
+  await delivery?.record(ids);
   if (summary?.styled && summary.style) {
     const origin = { style: summary.style, model: summary.model, neutral, styled: shown };
     await ctx.origins.record(place, ids, origin, ctx.now()).catch((error: unknown) => {
@@ -71,4 +74,15 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
     });
   }
   return null;
+}
+
+/** A durable job's stream: tagged with the job id, each new message recorded at once, an earlier attempt's messages reused. */
+function jobOptions(delivery: AnswerDelivery | undefined): Pick<StreamReplyOptions, 'job' | 'started' | 'resume'> {
+  if (!delivery?.job) return {};
+  const ids: string[] = [...(delivery.resume ?? [])];
+  return {
+    job: { id: delivery.job },
+    ...(delivery.started ? { started: (id: string) => (ids.includes(id) ? Promise.resolve() : (ids.push(id), delivery.started!([...ids]))) } : {}),
+    ...(delivery.resume?.length ? { resume: delivery.resume } : {}),
+  };
 }

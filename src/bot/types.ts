@@ -104,6 +104,12 @@ export interface StreamReplyOptions {
   /** Who asked (Slack streams to a recipient outside DMs). */
   recipient?: Actor;
   origin?: PostOptions['origin'];
+  /** The durable job answering: its messages are tagged with its id where the platform allows. */
+  job?: PostJob;
+  /** Called (and awaited) with each new message's id as soon as it exists, so a job can record it before going on. */
+  started?(id: string): Promise<void>;
+  /** Messages an earlier attempt of the job began: the reply is written into these (edited) before posting new ones. */
+  resume?: readonly string[];
 }
 
 export interface ReplyStream {

@@ -3,6 +3,7 @@
  * the fake Slack Web API: the Slack side of the use-case contract, and the base of the Slack tests.
  */
 import type { webApi } from '@slack/bolt';
+import { expect, vi } from 'vitest';
 import { startSlack, type RunningSlack } from '../../../adapters/slack/app.js';
 import { EVENTS_PATH } from '../../../adapters/slack/receiver.js';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
@@ -177,7 +178,15 @@ export async function startSlackHarness(options: SlackHarnessOptions = {}): Prom
       return ts;
     },
 
-    settle: () => running.idle(),
+    async settle() {
+      await running.idle();
+      if (!options.queue) return;
+      // Queued work is done by jobs: settled once the queue is empty and what the listeners follow is done.
+      const queue = options.queue;
+      // A queue the test closed (or whose Redis it stopped) holds nothing this process will run.
+      await vi.waitFor(async () => expect(await queue.stats().then((s) => s.depth, () => 0)).toBe(0), { timeout: 20_000, interval: 20 });
+      await running.idle();
+    },
 
     posts(channel) {
       const id = channel?.replace(/^slack:/, '');
