@@ -1,30 +1,22 @@
 import { App, webApi } from '@slack/bolt';
 import type { AppContext } from '../../src/app.js';
-import { Bot } from '../../src/bot/bot.js';
+import type { Bot } from '../../src/bot/bot.js';
 import type { HttpMount, RunningPlatform } from '../../src/bot/platform.js';
 import { RestyleError } from '../../src/errors.js';
 import { dedupeEvents } from './dedupe.js';
-import type { SlackDeps } from './deps.js';
-import { SlackDirectory } from './directory.js';
 import { slackError } from './errors.js';
 import { registerEvents } from './events.js';
 import { registerInteractivity } from './interactivity.js';
 import { boltLogger } from './logger.js';
 import { SlackActions } from './actions.js';
 import { chooseReceiver } from './receiver.js';
-import { Shower } from './show.js';
 import { slackPoster } from './post.js';
-import { answerIntake, answerJobs } from './answer-job.js';
-import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
-import { reactionIntake, reactionJobs } from './reaction-job.js';
+import { answerIntake } from './answer-job.js';
+import { postPreviewIntake } from './post-preview-job.js';
+import { reactionIntake } from './reaction-job.js';
+import { slackDeps, slackJobs } from './jobs.js';
+import { POST_RETRIES, webClientOptions } from './web-client.js';
 
-/**
- * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
- * hold an answer (and shutdown) for that long. The bot's own posts get a bounded minute; each call 30 s.
- */
-const WEB_API_TIMEOUT_MS = 30_000;
-const BOT_RETRIES = { retries: 5, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
-const POST_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true };
 /** While the Slack API is unreachable at start: try again after 1 s, doubling to every 30 s. */
 const RECONNECT_MS = { first: 1_000, max: 30_000 };
 
@@ -65,13 +57,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   let intake: ((body: unknown) => Promise<void>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
-  const clientOptions: webApi.WebClientOptions = {
-    slackApiUrl: apiUrl,
-    timeout: WEB_API_TIMEOUT_MS,
-    retryConfig: BOT_RETRIES,
-    ...options.clientOptions,
-    fetch: options.clientOptions?.fetch ?? fetchFn,
-  };
+  const clientOptions = webClientOptions(apiUrl, fetchFn, options.clientOptions);
   const app = new App({ token: botToken, receiver: choice.receiver, logger: boltLogger(logger), clientOptions, deferInitialization: true });
   // One quick auth.test first: Bolt's own (in init) retries for about 30 s before giving up.
   const probe = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000, logger: boltLogger(logger) });
@@ -82,19 +68,16 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   };
 
   const client = app.client;
-  const actions = new SlackActions(client, logger, ctx.settings.safety.allowBroadcast);
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
-  const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
-  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue) };
+  const deps = slackDeps(ctx, client, logger, { fetch: fetchFn, now: options.now, newId: options.newId, queued: Boolean(ctx.queue) });
+  const bot = deps.bot;
   if (ctx.queue) {
     const intakes = [answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps)];
     intake = async (body) => {
       for (const take of intakes) await take(body);
     };
-    answerJobs(ctx.queue, deps);
-    postPreviewJobs(ctx.queue, deps);
-    reactionJobs(ctx.queue, deps);
+    slackJobs(ctx.queue, deps);
   }
 
   app.use(dedupeEvents(ctx.store, logger));

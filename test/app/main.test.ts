@@ -28,7 +28,7 @@ async function web() {
   const dir = tmpDir('web');
   const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });
   const ctx = await createContext(settings, { store, logger: silentLogger() });
-  const services = await serve(ctx, { port: 0, only: 'web' });
+  const services = await serve(ctx, { port: 0, roles: ['web'] });
   const post = (body: unknown) =>
     fetch(`http://127.0.0.1:${services.port}/v1/post`, { method: 'POST', headers: { authorization: 'Bearer api-secret', 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return {
