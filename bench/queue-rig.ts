@@ -41,8 +41,9 @@ const queue: JobQueue | undefined = outbox === 'none' ? undefined : timed(await 
 const ctx = await createContext(settings, { store, logger: silentLogger(), registry: 'off', ...(queue ? { queue } : {}) });
 const http = createHttpServer({ ctx });
 const running = await startSlack({ ctx, http, clientOptions: { retryConfig: { retries: 0 } } });
-// As `restyle bot` runs it (queue.concurrency default).
-await queue?.start({ concurrency: ctx.settings.queue.concurrency });
+// Enough workers to keep up (50 mentions/s × a 2 s model), as an operator would scale them: the same work in
+// flight as the inline answers without a queue, so the ack path is what differs, not a growing backlog.
+await queue?.start({ concurrency: 128 });
 const url = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}${EVENTS_PATH}`;
 
 /** The durable write alone, as the ack path waits for it. */

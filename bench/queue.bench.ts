@@ -11,7 +11,7 @@ import type { Outbox, RigMessage, RigReply } from './queue-rig.js';
 import { percentile, type BenchResult } from './types.js';
 
 const RIG = new URL('./queue-rig.ts', import.meta.url);
-const PER_RIG = 600;
+const PER_RIG = 1_000;
 const GAP_MS = 20;
 
 interface Rig {
