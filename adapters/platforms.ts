@@ -12,11 +12,11 @@ export interface PlatformEntry {
   enableHint: string;
   enabled(settings: Settings): boolean;
   load(): Promise<ChatPlatform>;
-  /** `web` platforms need the HTTP port (Slack events); `worker` ones hold a gateway connection (Discord). */
-  role: 'web' | 'worker';
+  /** Where its events come in: `web` ones need the HTTP port (Slack events), `gateway` ones hold a gateway connection (Discord). Its jobs run in the `jobs` role. */
+  role: 'web' | 'gateway';
 }
 
 export const PLATFORMS: PlatformEntry[] = [
   { name: 'slack', enableHint: SLACK_ENABLE_HINT, enabled: slackEnabled, load: async () => (await import('./slack/index.js')).slackPlatform, role: 'web' },
-  { name: 'discord', enableHint: DISCORD_ENABLE_HINT, enabled: discordEnabled, load: async () => (await import('./discord/index.js')).discordPlatform, role: 'worker' },
+  { name: 'discord', enableHint: DISCORD_ENABLE_HINT, enabled: discordEnabled, load: async () => (await import('./discord/index.js')).discordPlatform, role: 'gateway' },
 ];

@@ -69,7 +69,9 @@ export async function createContext(settings: Settings, options: ContextOptions 
   const restyler = new Restyler({ settings, store, llm, logger, observer: options.observer ?? metrics.observer() });
   let queue: JobQueue | undefined;
   try {
-    queue = options.queue === 'open' ? await openQueue(settings.store, { logger, leaseMs: settings.queue.leaseMs, policy: { attempts: settings.queue.attempts, backoffMs: settings.queue.backoffMs } }) : options.queue;
+    // On SQLite the outbox shares the store's connection to the file (one writer per process, no busy waits on the ack path).
+    const sqliteConnection = store.sqliteQuery && store.location === settings.store.sqlitePath ? { sqliteConnection: store.sqliteQuery } : {};
+    queue = options.queue === 'open' ? await openQueue(settings.store, { logger, leaseMs: settings.queue.leaseMs, policy: { attempts: settings.queue.attempts, backoffMs: settings.queue.backoffMs }, ...sqliteConnection }) : options.queue;
   } catch (error) {
     stopSync?.();
     if (!options.store) await store.close();

@@ -11,6 +11,8 @@ export const discordPlatform: ChatPlatform = {
   start: (ctx) => startDiscord({ ctx }),
   poster: (ctx) => discordRestPoster(ctx),
   checkPost: (message) => void checkDiscordPost(message),
+  // The `jobs` role without the gateway: discord.js REST only. Discord's queued event kinds register here.
+  jobs: (ctx) => Promise.resolve({ post: discordRestPoster(ctx), stop: () => Promise.resolve() }),
 };
 
 export { startDiscord, type DiscordOptions, type RunningDiscord } from './app.js';

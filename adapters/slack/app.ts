@@ -1,34 +1,25 @@
 import { App, webApi } from '@slack/bolt';
 import type { AppContext } from '../../src/app.js';
-import { Bot } from '../../src/bot/bot.js';
+import type { Bot } from '../../src/bot/bot.js';
 import type { HttpMount, RunningPlatform } from '../../src/bot/platform.js';
 import { RestyleError } from '../../src/errors.js';
 import { dedupeEvents } from './dedupe.js';
-import type { SlackDeps } from './deps.js';
-import { SlackDirectory } from './directory.js';
 import { slackError } from './errors.js';
 import { registerEvents } from './events.js';
 import { registerInteractivity } from './interactivity.js';
 import { boltLogger } from './logger.js';
 import { SlackActions } from './actions.js';
 import { chooseReceiver } from './receiver.js';
-import { Shower } from './show.js';
 import { slackPoster } from './post.js';
-import { answerIntake, answerJobs } from './answer-job.js';
-import { postPreviewIntake, postPreviewJobs } from './post-preview-job.js';
-import { reactionIntake, reactionJobs } from './reaction-job.js';
+import { answerIntake } from './answer-job.js';
+import { postPreviewIntake } from './post-preview-job.js';
+import { reactionIntake } from './reaction-job.js';
+import { slackDeps, slackJobs } from './jobs.js';
 import { connectOrRetry } from './reconnect.js';
-import { deletedIntake, deletedJobs } from './deleted-job.js';
-import { pressIntake, pressJobs } from './press-job.js';
-import { commandIntake, commandJobs } from './command-job.js';
-
-/**
- * Slack's client defaults are no request timeout and 10 retries over about 30 minutes: a hung call would
- * hold an answer (and shutdown) for that long. The bot's own posts get a bounded minute; each call 30 s.
- */
-const WEB_API_TIMEOUT_MS = 30_000;
-const BOT_RETRIES = { retries: 5, factor: 2, minTimeout: 1_000, maxTimeout: 10_000, randomize: true };
-const POST_RETRIES = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000, randomize: true };
+import { deletedIntake } from './deleted-job.js';
+import { pressIntake } from './press-job.js';
+import { commandIntake } from './command-job.js';
+import { POST_RETRIES, webClientOptions } from './web-client.js';
 
 export interface SlackOptions {
   ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger' | 'queue'>;
@@ -67,7 +58,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   let intake: ((body: unknown) => Promise<unknown>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
-  const clientOptions = webApiOptions(apiUrl, options.clientOptions, fetchFn);
+  const clientOptions = webClientOptions(apiUrl, fetchFn, options.clientOptions);
   const app = new App({ token: botToken, receiver: choice.receiver, logger: boltLogger(logger), clientOptions, deferInitialization: true });
   // One quick auth.test first: Bolt's own (in init) retries for about 30 s before giving up.
   const probe = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000, logger: boltLogger(logger) });
@@ -78,20 +69,14 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   };
 
   const client = app.client;
-  const actions = new SlackActions(client, logger, ctx.settings.safety.allowBroadcast);
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
-  const bot = new Bot({ ...ctx, actions, logger, fetch: fetchFn, now: options.now, newId: options.newId });
   const stopping = new AbortController();
-  const deps: SlackDeps = { bot, client, shower: new Shower(client, fetchFn, logger), directory: new SlackDirectory(client, logger), logger, queued: Boolean(ctx.queue), queue: ctx.queue, stopping: stopping.signal };
+  const deps = slackDeps(ctx, client, logger, { fetch: fetchFn, now: options.now, newId: options.newId, queued: Boolean(ctx.queue), stopping: stopping.signal });
+  const bot = deps.bot;
   if (ctx.queue) {
     intake = firstResponse([answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps), commandIntake(ctx.queue, deps)]);
-    answerJobs(ctx.queue, deps);
-    postPreviewJobs(ctx.queue, deps);
-    reactionJobs(ctx.queue, deps);
-    deletedJobs(ctx.queue, deps);
-    pressJobs(ctx.queue, deps);
-    commandJobs(ctx.queue, deps);
+    slackJobs(ctx.queue, deps);
   }
 
   app.use(dedupeEvents(ctx.store, logger));
@@ -119,11 +104,6 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
       await choice.inflight.idle();
     },
   };
-}
-
-/** The Web API client options: Slack's URL, a bounded timeout and retries, the caller's overrides and fetch. */
-function webApiOptions(apiUrl: string, given: Partial<webApi.WebClientOptions> | undefined, fetchFn: typeof fetch): webApi.WebClientOptions {
-  return { slackApiUrl: apiUrl, timeout: WEB_API_TIMEOUT_MS, retryConfig: BOT_RETRIES, ...given, fetch: given?.fetch ?? fetchFn };
 }
 
 /** The intakes in turn, inside ack(): the first response one returns replaces the ack's (an Edit the queue could not take keeps its modal open). */

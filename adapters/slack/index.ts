@@ -1,5 +1,6 @@
 import type { ChatPlatform } from '../../src/bot/platform.js';
 import { startSlack } from './app.js';
+import { startSlackJobs } from './jobs.js';
 import { checkSlackPost } from './post.js';
 import { SLACK_ENABLE_HINT, slackEnabled } from './enabled.js';
 
@@ -10,6 +11,7 @@ export const slackPlatform: ChatPlatform = {
   enabled: slackEnabled,
   start: (ctx, http) => startSlack({ ctx, http }),
   checkPost: (message) => void checkSlackPost(message),
+  jobs: (ctx, queue) => Promise.resolve(startSlackJobs({ ctx }, queue)),
 };
 
 export { startSlack, type RunningSlack, type SlackOptions } from './app.js';

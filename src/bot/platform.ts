@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../app.js';
 import type { Settings } from '../config/load.js';
 import type { PostJob } from './types.js';
+import type { JobQueue } from '../queue/types.js';
 
 /**
  * A chat platform plugged into the `restyle bot` process. Platforms live in `adapters/<platform>/`;
@@ -21,6 +22,19 @@ export interface ChatPlatform {
   poster?(ctx: AppContext): NonNullable<RunningPlatform['post']>;
   /** Throw `input_invalid` (field named) for a channel or thread this platform can't have: checked before the model is paid. */
   checkPost?(message: Pick<OutgoingMessage, 'channel' | 'thread'>): void;
+  /**
+   * The `jobs` role where this platform's intake runs elsewhere: register its job handlers on `queue` with
+   * only its Web/REST API client (no receiver, no gateway). Calls the same registration function `start`
+   * uses, so a new job kind is added in one place. Optional: a platform without one has no jobs.
+   */
+  jobs?(ctx: AppContext, queue: JobQueue): Promise<PlatformJobs>;
+}
+
+/** A platform's job handlers running without its intake (`ChatPlatform.jobs`). */
+export interface PlatformJobs {
+  /** Posts for `POST /v1/post` jobs to this platform's channels. */
+  post?: NonNullable<RunningPlatform['post']>;
+  stop(): Promise<void>;
 }
 
 export interface RunningPlatform {

@@ -6,12 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { RestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { decide, unparsable } from './policy.js';
-import { openSqliteDb, sqliteError, type Row, type SqliteDb } from './sqlite-db.js';
+import { openSqliteDb, sharedSqliteDb, sqliteError, type Row, type SqliteDb, type SqliteQuery } from './sqlite-db.js';
 import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface OutboxOptions {
   /** The embedded store's SQLite file: the outbox lives beside the data it guards. */
   path: string;
+  /** The store's connection to that file (`Store.sqliteQuery`); without it the outbox opens its own. */
+  connection?: SqliteQuery;
   policy?: Partial<QueuePolicy>;
   /** A running job's lease; renewed while it runs, so only a dead process's jobs are taken over. */
   leaseMs?: number;
@@ -48,12 +50,13 @@ export async function openOutboxQueue(options: OutboxOptions): Promise<JobQueue>
   let db: SqliteDb;
   try {
     await mkdir(dirname(options.path), { recursive: true });
-    db = await openSqliteDb(options.path, 5_000);
+    db = options.connection ? sharedSqliteDb(options.connection) : await openSqliteDb(options.path, 5_000);
     await db.all('PRAGMA journal_mode=WAL');
-    // WAL + NORMAL: a commit survives the process being killed (what the queue is for); only an OS crash or
-    // power loss can lose the last commits. FULL would fsync on the ack path of every mention.
-    await db.run('PRAGMA synchronous=NORMAL');
-    for (const sql of SCHEMA) await db.run(sql);
+    // WAL + NORMAL: a commit is in the WAL file (the OS has it) before enqueue resolves, so it survives the
+    // process being killed (what the queue is for); only an OS crash or power loss can lose the last commits.
+    // FULL would fsync on the ack path of every mention.
+    await db.all('PRAGMA synchronous=NORMAL');
+    for (const sql of SCHEMA) await db.all(sql);
   } catch (error) {
     throw sqliteError(options.path, error);
   }
@@ -98,10 +101,10 @@ class OutboxQueue implements JobQueue {
       for (const row of held) {
         const owner = String(row.lease_owner);
         if (!isDeadLocalOwner(owner)) continue;
-        const r = await this.db.run(`UPDATE restyle_jobs SET status = 'waiting', run_at = ?, lease_owner = NULL WHERE status = 'active' AND lease_owner = ?`, now, owner);
-        if (r.changes > 0) this.logger.info({ jobs: r.changes }, 'queue: replaying jobs of a process that ended without finishing them');
+        const r = await this.db.all(`UPDATE restyle_jobs SET status = 'waiting', run_at = ?, lease_owner = NULL WHERE status = 'active' AND lease_owner = ? RETURNING id`, now, owner);
+        if (r.length > 0) this.logger.info({ jobs: r.length }, 'queue: replaying jobs of a process that ended without finishing them');
       }
-      await this.db.run(`DELETE FROM restyle_jobs WHERE status = 'done' AND finished_at <= ?`, now - this.policy.keepDoneMs);
+      await this.db.all(`DELETE FROM restyle_jobs WHERE status = 'done' AND finished_at <= ?`, now - this.policy.keepDoneMs);
     });
   }
 
@@ -115,10 +118,10 @@ class OutboxQueue implements JobQueue {
     }
     const now = Date.now();
     const r = await this.sql(() =>
-      this.db.run(`INSERT INTO restyle_jobs(id, kind, payload, status, created_at, run_at) VALUES(?, ?, ?, 'waiting', ?, ?) ON CONFLICT(id) DO NOTHING`, job.id, job.kind, payload, now, now),
+      this.db.all(`INSERT INTO restyle_jobs(id, kind, payload, status, created_at, run_at) VALUES(?, ?, ?, 'waiting', ?, ?) ON CONFLICT(id) DO NOTHING RETURNING id`, job.id, job.kind, payload, now, now),
     );
-    if (r.changes > 0) this.wakeUp?.();
-    return { created: r.changes > 0 };
+    if (r.length > 0) this.wakeUp?.();
+    return { created: r.length > 0 };
   }
 
   handle<P>(kind: string, handler: JobHandler<P>): void {
@@ -129,7 +132,7 @@ class OutboxQueue implements JobQueue {
     if (this.running || this.closed || this.handlers.size === 0) return;
     this.running = true;
     const renew = setInterval(() => {
-      this.db.run(`UPDATE restyle_jobs SET lease_until = ? WHERE status = 'active' AND lease_owner = ?`, Date.now() + this.leaseMs, this.owner).catch((error: unknown) => {
+      this.db.all(`UPDATE restyle_jobs SET lease_until = ? WHERE status = 'active' AND lease_owner = ?`, Date.now() + this.leaseMs, this.owner).catch((error: unknown) => {
         this.logger.warn({ err: (error as Error).message }, 'queue: could not renew job leases');
       });
     }, Math.max(50, Math.floor(this.leaseMs / 3)));
@@ -214,8 +217,8 @@ class OutboxQueue implements JobQueue {
       },
       save: async (patch) => {
         const next = { ...state, ...patch };
-        const r = await this.sql(() => this.db.run(`UPDATE restyle_jobs SET state = ? WHERE id = ? AND lease_owner = ?`, JSON.stringify(next), job.id, this.owner));
-        if (r.changes === 0) throw new RestyleError('conflict', `job ${job.id}: its lease was taken over by another worker`);
+        const r = await this.sql(() => this.db.all(`UPDATE restyle_jobs SET state = ? WHERE id = ? AND lease_owner = ? RETURNING id`, JSON.stringify(next), job.id, this.owner));
+        if (r.length === 0) throw new RestyleError('conflict', `job ${job.id}: its lease was taken over by another worker`);
         state = next;
       },
     };
@@ -237,7 +240,7 @@ class OutboxQueue implements JobQueue {
   private async finish(job: Claimed, status: 'done' | 'failed' | 'waiting', reason?: string, delayMs = 0): Promise<void> {
     const now = Date.now();
     await this.sql(() =>
-      this.db.run(
+      this.db.all(
         `UPDATE restyle_jobs SET status = ?, reason = ?, run_at = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
         status,
         reason ?? null,
@@ -272,14 +275,14 @@ class OutboxQueue implements JobQueue {
   }
 
   async retry(id: string): Promise<boolean> {
-    const r = await this.sql(() => this.db.run(`UPDATE restyle_jobs SET status = 'waiting', run_at = ?, attempts = 0, reason = NULL, finished_at = NULL WHERE id = ? AND status = 'failed'`, Date.now(), id));
-    if (r.changes > 0) this.wakeUp?.();
-    return r.changes > 0;
+    const r = await this.sql(() => this.db.all(`UPDATE restyle_jobs SET status = 'waiting', run_at = ?, attempts = 0, reason = NULL, finished_at = NULL WHERE id = ? AND status = 'failed' RETURNING id`, Date.now(), id));
+    if (r.length > 0) this.wakeUp?.();
+    return r.length > 0;
   }
 
   async drop(id: string): Promise<boolean> {
-    const r = await this.sql(() => this.db.run(`DELETE FROM restyle_jobs WHERE id = ? AND status IN ('failed', 'waiting')`, id));
-    return r.changes > 0;
+    const r = await this.sql(() => this.db.all(`DELETE FROM restyle_jobs WHERE id = ? AND status IN ('failed', 'waiting') RETURNING id`, id));
+    return r.length > 0;
   }
 
   async stats(): Promise<QueueStats> {
@@ -301,7 +304,7 @@ class OutboxQueue implements JobQueue {
 
   async ping(): Promise<void> {
     if (this.closed) throw new RestyleError('store_unavailable', `the job queue in ${this.location} is closed`, { retryable: true });
-    await this.sql(() => this.db.run('INSERT INTO restyle_jobs_ping(owner, at) VALUES(?, ?) ON CONFLICT(owner) DO UPDATE SET at = excluded.at', this.owner, Date.now()));
+    await this.sql(() => this.db.all('INSERT INTO restyle_jobs_ping(owner, at) VALUES(?, ?) ON CONFLICT(owner) DO UPDATE SET at = excluded.at', this.owner, Date.now()));
   }
 
   async close(graceMs = 10_000): Promise<void> {
@@ -314,7 +317,7 @@ class OutboxQueue implements JobQueue {
     await Promise.race([Promise.allSettled([...this.active]), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
     for (const t of this.timers) clearInterval(t);
-    await this.db.run('DELETE FROM restyle_jobs_ping WHERE owner = ?', this.owner).catch(() => {});
+    await this.db.all('DELETE FROM restyle_jobs_ping WHERE owner = ?', this.owner).catch(() => {});
     await this.db.close();
   }
 

@@ -3,32 +3,48 @@ import { RestyleError } from '../errors.js';
 
 export type Row = Record<string, unknown>;
 
-/** A promise-shaped sqlite3 connection: the driver @keyv/sqlite already uses, opened on the same file. */
+/**
+ * A promise-shaped sqlite3 connection: the driver @keyv/sqlite already uses. `all` resolves with the rows a
+ * statement returns; statements whose count matters say `RETURNING`, so the same code runs on a connection of
+ * its own or on the store's (`sharedSqliteDb`).
+ */
 export interface SqliteDb {
   all(sql: string, ...params: unknown[]): Promise<Row[]>;
-  run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
   close(): Promise<void>;
 }
 
-export async function openSqliteDb(path: string, busyTimeoutMs: number): Promise<SqliteDb> {
+export type SqliteQuery = (sql: string, ...params: unknown[]) => Promise<Row[]>;
+
+/** A connection of its own also counts changed rows without RETURNING (tests edit job rows with it). */
+export interface OwnSqliteDb extends SqliteDb {
+  run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
+}
+
+export async function openSqliteDb(path: string, busyTimeoutMs: number): Promise<OwnSqliteDb> {
   const db = await new Promise<sqlite3.Database>((resolve, reject) => {
     const d = new sqlite3.Database(path, (error) => (error ? reject(error) : resolve(d)));
   });
   db.configure('busyTimeout', busyTimeoutMs);
-  const all = (sql: string, ...params: unknown[]): Promise<Row[]> =>
-    new Promise((resolve, reject) => db.all(sql, params, (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows))));
-  const run = (sql: string, ...params: unknown[]): Promise<{ changes: number }> =>
-    new Promise((resolve, reject) =>
-      db.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
-        if (error) reject(error);
-        else resolve({ changes: this.changes });
-      }),
-    );
   return {
-    all,
-    run,
+    all: (sql, ...params) => new Promise((resolve, reject) => db.all(sql, params, (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows)))),
+    run: (sql, ...params) =>
+      new Promise((resolve, reject) =>
+        db.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+          if (error) reject(error);
+          else resolve({ changes: this.changes });
+        }),
+      ),
     close: () => new Promise((resolve) => db.close(() => resolve())),
   };
+}
+
+/**
+ * The store's own connection to the same file (`Store.sqliteQuery`). One connection per process means one
+ * writer: a second connection's writes would meet the store's in SQLite's busy handler, which sleeps 1, 2,
+ * 5, 10… ms, on the ack path. The store owns it, so closing the queue leaves it open.
+ */
+export function sharedSqliteDb(query: SqliteQuery): SqliteDb {
+  return { all: query, close: () => Promise.resolve() };
 }
 
 /** A SQLite failure as the store reports it: `store_unavailable` when the file cannot be used now. */

@@ -62,6 +62,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   return {
     kind: 'sqlite',
     location: path,
+    sqliteQuery: query,
     sampleIndex: sqliteSampleIndex(query, (op) => backend.run(op)),
     ns<T>(name: NamespaceName): Namespace<T> {
       let ns = namespaces.get(name);

@@ -63,6 +63,8 @@ export interface Store {
   readonly location: string;
   /** The node-redis client of a Redis store (undefined for SQLite), for state shared across replicas (rate limits). */
   readonly redisClient?: unknown;
+  /** The SQLite store's connection (undefined for Redis): the outbox queue shares it, so a process has one writer on the file. */
+  readonly sqliteQuery?: (sql: string, ...params: unknown[]) => Promise<Array<Record<string, unknown>>>;
   ns<T>(name: NamespaceName): Namespace<T>;
   /** The index over `ns('samples')`; migrated from a store written before it existed when the store opened. */
   readonly sampleIndex: SampleIndex;

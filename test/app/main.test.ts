@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve } from '../../app/main.js';
 import { createContext } from '../../src/app.js';
 import { settingsFrom } from '../../src/config/load.js';
@@ -6,6 +6,8 @@ import { silentLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/index.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { openSqliteDb } from '../../src/queue/sqlite-db.js';
+import { openTestQueue } from '../support/queue.js';
 import { tmpDir } from '../support/tmp.js';
 
 let discord: FakeDiscord;
@@ -28,7 +30,7 @@ async function web() {
   const dir = tmpDir('web');
   const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });
   const ctx = await createContext(settings, { store, logger: silentLogger() });
-  const services = await serve(ctx, { port: 0, only: 'web' });
+  const services = await serve(ctx, { port: 0, roles: ['web'] });
   const post = (body: unknown) =>
     fetch(`http://127.0.0.1:${services.port}/v1/post`, { method: 'POST', headers: { authorization: 'Bearer api-secret', 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return {
@@ -69,6 +71,70 @@ describe('serve --only web (split processes)', () => {
       expect((await notThread.json()).error.message).toContain('is not a thread');
     } finally {
       await w.stop();
+    }
+  });
+});
+
+describe('serve --only gateway / --only jobs (process roles)', () => {
+  async function setup(roles: Array<'gateway' | 'jobs'>, queued?: string) {
+    const guild = discord.addGuild({ name: 'Roles' });
+    const channel = await discord.addChannel(guild.id, { name: 'releases' });
+    const settings = settingsFrom(
+      { styles: { loud: { model: 'loud-1' } }, channels: { [`discord:${channel.id}`]: 'loud' } },
+      { OPENAI_API_KEY: 'sk-roles', OPENAI_BASE_URL: openai.url, DISCORD_BOT_TOKEN: discord.token, DISCORD_API_URL: discord.url },
+    );
+    const dir = tmpDir('roles');
+    const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });
+    const queue = await openTestQueue('sqlite', {}, dir);
+    // Recorded before the process starts, as a web process would have: a process running jobs takes it at start.
+    if (queued) await queue.enqueue({ kind: 'http.post', id: 'http.post:roles-early', payload: { channel: `discord:${channel.id}`, text: queued } });
+    const ctx = await createContext(settings, { store, queue, logger: silentLogger(), registry: 'off' });
+    const sessionsBefore = discord.sessions().length;
+    const services = await serve(ctx, { port: 0, roles });
+    return {
+      dir,
+      channel,
+      queue,
+      services,
+      newSessions: () => discord.sessions().length - sessionsBefore,
+      async stop() {
+        await services.stop(2000);
+        await queue.close(0);
+        await store.close();
+      },
+    };
+  }
+
+  it('jobs: no port and no gateway session; a queued /v1/post to Discord is posted through REST', async () => {
+    const p = await setup(['jobs']);
+    try {
+      expect(p.services.port).toBeUndefined();
+      // As a web process records it (adapters/http/post-job.ts): the job kind and the request body.
+      await p.queue.enqueue({ kind: 'http.post', id: 'http.post:roles-1', payload: { channel: `discord:${p.channel.id}`, text: 'posted by the jobs role' } });
+      await vi.waitFor(() => expect(discord.posted(p.channel.id).map((m) => m.content)).toEqual(['POSTED BY THE JOBS ROLE']), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await p.queue.outcome('http.post:roles-1')).status).toBe('done'));
+      expect(p.newSessions()).toBe(0);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('gateway: the Discord session, no port, and no job is run', async () => {
+    const p = await setup(['gateway'], 'not from the gateway');
+    try {
+      expect(p.services.port).toBeUndefined();
+      // A process running jobs claims a due job as soon as its queue starts (attempts 1, leased), long before
+      // its gateway session is up; here the row is untouched, waiting for a jobs process.
+      await vi.waitFor(() => expect(p.newSessions()).toBe(1), { timeout: 10_000 });
+      const db = await openSqliteDb(`${p.dir}/restyle.sqlite`, 1000);
+      try {
+        expect(await db.all("SELECT status, attempts, lease_owner FROM restyle_jobs WHERE id = 'http.post:roles-early'")).toEqual([{ status: 'waiting', attempts: 0, lease_owner: null }]);
+      } finally {
+        await db.close();
+      }
+      expect(discord.posted(p.channel.id)).toEqual([]);
+    } finally {
+      await p.stop();
     }
   });
 });

@@ -32,7 +32,7 @@ export function writeConfig(cwd: string, config: Record<string, unknown>): void 
   writeFileSync(join(cwd, 'config/restyle.yaml'), stringify(config));
 }
 
-/** Start `restyle bot` in `cwd` and wait until it serves HTTP (or, for `--only worker`, says the store line). */
+/** Start `restyle bot` in `cwd` and wait until it serves HTTP (or, without the web role, says the store line). */
 export async function startBot(cwd: string, env: Record<string, string>, args: string[] = []): Promise<BotProcess> {
   const port = await freePort();
   let logs = '';
@@ -45,7 +45,8 @@ export async function startBot(cwd: string, env: Record<string, string>, args: s
   child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
-  const ready = args.includes('worker') ? /restyle: store/ : new RegExp(`listening on port ${port}`);
+  const only = args[args.indexOf('--only') + 1];
+  const ready = args.includes('--only') && !only?.split(',').includes('web') ? /restyle: store/ : new RegExp(`listening on port ${port}`);
   await vi.waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`restyle bot exited ${child.exitCode}:\n${logs}`);

@@ -4,13 +4,18 @@ import { RestyleError } from '../../src/errors.js';
 import { openBullQueue } from '../../src/queue/bullmq.js';
 import { openOutboxQueue } from '../../src/queue/outbox.js';
 import type { JobContext, JobQueue } from '../../src/queue/types.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
 import { redisUrl } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
 
-type Kind = 'sqlite' | 'redis';
+/** `sqlite-shared`: the outbox on the SQLite store's own connection, as `restyle bot` opens it. */
+type Kind = 'sqlite' | 'sqlite-shared' | 'redis';
 const open: JobQueue[] = [];
+const stores: Store[] = [];
 afterEach(async () => {
   for (const q of open.splice(0)) await q.close(0);
+  for (const s of stores.splice(0)) await s.close();
 });
 
 const uid = (s: string): string => `${s}-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -21,7 +26,13 @@ function factory(kind: Kind): (options?: { leaseMs?: number }) => Promise<JobQue
   const path = join(tmpDir('queue'), 'restyle.sqlite');
   const prefix = uid('q');
   return async (options = {}) => {
-    const q = kind === 'sqlite' ? await openOutboxQueue({ path, policy: FAST, pollMs: 20, ...options }) : await openBullQueue({ url: redisUrl(), prefix, policy: FAST, ...options });
+    // Each shared queue gets a store (one connection) of its own, as each process would.
+    const store = kind === 'sqlite-shared' ? await openSqliteStore(path) : undefined;
+    if (store) stores.push(store);
+    const q =
+      kind === 'redis'
+        ? await openBullQueue({ url: redisUrl(), prefix, policy: FAST, ...options })
+        : await openOutboxQueue({ path, policy: FAST, pollMs: 20, ...(store ? { connection: store.sqliteQuery! } : {}), ...options });
     open.push(q);
     return q;
   };
@@ -29,7 +40,7 @@ function factory(kind: Kind): (options?: { leaseMs?: number }) => Promise<JobQue
 
 const text = { parse: (p: unknown) => (p as { text: string }).text };
 
-describe.each<Kind>(['sqlite', 'redis'])('queue contract: %s', (kind) => {
+describe.each<Kind>(['sqlite', 'sqlite-shared', 'redis'])('queue contract: %s', (kind) => {
   it('runs an enqueued job once, and an id enqueued again is not run again', async () => {
     const q = await factory(kind)();
     const seen: string[] = [];

@@ -5,22 +5,24 @@ import type { Logger } from '../../log.js';
 import { write, type CliIO } from '../io.js';
 import { loadConfig, secretsOf } from '../../config/load.js';
 import { RestyleError } from '../../errors.js';
+import { parseRoles, type Role } from '../roles.js';
 
 /** What `restyle bot` runs: the HTTP API and the enabled chat platforms (wired in app/main.ts). */
 export interface Services {
-  /** The HTTP port, when this process serves HTTP (not with `--only worker`). */
+  /** The HTTP port, when this process serves HTTP (the `web` role). */
   readonly port?: number;
   /** Stop taking work, finish what is in flight, close connections; at most `deadlineMs`. */
   stop(deadlineMs?: number): Promise<void>;
 }
 export interface ServeOptions {
   port: number;
-  /** Split processes: `web` = HTTP API + Slack events, `worker` = Discord gateway. Default: everything. */
-  only?: 'web' | 'worker';
+  /** The roles this process runs (`--only`); default: every role, in one process. */
+  roles?: readonly Role[];
   /** The port, already opened while the app was built: the HTTP API takes it over instead of binding. */
   opened?: OpenPort;
 }
 export type Serve = (ctx: AppContext, options: ServeOptions) => Promise<Services>;
+
 
 /**
  * An HTTP port opened before the app is built, answering liveness at once and 503 `starting` elsewhere
@@ -39,20 +41,28 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
     .command('bot')
     .description('run the bot: HTTP API on PORT plus Slack and/or Discord when their tokens are set')
     .option('--port <n>', 'port for the HTTP API and Slack events (default: PORT or 3000)')
-    .option('--only <role>', 'run one part: web (HTTP API + Slack) or worker (Discord gateway)')
+    .option('--only <roles>', 'run some roles (comma-separated): web (HTTP API + Slack events), gateway (Discord gateway), jobs (queue workers: answers and posts); default all')
     .option('--shutdown-seconds <n>', 'on SIGTERM, how long to let in-flight work finish', '10')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Roles (--only, comma-separated; default: all three in one process):',
+        '  web      HTTP API and Slack events on PORT: acks and records work in the queue',
+        '  gateway  the Discord gateway (one per bot): events in; no port',
+        '  jobs     the queue workers for every enabled platform: answers and posts; no port',
+        'Procfile: web = --only web, gateway = --only gateway, worker = --only jobs (scale worker apart from web).',
+      ].join('\n'),
+    )
     .action(async function (this: Command, opts: { port?: string; only?: string; shutdownSeconds: string }) {
-      if (opts.only !== undefined && opts.only !== 'web' && opts.only !== 'worker') {
-        throw new RestyleError('usage', `--only ${opts.only}: expected web or worker`);
-      }
+      const roles = opts.only === undefined ? undefined : parseRoles(opts.only);
       if (!/^\d+(\.\d+)?$/.test(opts.shutdownSeconds)) throw new RestyleError('usage', `--shutdown-seconds ${opts.shutdownSeconds}: expected a number of seconds, such as 10`);
       // Config first: a config error exits 2 with its one line before any port is opened.
       const settings = loadConfig({ env: io.env, path: this.optsWithGlobals<{ config?: string }>().config, cwd: io.cwd });
       const port = opts.port !== undefined ? Number(opts.port) : settings.http.port;
-      const only = opts.only as ServeOptions['only'];
       // The port opens before the logger, store, queue, model clients and platforms load (imported only now):
       // /healthz answers at once, /readyz and the API say `starting` until everything is up.
-      const opened = only !== 'worker' && openPort ? await openPort(port) : undefined;
+      const opened = (!roles || roles.includes('web')) && openPort ? await openPort(port) : undefined;
       let logger: Logger;
       let ctx: AppContext | undefined;
       let services: Services;
@@ -67,7 +77,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
         ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
         const retentionDays = settings.privacy.retentionDays;
         stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
-        services = await serve(ctx, { port, only, ...(opened ? { opened } : {}) });
+        services = await serve(ctx, { port, ...(roles ? { roles } : {}), ...(opened ? { opened } : {}) });
       } catch (error) {
         stopRetention?.();
         await opened?.close();

@@ -426,7 +426,7 @@ describe('POST /v1/post through serve()', () => {
       dir,
     );
     const c = await createContext(settings, { logger: silentLogger(), registry: 'off' });
-    const services = await serve(c, { port: 0, ...(only ? { only } : {}) });
+    const services = await serve(c, { port: 0, ...(only ? { roles: [only] } : {}) });
     return {
       url: `http://127.0.0.1:${services.port}`,
       async close() {
@@ -458,7 +458,7 @@ describe('POST /v1/post through serve()', () => {
     try {
       const r = await postTo(app.url, { channel: `discord:${general.id}`, text: 'Wrong process.' }, {});
       expect(r.status).toBe(503);
-      expect(((await r.json()) as ErrorBody).error).toMatchObject({ code: 'platform_unavailable', message: expect.stringMatching(/^discord is not running in this process \(started with --only web; discord runs with --only worker\)/) });
+      expect(((await r.json()) as ErrorBody).error).toMatchObject({ code: 'platform_unavailable', message: expect.stringMatching(/^discord is not running in this process \(started with --only web; discord runs with --only gateway\)/) });
       expect(discord.messages().some((m) => m.content.includes('Wrong process.'))).toBe(false);
       // Slack is the web process's own.
       expect((await postTo(app.url, { channel: 'slack:CSERVE', text: 'Web process post.' }, {})).status).toBe(200);
