@@ -103,6 +103,8 @@ export async function pressPreview(ctx: BotContext, input: { actor: Actor; actio
 export interface PostDelivery {
   readonly state: Readonly<{ taking?: boolean; posted?: string[]; style?: string }>;
   save(patch: { taking?: true; posted?: string[]; style?: string }): Promise<void>;
+  /** The durable job posting: its posts are tagged with it (`PostOptions.job`, a Discord nonce). */
+  readonly job?: string;
 }
 
 /** Post on a preview, run by a job. Null: another press took the preview, and that press tells the user. */
@@ -118,7 +120,7 @@ export async function postPreviewOnce(ctx: BotContext, input: { actor: Actor; id
   // A re-run finds the preview taken by its own earlier attempt: go on.
   if (!(await ctx.previews.take(id)) && !resumed) return null;
   try {
-    await postStyled(ctx, preview, preview.styled, actor, (ids) => delivery.save({ posted: ids, style: preview.style }));
+    await postStyled(ctx, preview, preview.styled, actor, (ids) => delivery.save({ posted: ids, style: preview.style }), delivery.job);
   } catch (error) {
     if (!isRestyleError(error) || error.retryable) throw error;
     // Refused for good (the bot left the channel…): say why, and let the user press again.
@@ -157,9 +159,9 @@ export async function submitEdit(ctx: BotContext, input: { actor: Actor; id: str
   }
 }
 
-async function postStyled(ctx: BotContext, preview: PendingPreview, text: string, actor: Actor, record?: (ids: string[]) => Promise<void>): Promise<string[]> {
+async function postStyled(ctx: BotContext, preview: PendingPreview, text: string, actor: Actor, record?: (ids: string[]) => Promise<void>, job?: string): Promise<string[]> {
   const origin = { style: preview.style, model: preview.model, neutral: preview.neutral };
-  const ids = await ctx.actions.post(preview.place, text, { thread: preview.place.thread, origin, onBehalfOf: actor });
+  const ids = await ctx.actions.post(preview.place, text, { thread: preview.place.thread, origin, onBehalfOf: actor, ...(job ? { job: { id: job } } : {}) });
   await record?.(ids);
   // Feedback needs the origin; failing to record it must not turn a done post into an error.
   await ctx.origins.record(preview.place, ids, { ...origin, styled: text }, ctx.now()).catch((error: unknown) => {
