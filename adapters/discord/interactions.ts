@@ -81,18 +81,36 @@ async function handle(interaction: Interaction, deps: DiscordDeps): Promise<void
 async function queued(interaction: Interaction, queue: JobQueue, deps: DiscordDeps): Promise<boolean> {
   const job = interactionJobFor(interaction, deps.client.user?.id);
   if (!job) return false;
-  try {
-    await queue.enqueue({ kind: INTERACTION_JOB, ...job });
-  } catch (error) {
-    deps.logger.warn({ err: toRestyleError(error).message, channel: job.payload.place.key }, 'discord: could not queue an interaction; telling the user');
-    if (interaction.isRepliable()) {
-      const content = "I can't take this right now (my work queue is unavailable), so nothing was done. Please try again in a minute.";
-      await acknowledged(deps, () => interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
-    }
+  const recorded = await withinBudget(queue.enqueue({ kind: INTERACTION_JOB, ...job }));
+  if (recorded !== true) {
+    deps.logger.warn({ err: recorded === 'late' ? `no answer within ${ACK_BUDGET_MS} ms` : toRestyleError(recorded).message, channel: job.payload.place.key }, 'discord: could not queue an interaction; telling the user');
+    const content =
+      recorded === 'late'
+        ? // It may still be recorded and done (its answer then replaces this one); a press again makes no second post.
+          "I couldn't record this in time (my work queue is not answering), so it may not be done. If nothing happens, please try again in a minute."
+        : "I can't take this right now (my work queue is unavailable), so nothing was done. Please try again in a minute.";
+    if (interaction.isRepliable()) await acknowledged(deps, () => interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
     return true;
   }
   await acknowledged(deps, deferFor(interaction, job.payload.ack));
   return true;
+}
+
+/** Discord allows 3 s for the first answer: past this the user is told, rather than left with "interaction failed". */
+const ACK_BUDGET_MS = 2_000;
+
+/** True once recorded, the error when it failed, `late` when the queue did not answer within the budget. */
+async function withinBudget(write: Promise<unknown>): Promise<true | 'late' | unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ACK_BUDGET_MS)));
+  try {
+    return await Promise.race([write.then(() => true as const), late]);
+  } catch (error) {
+    return error;
+  } finally {
+    clearTimeout(timer);
+    write.catch(() => undefined);
+  }
 }
 
 /** Acknowledge; false when another process (or an earlier attempt) already did, or it is too late. */

@@ -6,7 +6,7 @@
  * expired interaction token falls back to a DM, a refused channel fails the job once.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { JobQueue } from '../../../src/queue/types.js';
+import type { JobHandler, JobQueue } from '../../../src/queue/types.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { openTestQueue, type QueueKind } from '../../support/queue.js';
@@ -34,8 +34,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function start(kind: QueueKind, options: { startQueue?: boolean } = {}): Promise<{ x: DiscordHarness; queue: JobQueue; ran: string[] }> {
-  const queue = await openTestQueue(kind, { backoffMs: 50, maxBackoffMs: 500, attempts: 4 });
+async function start(kind: QueueKind, options: { startQueue?: boolean; wrap?: (queue: JobQueue) => JobQueue } = {}): Promise<{ x: DiscordHarness; queue: JobQueue; ran: string[] }> {
+  const opened = await openTestQueue(kind, { backoffMs: 50, maxBackoffMs: 500, attempts: 4 });
+  const queue = options.wrap ? options.wrap(opened) : opened;
   const ran: string[] = [];
   queue.onSettled((id) => ran.push(id));
   h = await startDiscordHarness({
@@ -47,7 +48,7 @@ async function start(kind: QueueKind, options: { startQueue?: boolean } = {}): P
     },
     env: { OPENAI_API_KEY: 'sk-discord', OPENAI_BASE_URL: model.url },
     queue,
-    ...options,
+    ...(options.startQueue !== undefined ? { startQueue: options.startQueue } : {}),
   });
   return { x: h, queue, ran };
 }
@@ -70,6 +71,34 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Discord jobs on the %s queue', (k
     await x.push('MESSAGE_CREATE', x.fake.messagePayload(x.fake.message(asked)!));
     await x.settle();
     expect(x.posts().filter((p) => p.thread === asked)).toHaveLength(1);
+  });
+
+  it('an answer job run again after dying between Discord\'s answer and the record finds its post instead of posting again', async () => {
+    // The first attempt's record of the posted ids fails, as if the process died right after Discord answered.
+    const dies = (queue: JobQueue): JobQueue =>
+      new Proxy(queue, {
+        get(target, key) {
+          if (key !== 'handle') return (Reflect.get(target, key) as (...a: unknown[]) => unknown).bind(target);
+          return (kind: string, handler: JobHandler) =>
+            target.handle(kind, {
+              parse: (payload) => handler.parse(payload),
+              run: (payload, job) => {
+                if (kind !== 'discord.answer' || job.attempt > 1) return handler.run(payload, job);
+                const save = async (patch: Record<string, unknown>) => (patch.posted ? Promise.reject(new Error('died before recording the post')) : job.save(patch));
+                return handler.run(payload, new Proxy(job, { get: (j, k) => (k === 'save' ? save : Reflect.get(j, k)) }));
+              },
+            });
+        },
+      });
+    const { x, queue } = await start(kind, { wrap: dies });
+    const general = await x.channel('general');
+    const asked = await x.mention('is it done?', 'ana', 'general');
+    await x.settle();
+    const posts = x.posts().filter((p) => p.thread === asked);
+    expect(posts).toHaveLength(1);
+    // The rerun looked (GET) and posted nothing: not even a nonce-deduplicated second create.
+    expect(x.fake.requestsTo('POST', new RegExp(`^/channels/${general.id}/messages$`))).toHaveLength(1);
+    expect(await queue.outcome(`discord.answer:${general.id}:${asked}`)).toMatchObject({ status: 'done', state: { posted: [posts[0]!.id] } });
   });
 
   it('/restyle is deferred with its job recorded before the work runs; Post posts once, also when the press is delivered again', async () => {
@@ -177,5 +206,21 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Discord jobs on the %s queue', (k
     expect(failed).toMatchObject([{ id: `discord.answer:${general.id}:${asked}`, attempts: 1 }]);
     expect(failed[0]!.reason).toMatch(/the bot cannot see this channel/);
     expect(x.fake.requestsTo('POST', new RegExp(`^/channels/${general.id}/messages$`))).toHaveLength(1);
+  });
+});
+
+describe('a queue that does not answer (a network partition to Redis)', () => {
+  it('tells the user within Discord\'s 3 s that the interaction may not be done, instead of "interaction failed"', async () => {
+    // Writes hang; everything else is the real queue.
+    const stalled = (queue: JobQueue): JobQueue =>
+      new Proxy(queue, {
+        get: (target, key) => (key === 'enqueue' ? () => new Promise(() => undefined) : (Reflect.get(target, key) as (...a: unknown[]) => unknown).bind(target)),
+      });
+    const { x } = await start('sqlite', { wrap: stalled });
+    const i = await x.slash('text', { text: 'Release at noon.' }, 'ana', 'general');
+    await vi.waitFor(() => expect(callbacks(x, i.id)).toHaveLength(1), { timeout: 10_000 });
+    expect(callbacks(x, i.id).map((e) => [e.type, e.body.data.flags])).toEqual([[4, 64]]);
+    expect(x.shownFor(i).map((e) => e.text)).toEqual([expect.stringMatching(/^I couldn't record this in time \(my work queue is not answering\), so it may not be done/)]);
+    expect(x.fake.interaction(i.id)!.ackType).toBe(4);
   });
 });
