@@ -1,4 +1,9 @@
+import type { AppContext } from '../../src/app.js';
+import { Bot } from '../../src/bot/bot.js';
+import { RestyleError } from '../../src/errors.js';
 import type { JobQueue } from '../../src/queue/types.js';
+import { DiscordActions } from './actions.js';
+import { createDiscordClient } from './client.js';
 import { answerJobs, type DiscordJobDeps } from './answer-job.js';
 import { deleteJobs } from './delete-job.js';
 import { interactionJobs } from './interaction-job.js';
@@ -22,4 +27,20 @@ export function discordJobs(queue: JobQueue, deps: DiscordJobDeps): void {
   interactionJobs(queue, deps);
   reactionJobs(queue, deps);
   deleteJobs(queue, deps);
+}
+
+/**
+ * Discord's jobs in a process that does not hold the gateway (a jobs-only `worker`): the handlers get a
+ * discord.js client that is never logged in, only given the token for REST, and a Bot posting through it.
+ * Call before `queue.start()`; `close()` after `queue.close()`.
+ */
+export function discordJobsOnly(queue: JobQueue, ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>): { close(): Promise<void> } {
+  const token = ctx.settings.discord.botToken;
+  if (!token) throw new RestyleError('env_missing', 'DISCORD_BOT_TOKEN is not set: Discord jobs post through the bot token');
+  const logger = ctx.logger.child({ platform: 'discord' });
+  const client = createDiscordClient(ctx.settings);
+  client.rest.setToken(token);
+  const bot = new Bot({ ...ctx, actions: new DiscordActions(client.rest, logger, ctx.settings.safety.allowBroadcast), logger });
+  discordJobs(queue, { bot, client, settings: ctx.settings, logger });
+  return { close: () => client.destroy() };
 }
