@@ -45,7 +45,7 @@ export async function reactionIntake(queue: JobQueue, deps: Pick<DiscordDeps, 'b
   const kind = e.added ? 'added' : 'removed';
   const fact = { messageId: e.messageId, userId: e.actor.id, emoji: e.emoji, kind } as const;
   if (!(await firstDelivery(deps.bot.ctx.store, deps.logger, fact))) return;
-  const payload: ReactionPayload = { ...e, ...(e.botId ? { botId: e.botId } : {}) };
+  const payload: ReactionPayload = e;
   try {
     await queue.enqueue({ kind: REACTION_JOB, id: `${REACTION_JOB}:${e.messageId}:${e.actor.id}:${e.emoji}:${kind}:${Date.now()}`, payload });
   } catch (error) {
