@@ -1,8 +1,8 @@
 /**
  * Discord (issue "Discord bot"): how fast `/restyle` interactions are deferred while the style model takes
  * 10 s (Discord allows 3 s), against the gateway hop that delivers them as the baseline; the same with the
- * durable queue (issue 17: the interaction is recorded in the SQLite outbox before the deferral) against
- * without, in the same run; and 1,000 ⭐
+ * durable queue (issue 17: the interaction is recorded in the SQLite outbox, or BullMQ on Redis, before the
+ * deferral) against without, in the same run; and 1,000 ⭐
  * reactions (plus redeliveries and repeat reactions) through two shards run as two "processes" sharing
  * the Redis store: every one saved, none twice.
  */
@@ -16,6 +16,7 @@ import { createContext, type AppContext } from '../src/app.js';
 import { settingsFrom } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { SampleRepository } from '../src/samples/repository.js';
+import { openBullQueue } from '../src/queue/bullmq.js';
 import { openOutboxQueue } from '../src/queue/outbox.js';
 import type { JobQueue } from '../src/queue/types.js';
 import { openStore } from '../src/store/index.js';
@@ -109,8 +110,8 @@ interface Deferral {
   previews: number;
 }
 
-/** 200 `/restyle text` interactions, 10 at a time, inline or recorded in the SQLite outbox first. */
-async function deferral(queued: boolean): Promise<Deferral> {
+/** 200 `/restyle text` interactions, 10 at a time: inline, or recorded first in the SQLite outbox or BullMQ on `redisUrl`. */
+async function deferral(engine: 'inline' | 'sqlite' | 'redis', redisUrl?: string): Promise<Deferral> {
   const model = await startFakeOpenAI();
   model.setLatency(MODEL_MS);
   const fake = await startFakeDiscord();
@@ -121,7 +122,8 @@ async function deferral(queued: boolean): Promise<Deferral> {
   const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-discord-'));
   const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: join(dir, 'restyle.sqlite'), connectTimeoutMs: 1000 });
   // The embedded default: the outbox table in the store's own SQLite file.
-  const queue = queued ? await openOutboxQueue({ path: join(dir, 'restyle.sqlite') }) : undefined;
+  const queue =
+    engine === 'sqlite' ? await openOutboxQueue({ path: join(dir, 'restyle.sqlite') }) : engine === 'redis' ? await openBullQueue({ url: redisUrl!, prefix: `bench-${Date.now()}` }) : undefined;
   const proc = await startProcess(fake, store, model.url, { [`discord:${channel.id}`]: 'house' }, undefined, queue);
   const arrived = new Map<string, number>();
   proc.running.client.on(Events.Raw, (p: { t?: string; d?: { id?: string } }) => {
@@ -176,16 +178,23 @@ function pooled(list: Deferral[]): Deferral {
 }
 
 async function deferrals(): Promise<BenchResult[]> {
-  // A first pass warms the JIT and the fakes, so neither measured pass pays for it; then alternating
-  // rounds, so a busy moment on the machine falls on both sides.
-  await deferral(false);
-  const runs: Record<'inline' | 'queued', Deferral[]> = { inline: [], queued: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    runs.inline.push(await deferral(false));
-    runs.queued.push(await deferral(true));
+  const bin = findRedisServer();
+  if (!bin) throw new Error('redis-server not found: install it to run the Discord bench');
+  const redis = await launchRedis(bin);
+  // A first pass warms the JIT and the fakes, so no measured pass pays for it; then alternating rounds,
+  // so a busy moment on the machine falls on every side.
+  const runs: Record<'inline' | 'sqlite' | 'redis', Deferral[]> = { inline: [], sqlite: [], redis: [] };
+  try {
+    await deferral('inline');
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const engine of ['inline', 'sqlite', 'redis'] as const) runs[engine].push(await deferral(engine, redis.url));
+    }
+  } finally {
+    await redis.stop();
   }
   const inline = pooled(runs.inline);
-  const queued = pooled(runs.queued);
+  const queued = pooled(runs.sqlite);
+  const onRedis = pooled(runs.redis);
   const p99 = percentile(inline.defer, 99);
   const q99 = percentile(queued.defer, 99);
   const ratio = q99 / Math.max(1, p99);
@@ -208,6 +217,12 @@ async function deferrals(): Promise<BenchResult[]> {
       value: percentile(queued.own, 99) / Math.max(1, percentile(inline.own, 99)),
       unit: '×',
       note: `${percentile(queued.own, 99)} vs ${percentile(inline.own, 99)} ms; p50 ${percentile(queued.own, 50)} vs ${percentile(inline.own, 50)} ms (the gateway hop, which the queue cannot change, left out)`,
+    },
+    {
+      name: '… recorded in BullMQ on Redis instead: deferral p99 with ÷ without',
+      value: percentile(onRedis.defer, 99) / Math.max(1, p99),
+      unit: '×',
+      note: `${percentile(onRedis.defer, 99)} vs ${p99} ms (p50 ${percentile(onRedis.defer, 50)} ms); own part p99 ${percentile(onRedis.own, 99)} ms, p50 ${percentile(onRedis.own, 50)} ms; late acks ${onRedis.late}, previews ${onRedis.previews}`,
     },
   ];
 }
