@@ -14,9 +14,10 @@ import { registerEvents } from './events.js';
 import { registerInteractions } from './interactions.js';
 import { Shower } from './show.js';
 import { discordPoster } from './post.js';
+import { discordJobs } from './jobs.js';
 
 export interface DiscordOptions {
-  ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger'>;
+  ctx: Pick<AppContext, 'settings' | 'store' | 'restyler' | 'llm' | 'logger' | 'queue'>;
   /** A client of your own (sharding, tests); by default one from `createDiscordClient`. It is logged in here and destroyed by `stop()`. */
   client?: Client;
   /** Options merged into the default client's (ignored with `client`). */
@@ -51,7 +52,9 @@ export async function startDiscord(options: DiscordOptions): Promise<RunningDisc
   const inflight = new InFlight();
   const actions = new DiscordActions(client.rest, logger, ctx.settings.safety.allowBroadcast);
   const bot = new Bot({ ...ctx, actions, logger, fetch: options.fetch, now: options.now, newId: options.newId });
-  const deps: DiscordDeps = { bot, client, settings: ctx.settings, shower: new Shower(client, logger), inflight, logger };
+  const deps: DiscordDeps = { bot, client, settings: ctx.settings, shower: new Shower(client, logger), inflight, logger, ...(ctx.queue ? { queue: ctx.queue } : {}) };
+  // With a queue, mentions, interactions, reactions and deletes are recorded first and done by jobs (./jobs.ts).
+  if (ctx.queue) discordJobs(ctx.queue, deps);
 
   const off = [registerInteractions(client, deps), registerEvents(client, deps)];
   watch(client, logger);

@@ -2,6 +2,7 @@ import type { Client } from 'discord.js';
 import type { Bot } from '../../src/bot/bot.js';
 import type { Settings } from '../../src/config/load.js';
 import type { Logger } from '../../src/log.js';
+import type { JobQueue } from '../../src/queue/types.js';
 import type { InFlight } from '../../src/util/inflight.js';
 import { discordError } from './errors.js';
 import type { Shower } from './show.js';
@@ -14,6 +15,8 @@ export interface DiscordDeps {
   shower: Shower;
   inflight: InFlight;
   logger: Logger;
+  /** With a durable queue, work is recorded before it is acknowledged and done by a job (./jobs.ts). */
+  queue?: JobQueue;
 }
 
 /**

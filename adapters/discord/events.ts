@@ -17,6 +17,9 @@ import { track, type DiscordDeps } from './deps.js';
 import { reactionNames } from './emoji.js';
 import { answerHistory } from './history.js';
 import { firstDelivery } from './replay.js';
+import { answerIntake } from './answer-job.js';
+import { deleteIntake } from './delete-job.js';
+import { reactionIntake, type ReactionEvent } from './reaction-job.js';
 
 /**
  * Mentions and DMs (answered through the answer source, styled, as a reply to the message), reactions
@@ -35,6 +38,8 @@ export function registerEvents(client: Client, deps: DiscordDeps): () => void {
     if (!direct && !message.mentions.users.has(me.id)) return;
     // No answer source configured: nothing to do, so no history to read either.
     if (!bot.ctx.answers) return;
+    const queue = deps.queue;
+    if (queue) return track(deps, 'queueing an answer', () => answerIntake(queue, deps, message, me.id));
     track(deps, 'answer', async () => {
       const history = await answerHistory(message, me.id, deps.logger);
       const place = discordPlace(message.channel, direct ? message.id : undefined);
@@ -48,6 +53,8 @@ export function registerEvents(client: Client, deps: DiscordDeps): () => void {
     if (user.id === client.user?.id || user.bot) return;
     const emoji = reactionNames(reaction.emoji).find((name) => bot.wantsReaction(name));
     if (!emoji) return;
+    const queue = deps.queue;
+    if (queue) return track(deps, `queueing a reaction ${kind}`, () => reactionIntake(queue, deps, reactionEvent(reaction, user, emoji, kind === 'added', client.user?.id)));
     track(deps, `reaction ${kind}`, async () => {
       const message = reaction.message;
       if (!(await firstDelivery(bot.ctx.store, deps.logger, { messageId: message.id, userId: user.id, emoji, kind }))) return;
@@ -65,6 +72,8 @@ export function registerEvents(client: Client, deps: DiscordDeps): () => void {
   const removed = reacted('removed');
 
   const deleted = (message: Message | PartialMessage) => {
+    const queue = deps.queue;
+    if (queue) return track(deps, 'queueing a message delete', () => deleteIntake(queue, deps, discordPlace(message.channel), message.id));
     track(deps, 'message delete', async () => {
       await bot.messageDeleted({ place: discordPlace(message.channel), messageId: message.id });
     });
@@ -85,6 +94,14 @@ export function registerEvents(client: Client, deps: DiscordDeps): () => void {
     client.off(Events.MessageDelete, deleted);
     client.off(Events.MessageBulkDelete, bulkDeleted);
   };
+}
+
+/** A reaction as the job stores it: who (with their cached roles), where, which configured emoji. */
+function reactionEvent(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser, emoji: string, added: boolean, botId: string | undefined): ReactionEvent {
+  const message = reaction.message;
+  const member = message.guild?.members.cache.get(user.id);
+  const actor = member ? memberActor(member.user, member) : discordActor({ id: user.id, username: user.username ?? undefined, globalName: user.globalName ?? null });
+  return { added, actor, place: discordPlace(message.channel), messageId: message.id, emoji, ...(botId ? { botId } : {}) };
 }
 
 /** The reacted-to message, fetched when it is older than the cache (partial); null when it is gone. */

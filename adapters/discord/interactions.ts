@@ -10,7 +10,8 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { styleNames } from '../../src/config/load.js';
-import { isRestyleError } from '../../src/errors.js';
+import { isRestyleError, toRestyleError } from '../../src/errors.js';
+import type { JobQueue } from '../../src/queue/types.js';
 import type { PreviewAction, ReviewAction } from '../../src/bot/types.js';
 import { COMMAND_NAME, MENU_RESTYLE, MENU_SAVE, STYLE_OPTION, toBotCommand } from './commands.js';
 import { messageRef } from './convert.js';
@@ -18,6 +19,7 @@ import { interactionActor, interactionPlace } from './actor.js';
 import { track, type DiscordDeps } from './deps.js';
 import { discordError, isAlreadyAnswered } from './errors.js';
 import { discordHelp } from './help.js';
+import { deferFor, INTERACTION_JOB, interactionJobFor } from './interaction-job.js';
 import { BUTTON_ID, EDIT_INPUT, EDIT_MODAL_PREFIX, editModal, INPUT_LIMIT } from './render.js';
 
 /**
@@ -60,6 +62,7 @@ async function apologize(interaction: Interaction, error: unknown, deps: Discord
 
 async function handle(interaction: Interaction, deps: DiscordDeps): Promise<void> {
   if (interaction.isAutocomplete()) return autocomplete(interaction, deps);
+  if (deps.queue && (await queued(interaction, deps.queue, deps))) return;
   if (interaction.isChatInputCommand() && interaction.commandName === COMMAND_NAME) return slashCommand(interaction, deps);
   if (interaction.isMessageContextMenuCommand() && (interaction.commandName === MENU_RESTYLE || interaction.commandName === MENU_SAVE)) return contextMenu(interaction, deps);
   if (interaction.isButton() && typeof interaction.customId === 'string') {
@@ -67,6 +70,47 @@ async function handle(interaction: Interaction, deps: DiscordDeps): Promise<void
     if (m) return buttonPress(interaction, m[1] as PreviewAction | ReviewAction, m[2]!, deps);
   }
   if (interaction.isModalSubmit() && typeof interaction.customId === 'string' && interaction.customId.startsWith(EDIT_MODAL_PREFIX)) return editSubmitted(interaction, deps);
+}
+
+/**
+ * Record before acknowledging: the interaction's work is queued (its id is Discord's), then deferred, then
+ * done by a job (./interaction-job.ts) that answers through the interaction webhook. False for what is
+ * answered at once. When the queue cannot be written the person is told so (ephemeral) instead of a
+ * deferral of work that would never be done.
+ */
+async function queued(interaction: Interaction, queue: JobQueue, deps: DiscordDeps): Promise<boolean> {
+  const job = interactionJobFor(interaction, deps.client.user?.id);
+  if (!job) return false;
+  const recorded = await withinBudget(queue.enqueue({ kind: INTERACTION_JOB, ...job }));
+  if (recorded !== true) {
+    deps.logger.warn({ err: recorded === 'late' ? `no answer within ${ACK_BUDGET_MS} ms` : toRestyleError(recorded).message, channel: job.payload.place.key }, 'discord: could not queue an interaction; telling the user');
+    const content =
+      recorded === 'late'
+        ? // It may still be recorded and done (its answer then replaces this one); a press again makes no second post.
+          "I couldn't record this in time (my work queue is not answering), so it may not be done. If nothing happens, please try again in a minute."
+        : "I can't take this right now (my work queue is unavailable), so nothing was done. Please try again in a minute.";
+    if (interaction.isRepliable()) await acknowledged(deps, () => interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
+    return true;
+  }
+  await acknowledged(deps, deferFor(interaction, job.payload.ack));
+  return true;
+}
+
+/** Discord allows 3 s for the first answer: past this the user is told, rather than left with "interaction failed". */
+const ACK_BUDGET_MS = 2_000;
+
+/** True once recorded, the error when it failed, `late` when the queue did not answer within the budget. */
+async function withinBudget(write: Promise<unknown>): Promise<true | 'late' | unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ACK_BUDGET_MS)));
+  try {
+    return await Promise.race([write.then(() => true as const), late]);
+  } catch (error) {
+    return error;
+  } finally {
+    clearTimeout(timer);
+    write.catch(() => undefined);
+  }
 }
 
 /** Acknowledge; false when another process (or an earlier attempt) already did, or it is too late. */

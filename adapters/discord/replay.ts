@@ -20,3 +20,8 @@ export async function firstDelivery(store: Store, logger: Logger, r: { messageId
   }
   return true;
 }
+
+/** Give a claimed delivery back (the work could not be queued), so the same reaction made again is handled. Best effort. */
+export async function releaseDelivery(store: Store, r: { messageId: string; userId: string; emoji: string; kind: 'added' | 'removed' }): Promise<void> {
+  await store.release(`discord:reaction:${r.messageId}:${r.userId}:${r.emoji}:${r.kind}`).catch(() => undefined);
+}

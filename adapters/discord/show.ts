@@ -54,11 +54,12 @@ export class Shower {
 }
 
 /** A final word on a button, or the next review card, takes the place of the message the button was on. */
-function replaces(reply: Reply): boolean {
+export function replaces(reply: Reply): boolean {
   return (reply.kind === 'done' && reply.replace) || reply.kind === 'review';
 }
 
-function render(reply: Reply): DiscordMessage {
+/** A neutral reply as a Discord message body (also for the durable jobs, which answer through REST). */
+export function render(reply: Reply): DiscordMessage {
   switch (reply.kind) {
     case 'preview':
       return previewMessage(reply);

@@ -4,6 +4,7 @@
  * are pushed through the fake gateway; what the bot did is read back from the fake's REST records.
  */
 import { Events, type Client } from 'discord.js';
+import { expect, vi } from 'vitest';
 import { parseCommand, type BotCommand } from '../../../src/bot/command.js';
 import { startDiscord, type RunningDiscord } from '../../../adapters/discord/app.js';
 import { createDiscordClient } from '../../../adapters/discord/client.js';
@@ -12,6 +13,7 @@ import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger, type Logger } from '../../../src/log.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
+import type { JobQueue } from '../../../src/queue/types.js';
 import { sha256 } from '../../../src/util/hash.js';
 import type { Ephemeral, Harness, HarnessFactory, HarnessSetup, PostedMessage } from '../../bot/contract.js';
 import { PERMISSIONS, startFakeDiscord, type FakeChannel, type FakeDiscord, type FakeInteraction, type FakeMessage, type Json } from '../../fakes/discord.js';
@@ -46,6 +48,10 @@ export interface DiscordHarnessOptions extends Partial<HarnessSetup> {
   roles?: Record<string, bigint>;
   /** Give each user these roles (by role name). */
   memberRoles?: Record<string, string[]>;
+  /** Record work before acknowledging it and do it as jobs on this durable queue (closed by `close`). */
+  queue?: JobQueue;
+  /** Start taking jobs at once (default); false leaves that to the test (`queue.start()`). */
+  startQueue?: boolean;
 }
 
 export interface DiscordHarness extends Harness {
@@ -97,7 +103,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   const settings = settingsFrom(options.config ?? {}, { ...options.env, DISCORD_BOT_TOKEN: fake.token, DISCORD_API_URL: fake.url, ...options.extraEnv });
   const dir = options.store ? undefined : tmpDir('discord');
   const store = options.store ?? (await openStore({ redisUrl: undefined, dataDir: dir!, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 }));
-  const ctx = await createContext(settings, { store, logger: options.logger ?? silentLogger() });
+  const ctx = await createContext(settings, { store, logger: options.logger ?? silentLogger(), ...(options.queue ? { queue: options.queue } : {}) });
   const client = createDiscordClient(settings, { rest: { retries: 0 } });
 
   // Every dispatch the client has read, so `settle` knows nothing is still on the wire.
@@ -118,11 +124,19 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
     });
 
   const running = await startDiscord({ ctx, client });
+  if (options.queue && options.startQueue !== false) await options.queue.start();
 
+  const queue = options.queue;
+  const drained = async (): Promise<void> => {
+    // A queue the test closed (to see what an unwritable queue does) has nothing to wait for.
+    if (queue) await vi.waitFor(async () => expect((await queue.stats().catch(() => undefined))?.depth ?? 0).toBe(0), { timeout: 30_000, interval: 10 });
+  };
   const settle = async (): Promise<void> => {
-    // Handling an event may cause more (the bot's own posts come back as MESSAGE_CREATE): until quiet.
+    // Handling an event may cause more (the bot's own posts come back as MESSAGE_CREATE; a job runs later): until quiet.
     for (;;) {
       await caughtUp();
+      await running.idle();
+      await drained();
       await running.idle();
       if (received >= sent()) return;
     }
@@ -287,6 +301,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
         }),
 
     async close() {
+      await options.queue?.close(0);
       await running.stop();
       await ctx.close();
       if (!options.store) await store.close();
