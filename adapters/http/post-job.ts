@@ -26,8 +26,9 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
       if (job.state.response) return;
       const record = async (response: PostResponse): Promise<void> => {
         await job.save({ response });
-        // Kept: a request waiting here has its answer now, not after the job's bookkeeping and a look-up.
-        saved.tell(job.id, { status: 'done', state: { response } });
+        // Kept: a request waiting here has its answer now, not after the job's bookkeeping and a look-up;
+        // and the store first writes what that request keeps for its key, then the bookkeeping.
+        if (saved.tell(job.id, { status: 'done', state: { response } })) await new Promise((resolve) => setImmediate(resolve));
       };
       try {
         // Tagged with the job; a rerun first looks for a post made before a crash kept its id.
@@ -71,8 +72,11 @@ class SavedAnswers {
     };
   };
 
-  tell(id: string, outcome: JobOutcome): void {
-    for (const listener of [...(this.waiting.get(id) ?? [])]) listener(outcome);
+  /** True when a request here was waiting for it. */
+  tell(id: string, outcome: JobOutcome): boolean {
+    const listeners = [...(this.waiting.get(id) ?? [])];
+    for (const listener of listeners) listener(outcome);
+    return listeners.length > 0;
   }
 }
 
