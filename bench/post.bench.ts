@@ -10,8 +10,8 @@
  * fake Slack exactly once. Then the cost of one request: 1,000 posts with 8 in flight.
  *
  * The route's overhead is the request latency minus the model's 50 ms, against a baseline measured in the
- * same run: the same calls made straight to the fake model with the openai SDK (the paced baseline right
- * before each engine's paced posts, so both see the same machine). Everything (fakes, clients, server)
+ * same run: the same calls made straight to the fake model with the openai SDK (paced: in rounds of 40
+ * alternating with the posts', so both see the same machine). Everything (fakes, clients, server)
  * shares this one process, so the burst figures are mostly queueing for the CPU.
  */
 import { randomUUID } from 'node:crypto';
@@ -41,6 +41,8 @@ const AGAIN = new Set([409, 503]);
 const WARMUP = 50;
 /** The second run: this many requests in flight, few enough that nothing waits for the CPU. */
 const IN_FLIGHT = 8;
+/** Requests per round of the paced run (SDK and /v1/post rounds alternate). */
+const ROUND = 40;
 /** Issue 18: what `/v1/post` may add to a request at p50, 8 in flight (its latency minus the SDK's). */
 const ADDED_GOAL_MS = 10;
 const PROMPT = 'Please, rewrite the provided text in your style:';
@@ -185,9 +187,14 @@ async function measure(engine: Engine, fakes: Fakes, baseline: { ms: number[]; t
     await Promise.all(Array.from({ length: WARMUP }, (_, i) => server.send(server.channel('WARM'), `warm-up ${i}`, randomUUID())));
     const load0 = loadavg()[0]!;
     const b = await burst(server, fakes);
-    // The cost of one request: a few in flight, new keys, against the same for the SDK just before.
-    const pacedBase = await paced(POSTS, IN_FLIGHT, (i) => fakes.direct(textOf(i)));
-    const pacedPosts = await paced(POSTS, IN_FLIGHT, (i) => server.send(server.channel('PACED'), textOf(i), randomUUID()));
+    // The cost of one request: a few in flight, new keys, against the same for the SDK, in alternating
+    // rounds so both see the same machine (it is shared: its load comes and goes within seconds).
+    const pacedBase: number[] = [];
+    const pacedPosts: Answer[] = [];
+    for (let from = 0; from < POSTS; from += ROUND) {
+      pacedBase.push(...(await paced(ROUND, IN_FLIGHT, (i) => fakes.direct(textOf(from + i)))));
+      pacedPosts.push(...(await paced(ROUND, IN_FLIGHT, (i) => server.send(server.channel('PACED'), textOf(from + i), randomUUID()))));
+    }
     const load1 = loadavg()[0]!;
 
     const inBurst = landed(fakes.slack, server.channel('BURST'));
