@@ -49,6 +49,31 @@ const queueCheck: DoctorCheck = async (ctx) => {
   }
 };
 
+/** Samples written before the index existed (or a migration interrupted half-way) are indexed. */
+const sampleIndexCheck: DoctorCheck = async (ctx) => {
+  const where = `${ctx.store.kind} at ${ctx.store.location}`;
+  const state = await ctx.store.sampleIndex.state();
+  if (state === 'interrupted') return [{ status: 'warn', name: 'samples', detail: `${where}: indexing the samples stopped half-way; \`restyle doctor --fix\` resumes it (the bot also does when it starts)` }];
+  if (state === 'unindexed') return [{ status: 'warn', name: 'samples', detail: `${where}: samples written before the index are not indexed; \`restyle doctor --fix\` indexes them (the bot also does when it starts)` }];
+  const counts = await ctx.store.sampleIndex.counts({});
+  return [{ status: 'ok', name: 'samples', detail: `indexed (${Object.values(counts).reduce((a, b) => a + b, 0)} samples)` }];
+};
+
+/** `doctor --fix`: index the samples now (resuming an interrupted migration), rather than when the bot starts. */
+export async function fixSampleIndex(ctx: Pick<AppContext, 'store'>): Promise<CheckResult> {
+  const before = await ctx.store.sampleIndex.state();
+  if (before === 'ready') return { status: 'ok', name: 'fix samples', detail: 'nothing to do: every sample is indexed' };
+  const t0 = Date.now();
+  try {
+    await ctx.store.sampleIndex.migrate();
+  } catch (error) {
+    return { status: 'fail', name: 'fix samples', detail: `indexing stopped (run \`restyle doctor --fix\` again to resume): ${toRestyleError(error).message}` };
+  }
+  const counts = await ctx.store.sampleIndex.counts({});
+  const n = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { status: 'ok', name: 'fix samples', detail: `${before === 'interrupted' ? 'resumed and finished' : 'finished'} indexing: ${n} samples in ${((Date.now() - t0) / 1000).toFixed(1)} s` };
+}
+
 /** Keys set, endpoints reachable, and every style's model (and destyler) listed by its endpoint. */
 const modelsCheck: DoctorCheck = async (ctx) => {
   const results: CheckResult[] = [];
@@ -94,7 +119,7 @@ const modelsCheck: DoctorCheck = async (ctx) => {
   return results;
 };
 
-export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, queueCheck, modelsCheck];
+export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, sampleIndexCheck, queueCheck, modelsCheck];
 
 export async function runDoctor(ctx: AppContext, checks: readonly DoctorCheck[] = CORE_CHECKS): Promise<CheckResult[]> {
   const out: CheckResult[] = [];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PostJob } from '../../src/bot/types.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { settled } from '../../src/queue/settle.js';
-import type { JobQueue } from '../../src/queue/types.js';
+import type { JobOutcome, JobQueue } from '../../src/queue/types.js';
 import { sha256 } from '../../src/util/hash.js';
 import type { PostBody, PostResponse } from './post.js';
 
@@ -19,13 +19,20 @@ export type PostOnce = (body: PostBody, record: (response: PostResponse) => Prom
  * the platform's answer before it is marked done, so a job run again (a crash, a retry) never posts twice.
  */
 export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: unknown) => PostBody, waitMs = POST_WAIT_MS) {
+  const saved = new SavedAnswers();
   queue.handle<PostBody>(POST_JOB, {
     parse,
     async run(body, job) {
       if (job.state.response) return;
+      const record = async (response: PostResponse): Promise<void> => {
+        await job.save({ response });
+        // Kept: a request waiting here has its answer now, not after the job's bookkeeping and a look-up;
+        // and the store first writes what that request keeps for its key, then the bookkeeping.
+        if (saved.tell(job.id, { status: 'done', state: { response } })) await new Promise((resolve) => setImmediate(resolve));
+      };
       try {
         // Tagged with the job; a rerun first looks for a post made before a crash kept its id.
-        await post(body, (response) => job.save({ response }), { id: job.id, ...(job.attempt > 1 ? { since: job.createdAt } : {}) });
+        await post(body, record, { id: job.id, ...(job.attempt > 1 ? { since: job.createdAt } : {}) });
       } catch (error) {
         const e = toRestyleError(error);
         // Kept for the waiting request, which answers with the platform's own refusal.
@@ -47,12 +54,34 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
       return id;
     },
     /** The job's answer: 200 with the post, its error, or 202 while it is still being retried. */
-    answer: (id: string) => answer(queue, id, waitMs),
+    answer: (id: string) => answer(queue, id, waitMs, saved),
   };
 }
 
-async function answer(queue: JobQueue, id: string, waitMs: number): Promise<{ status: number; body: unknown }> {
-  const outcome = await settled(queue, id, waitMs);
+/** Answers the jobs of this process saved, for the requests of this process waiting for them. */
+class SavedAnswers {
+  private readonly waiting = new Map<string, Set<(outcome: JobOutcome) => void>>();
+
+  listen = (id: string, listener: (outcome: JobOutcome) => void): (() => void) => {
+    let set = this.waiting.get(id);
+    if (!set) this.waiting.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.waiting.get(id) === set) this.waiting.delete(id);
+    };
+  };
+
+  /** True when a request here was waiting for it. */
+  tell(id: string, outcome: JobOutcome): boolean {
+    const listeners = [...(this.waiting.get(id) ?? [])];
+    for (const listener of listeners) listener(outcome);
+    return listeners.length > 0;
+  }
+}
+
+async function answer(queue: JobQueue, id: string, waitMs: number, saved: SavedAnswers): Promise<{ status: number; body: unknown }> {
+  const outcome = await settled(queue, id, waitMs, { known: saved.listen });
   const response = outcome.state.response;
   if (response) return { status: 200, body: response };
   if (outcome.status === 'failed') {

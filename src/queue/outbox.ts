@@ -77,6 +77,11 @@ class OutboxQueue implements JobQueue {
   private readonly active = new Set<Promise<void>>();
   private running = false;
   private closed = false;
+  private concurrency = 0;
+  /** Slots taken by jobs being recorded to run here at once (see `enqueue`). */
+  private reserved = 0;
+  /** A wake-up that came while the loop was not pausing (claiming): its next pause returns at once. */
+  private woken = false;
   private wakeUp: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private loopDone: Promise<void> | undefined;
@@ -117,10 +122,35 @@ class OutboxQueue implements JobQueue {
       throw new RestyleError('input_invalid', `job ${job.id}: payload is not JSON: ${(error as Error).message}`);
     }
     const now = Date.now();
+    // A kind this process runs, with a slot free: recorded already leased to us and run at once, without
+    // waiting for the loop's claim. Should the process die, the lease is replayed as any other.
+    if (this.running && this.handlers.has(job.kind) && this.active.size + this.reserved < this.concurrency) {
+      this.reserved += 1;
+      let r: Row[];
+      try {
+        r = await this.sql(() =>
+          this.db.all(
+            `INSERT INTO restyle_jobs(id, kind, payload, status, created_at, run_at, attempts, lease_owner, lease_until) VALUES(?, ?, ?, 'active', ?, ?, 1, ?, ?) ON CONFLICT(id) DO NOTHING RETURNING id`,
+            job.id,
+            job.kind,
+            payload,
+            now,
+            now,
+            this.owner,
+            now + this.leaseMs,
+          ),
+        );
+      } finally {
+        this.reserved -= 1;
+      }
+      // Started after the caller (an ack path) has its answer.
+      if (r.length > 0) this.spawn({ id: job.id, kind: job.kind, payload, state: '{}', attempts: 1, createdAt: now }, true);
+      return { created: r.length > 0 };
+    }
     const r = await this.sql(() =>
       this.db.all(`INSERT INTO restyle_jobs(id, kind, payload, status, created_at, run_at) VALUES(?, ?, ?, 'waiting', ?, ?) ON CONFLICT(id) DO NOTHING RETURNING id`, job.id, job.kind, payload, now, now),
     );
-    if (r.length > 0) this.wakeUp?.();
+    if (r.length > 0) this.wake();
     return { created: r.length > 0 };
   }
 
@@ -140,12 +170,13 @@ class OutboxQueue implements JobQueue {
     renew.unref();
     sweep.unref();
     this.timers.push(renew, sweep);
-    this.loopDone = this.loop(options.concurrency ?? 8);
+    this.concurrency = options.concurrency ?? 8;
+    this.loopDone = this.loop();
   }
 
-  private async loop(concurrency: number): Promise<void> {
+  private async loop(): Promise<void> {
     while (this.running) {
-      if (this.active.size >= concurrency) {
+      if (this.active.size + this.reserved >= this.concurrency) {
         await this.pause(this.pollMs);
         continue;
       }
@@ -157,21 +188,38 @@ class OutboxQueue implements JobQueue {
         await this.pause(this.pollMs);
         continue;
       }
-      const p: Promise<void> = this.runJob(job).finally(() => {
-        this.active.delete(p);
-        this.wakeUp?.();
-      });
-      this.active.add(p);
+      this.spawn(job);
     }
   }
 
+  /** Run a job this process holds the lease of, in one of its slots. */
+  private spawn(job: Claimed, later = false): void {
+    const run = later ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.runJob(job)) : this.runJob(job);
+    const p: Promise<void> = run.finally(() => {
+      this.active.delete(p);
+      this.wake();
+    });
+    this.active.add(p);
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
   private pause(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.woken = false;
+        this.wakeUp = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }
@@ -276,7 +324,7 @@ class OutboxQueue implements JobQueue {
 
   async retry(id: string): Promise<boolean> {
     const r = await this.sql(() => this.db.all(`UPDATE restyle_jobs SET status = 'waiting', run_at = ?, attempts = 0, reason = NULL, finished_at = NULL WHERE id = ? AND status = 'failed' RETURNING id`, Date.now(), id));
-    if (r.length > 0) this.wakeUp?.();
+    if (r.length > 0) this.wake();
     return r.length > 0;
   }
 
@@ -311,7 +359,7 @@ class OutboxQueue implements JobQueue {
     if (this.closed) return;
     this.closed = true;
     this.running = false;
-    this.wakeUp?.();
+    this.wake();
     await this.loopDone;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.active]), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);

@@ -1,5 +1,6 @@
 import type { createClient } from '@keyv/redis';
-import type { SampleCursor, SampleIndex, SampleWhere } from './types.js';
+import { notIndexed } from './not-indexed.js';
+import type { SampleCursor, SampleIndex, SampleIndexOpen, SampleIndexState, SampleWhere } from './types.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -64,6 +65,7 @@ interface Fields {
 /** The Redis side of the samples index: writes through the script, queries over the sorted sets. */
 export class RedisSampleIndex implements SampleIndex {
   private readonly hash: string;
+  private current: SampleIndexState = 'ready';
 
   constructor(
     private readonly client: RedisClient,
@@ -72,8 +74,45 @@ export class RedisSampleIndex implements SampleIndex {
     private readonly valuePrefix: string,
     /** `restyle:idx:samples:` — where the index lives. */
     private readonly prefix: string,
+    /** Safe to print: named when a query is refused. */
+    private readonly where: string,
+    private readonly options: SampleIndexOpen = {},
   ) {
     this.hash = `${prefix}m`;
+  }
+
+  /**
+   * As the store opens: migrate (the default), or with `migrate: false` only find out where the index
+   * stands, for `restyle doctor [--fix]`; a store with no samples yet is simply made ready.
+   */
+  async open(): Promise<void> {
+    if (this.options.migrate !== false) return this.migrate();
+    this.current = await this.readState();
+    if (this.current === 'unindexed' && !(await this.hasSamples())) await this.migrate();
+  }
+
+  async state(): Promise<SampleIndexState> {
+    if (this.current !== 'ready') this.current = await this.readState();
+    return this.current;
+  }
+
+  private async readState(): Promise<SampleIndexState> {
+    const [version, cursor] = await this.run(() => Promise.all([this.client.get(`${this.prefix}version`), this.client.get(`${this.prefix}migration-cursor`)]));
+    return version === VERSION ? 'ready' : cursor !== null ? 'interrupted' : 'unindexed';
+  }
+
+  private async hasSamples(): Promise<boolean> {
+    let cursor = '0';
+    do {
+      const step = await this.run(() => this.client.scan(cursor, { MATCH: `${this.valuePrefix}*`, COUNT: MIGRATION_BATCH }));
+      if (step.keys.length > 0) return true;
+      cursor = String(step.cursor);
+    } while (cursor !== '0');
+    return false;
+  }
+
+  private ready(): void {
+    if (this.current !== 'ready') throw notIndexed(this.where, this.current);
   }
 
   /** Stores `raw` under `key` (or deletes it, or re-reads it) and re-indexes it, in one atomic script. */
@@ -89,7 +128,7 @@ export class RedisSampleIndex implements SampleIndex {
    * Indexes samples written before the index existed: SCAN in steps, each step's position saved, so an
    * interrupted migration resumes; re-indexing a key twice is harmless. The store opens once it is done.
    */
-  async migrate(options: { interruptAfterBatches?: number; batch?: number } = {}): Promise<void> {
+  async migrate(options: SampleIndexOpen = this.options): Promise<void> {
     const versionKey = `${this.prefix}version`;
     const cursorKey = `${this.prefix}migration-cursor`;
     if ((await this.run(() => this.client.get(versionKey))) === VERSION) return;
@@ -110,10 +149,12 @@ export class RedisSampleIndex implements SampleIndex {
       await this.client.set(versionKey, VERSION);
       await this.client.del(cursorKey);
     });
+    this.current = 'ready';
   }
 
   keys(where: SampleWhere, page: { limit?: number; after?: SampleCursor } = {}): Promise<string[]> {
     return this.run(async () => {
+      this.ready();
       const out: string[] = [];
       const limit = page.limit ?? Number.POSITIVE_INFINITY;
       for await (const hit of this.matching(where, page.after, false, limit)) {
@@ -126,6 +167,7 @@ export class RedisSampleIndex implements SampleIndex {
 
   counts(where: Omit<SampleWhere, 'status'>): Promise<Record<string, number>> {
     return this.run(async () => {
+      this.ready();
       const defined = Object.entries(where).filter(([, v]) => v !== undefined);
       const out: Record<string, number> = Object.fromEntries(KNOWN_STATUSES.map((s) => [s, 0]));
       const single = defined.length === 1 ? defined[0]! : undefined;

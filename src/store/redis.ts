@@ -3,7 +3,7 @@ import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
 import { KeyvNamespace, validTtl, type Backend, type RawWriter } from './keyv-namespace.js';
 import { RedisSampleIndex, type RedisClient } from './redis-sample-index.js';
-import type { Namespace, NamespaceName, Store } from './types.js';
+import type { Namespace, NamespaceName, SampleIndexOpen, Store } from './types.js';
 import { redactRedisUrl } from './redis-url.js';
 
 const PREFIX = 'restyle';
@@ -16,8 +16,8 @@ export interface RedisStoreOptions {
   connectTimeoutMs: number;
   /** Bounds every command, so a hung (not closed) Redis fails too; default max(5 s, connectTimeoutMs). */
   commandTimeoutMs?: number;
-  /** Testing only: how the sample index migration runs. */
-  migration?: { interruptAfterBatches?: number; batch?: number };
+  /** Whether samples written before the index existed are indexed on open (default), and testing knobs. */
+  migration?: SampleIndexOpen;
 }
 
 export { redactRedisUrl };
@@ -46,10 +46,10 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     },
   };
   const { client, destroy } = await connect(url, connectTimeoutMs);
-  const sampleIndex = new RedisSampleIndex(client, (op) => backend.run(op), `${PREFIX}:samples:`, `${PREFIX}:idx:samples:`);
+  const sampleIndex = new RedisSampleIndex(client, (op) => backend.run(op), `${PREFIX}:samples:`, `${PREFIX}:idx:samples:`, `REDIS_URL (${shown})`, options.migration);
   try {
     // Unbounded on purpose: a large store takes a while, and each step is saved, so a crash loses little.
-    await sampleIndex.migrate(options.migration);
+    await sampleIndex.open();
   } catch (error) {
     destroy();
     throw toError(error);

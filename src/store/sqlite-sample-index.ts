@@ -1,4 +1,5 @@
-import type { SampleCursor, SampleIndex, SampleWhere } from './types.js';
+import { notIndexed } from './not-indexed.js';
+import type { SampleCursor, SampleIndex, SampleIndexOpen, SampleIndexState, SampleWhere } from './types.js';
 
 type Row = Record<string, unknown>;
 export type Query = (sql: string, ...params: unknown[]) => Promise<Row[]>;
@@ -57,12 +58,7 @@ const SCHEMA = [
    END`,
 ];
 
-export interface MigrationOptions {
-  /** Testing only: fail after this many batches, as a crash half-way would. */
-  interruptAfterBatches?: number;
-  /** Rows per batch (default MIGRATION_BATCH). */
-  batch?: number;
-}
+export type MigrationOptions = Omit<SampleIndexOpen, 'migrate'>;
 
 /**
  * Creates the index if missing and indexes samples written before it existed, in batches that each commit
@@ -101,13 +97,64 @@ export async function migrateSampleIndex(query: Query, options: MigrationOptions
   }
 }
 
+/** Where the index of a store stands, read without changing anything. */
+async function indexState(query: Query): Promise<SampleIndexState> {
+  const hasMeta = (await query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'restyle_meta'")).length > 0;
+  if (hasMeta) {
+    const rows = await query("SELECT key, value FROM restyle_meta WHERE key IN ('samples_index_version', 'samples_index_cursor')");
+    if (rows.some((r) => r.key === 'samples_index_version' && r.value === VERSION)) return 'ready';
+    if (rows.some((r) => r.key === 'samples_index_cursor')) return 'interrupted';
+  }
+  return 'unindexed';
+}
+
+async function hasSamples(query: Query): Promise<boolean> {
+  return (await query(`SELECT 1 FROM keyv WHERE key >= '${FIRST}' AND key < '${END}' LIMIT 1`)).length > 0;
+}
+
+/**
+ * The index of a store opening: migrated first (the default), or with `migrate: false` left as it is, to be
+ * reported and migrated later (`restyle doctor [--fix]`); a store with no samples yet is simply made ready.
+ */
+export async function openSqliteSampleIndex(query: Query, run: <R>(op: () => Promise<R>) => Promise<R>, where: string, options: SampleIndexOpen = {}): Promise<SampleIndex> {
+  let state: SampleIndexState = 'ready';
+  if (options.migrate === false) {
+    state = await indexState(query);
+    if (state === 'unindexed' && !(await hasSamples(query))) {
+      await migrateSampleIndex(query, options);
+      state = 'ready';
+    }
+  } else await migrateSampleIndex(query, options);
+  return sqliteSampleIndex(query, run, {
+    ready: () => {
+      if (state !== 'ready') throw notIndexed(where, state);
+    },
+    async state() {
+      if (state !== 'ready') state = await run(() => indexState(query));
+      return state;
+    },
+    async migrate() {
+      // Before anything else uses the connection (its batches are transactions on it): doctor --fix.
+      await run(() => migrateSampleIndex(query, options));
+      state = 'ready';
+    },
+  });
+}
+
 const STATUSES_ALL = ['pending', 'approved', 'rejected'];
 
 /** Queries over the tables above; `run` maps failures like every other store call. */
-export function sqliteSampleIndex(query: Query, run: <R>(op: () => Promise<R>) => Promise<R>): SampleIndex {
+function sqliteSampleIndex(
+  query: Query,
+  run: <R>(op: () => Promise<R>) => Promise<R>,
+  lifecycle: { ready(): void } & Pick<SampleIndex, 'state' | 'migrate'>,
+): SampleIndex {
   return {
+    state: lifecycle.state,
+    migrate: lifecycle.migrate,
     keys(where, page = {}) {
       return run(async () => {
+        lifecycle.ready();
         const { sql, params } = whereClause(where, page.after);
         const limit = page.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(page.limit))}`;
         const rows = await query(`SELECT key FROM restyle_samples${sql} ORDER BY created_at, key${limit}`, ...params);
@@ -116,6 +163,7 @@ export function sqliteSampleIndex(query: Query, run: <R>(op: () => Promise<R>) =
     },
     counts(where) {
       return run(async () => {
+        lifecycle.ready();
         const out: Record<string, number> = Object.fromEntries(STATUSES_ALL.map((s) => [s, 0]));
         const only = Object.entries(where).filter(([, v]) => v !== undefined);
         let rows: Row[];

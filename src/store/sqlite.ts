@@ -4,14 +4,14 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
 import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
-import { migrateSampleIndex, sqliteSampleIndex, type MigrationOptions } from './sqlite-sample-index.js';
-import type { Namespace, NamespaceName, Store } from './types.js';
+import { openSqliteSampleIndex } from './sqlite-sample-index.js';
+import type { Namespace, NamespaceName, SampleIndex, SampleIndexOpen, Store } from './types.js';
 
 export interface SqliteStoreOptions {
   /** How long a statement waits for another connection's write lock (the bot and the CLI share the file). */
   busyTimeoutMs?: number;
-  /** Testing only: how the sample index migration runs. */
-  migration?: MigrationOptions;
+  /** Whether samples written before the index existed are indexed on open (default), and testing knobs. */
+  migration?: SampleIndexOpen;
 }
 
 type Row = Record<string, unknown>;
@@ -49,9 +49,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   adapter.setMaxListeners(64); // each namespace's Keyv listens on the shared adapter
   // KeyvSqlite's query runs on the same connection as its get/set; sqlite3 passes extra args as bind values.
   const query = (sql: string, ...params: unknown[]): Promise<Row[]> => adapter.query(sql, ...params) as Promise<Row[]>;
+  let sampleIndex: SampleIndex;
   try {
     await prepare(query);
-    await migrateSampleIndex(query, options.migration);
+    sampleIndex = await openSqliteSampleIndex(query, (op) => backend.run(op), path, options.migration);
   } catch (error) {
     await adapter.disconnect().catch(() => {});
     throw toError(error);
@@ -63,7 +64,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     kind: 'sqlite',
     location: path,
     sqliteQuery: query,
-    sampleIndex: sqliteSampleIndex(query, (op) => backend.run(op)),
+    sampleIndex,
     ns<T>(name: NamespaceName): Namespace<T> {
       let ns = namespaces.get(name);
       if (!ns) {

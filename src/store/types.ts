@@ -55,6 +55,27 @@ export interface SampleIndex {
   keys(where: SampleWhere, page?: { limit?: number; after?: SampleCursor }): Promise<string[]>;
   /** Matching samples per status (the status in `where` is ignored). */
   counts(where: Omit<SampleWhere, 'status'>): Promise<Record<string, number>>;
+  /** Whether every stored sample is indexed (a store opened with `migrate: false` may not be yet). */
+  state(): Promise<SampleIndexState>;
+  /** Index the samples written before the index existed, resuming an interrupted migration; a no-op when ready. */
+  migrate(): Promise<void>;
+}
+
+/**
+ * `ready`: queries can be answered. `unindexed`: samples written before the index existed, never migrated.
+ * `interrupted`: a migration stopped half-way (it resumes where it stopped). Until ready, `keys` and `counts`
+ * refuse with `store_error` rather than answer from a partial index.
+ */
+export type SampleIndexState = 'ready' | 'unindexed' | 'interrupted';
+
+/** How a store treats samples written before the index existed when it opens. */
+export interface SampleIndexOpen {
+  /** false: open without indexing them (`restyle doctor` reports it, `doctor --fix` runs it); default true. */
+  migrate?: boolean;
+  /** Testing only: fail after this many batches, as a crash half-way would. */
+  interruptAfterBatches?: number;
+  /** Rows per batch. */
+  batch?: number;
 }
 
 export interface Store {

@@ -1,9 +1,16 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SampleRepository } from '../../src/samples/repository.js';
+import type { Sample } from '../../src/samples/types.js';
+import { openRedisStore } from '../../src/store/redis.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { SampleIndexOpen, Store } from '../../src/store/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { tmpDir } from '../support/tmp.js';
 import { runInProcess } from '../support/cli.js';
+import { startRedis } from '../support/redis.js';
+import { writeUnindexed } from '../support/unindexed-store.js';
 
 let fake: FakeOpenAI;
 let cwd: string;
@@ -72,5 +79,99 @@ describe('restyle doctor', () => {
     expect(plain.code).toBe(0);
     const strict = await runInProcess(['doctor', '--strict'], { env: {}, cwd });
     expect(strict.code).toBe(1);
+  });
+});
+
+/** Samples spread over statuses and channels, as an older version saved them. */
+function oldSamples(n: number): Sample[] {
+  const statuses = ['pending', 'approved', 'rejected'] as const;
+  return Array.from({ length: n }, (_, i) => ({
+    id: `old-${i}`,
+    kind: 'styled',
+    status: statuses[(i * 7) % 3]!,
+    source: 'reaction',
+    style: i % 4 === 0 ? 'quiet' : 'loud',
+    platform: 'slack',
+    channel: `slack:C${i % 5}`,
+    savedBy: 'slack:UANA',
+    styled: `text ${i}`,
+    createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+  }));
+}
+
+/** Per status, what a full scan of `samples` counts (optionally in one channel). */
+function tally(samples: readonly Sample[], channel?: string): Record<string, number> {
+  const out: Record<string, number> = { pending: 0, approved: 0, rejected: 0 };
+  for (const s of samples) if (channel === undefined || s.channel === channel) out[s.status]! += 1;
+  return out;
+}
+
+describe.each(['sqlite', 'redis'] as const)('restyle doctor on a %s store written before the sample index', (kind) => {
+  const N = 230;
+  const BATCH = 40;
+
+  async function oldStore(): Promise<{ env: Record<string, string>; open(options?: SampleIndexOpen): Promise<Store> }> {
+    config('styles: {}\n');
+    const env: Record<string, string> = { OPENAI_BASE_URL: fake.url };
+    let where: string;
+    if (kind === 'sqlite') {
+      where = join(cwd, 'data', 'restyle.sqlite');
+      mkdirSync(join(cwd, 'data'));
+    } else {
+      where = (await startRedis()).url;
+      env.REDIS_URL = where;
+    }
+    await writeUnindexed(kind, where, oldSamples(N));
+    return {
+      env,
+      open: (migration = {}) => (kind === 'sqlite' ? openSqliteStore(where, { migration }) : openRedisStore({ url: where, connectTimeoutMs: 2_000, migration })),
+    };
+  }
+
+  async function expectCountsEqualFullScan(store: Store): Promise<void> {
+    const repo = new SampleRepository(store);
+    const full: Sample[] = [];
+    for await (const [, s] of store.ns<Sample>('samples').entries()) full.push(s);
+    expect(full).toHaveLength(N);
+    expect(await repo.counts()).toEqual(tally(full));
+    expect(await repo.counts({ channel: 'slack:C3' })).toEqual(tally(full, 'slack:C3'));
+    expect((await repo.nextPending()).pending).toBe(tally(full).pending);
+  }
+
+  it('reports the samples as not indexed without changing anything; --fix indexes them and counts equal a full scan', async () => {
+    const old = await oldStore();
+    for (let i = 0; i < 2; i++) {
+      const r = await runInProcess(['doctor'], { env: old.env, cwd });
+      expect(r.stdout).toMatch(/! samples: .*samples written before the index are not indexed; `restyle doctor --fix` indexes them/);
+      expect(r.code).toBe(0);
+      expect((await runInProcess(['doctor', '--strict'], { env: old.env, cwd })).code).toBe(1);
+    }
+    const fixed = await runInProcess(['doctor', '--fix'], { env: old.env, cwd });
+    expect(fixed.stdout).toContain(`✓ fix samples: finished indexing: ${N} samples in`);
+    expect(fixed.stdout).toContain(`✓ samples: indexed (${N} samples)`);
+    expect(fixed.code).toBe(0);
+    expect((await runInProcess(['doctor', '--fix'], { env: old.env, cwd })).stdout).toContain('✓ fix samples: nothing to do: every sample is indexed');
+    const store = await old.open({ migrate: false });
+    try {
+      expect(await store.sampleIndex.state()).toBe('ready');
+      await expectCountsEqualFullScan(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports an indexing interrupted half-way; --fix resumes it and counts equal a full scan', async () => {
+    const old = await oldStore();
+    await expect(old.open({ interruptAfterBatches: 2, batch: BATCH })).rejects.toMatchObject({ message: expect.stringMatching(/interrupted/) });
+    const r = await runInProcess(['doctor'], { env: old.env, cwd });
+    expect(r.stdout).toMatch(/! samples: .*indexing the samples stopped half-way; `restyle doctor --fix` resumes it/);
+    const fixed = await runInProcess(['doctor', '--fix'], { env: old.env, cwd });
+    expect(fixed.stdout).toContain(`✓ fix samples: resumed and finished indexing: ${N} samples in`);
+    const store = await old.open({ migrate: false });
+    try {
+      await expectCountsEqualFullScan(store);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,6 +1,5 @@
-import KeyvRedis, { createClient } from '@keyv/redis';
+import { createClient } from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
-import Keyv from 'keyv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FeedbackRepository } from '../../src/samples/feedback.js';
 import { SampleRepository, type SampleFilter } from '../../src/samples/repository.js';
@@ -11,6 +10,7 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
+import { writeUnindexed } from '../support/unindexed-store.js';
 
 const sample = (id: string, extra: Partial<Sample> = {}): Sample => ({
   id,
@@ -195,18 +195,6 @@ describe.each(backends)('the sample index on %s agrees with a full scan', (_name
   });
 });
 
-/** A store as the code before the index wrote it: Keyv over the same backend, keys and values as they were. */
-async function writeUnindexed(kind: 'sqlite' | 'redis', where: string, samples: readonly Sample[]): Promise<void> {
-  const keyv =
-    kind === 'sqlite'
-      ? new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${where}` }), namespace: 'samples', useKeyPrefix: false })
-      : new Keyv({ store: new KeyvRedis(where, { namespace: 'restyle:samples', keyPrefixSeparator: ':' }), namespace: 'restyle:samples', useKeyPrefix: false });
-  for (let i = 0; i < samples.length; i += 500) {
-    await Promise.all(samples.slice(i, i + 500).map((s) => keyv.set(kind === 'sqlite' ? `samples:${s.id}` : s.id, s)));
-  }
-  await keyv.disconnect();
-}
-
 describe.each(['sqlite', 'redis'] as const)('a %s store written before the index existed', (kind) => {
   it('is migrated on open, an interrupted migration resumes, and counts then equal a full scan', async () => {
     const where = kind === 'sqlite' ? `${tmpDir('migrate')}/old.sqlite` : (await startRedis()).url;
@@ -236,6 +224,37 @@ describe.each(['sqlite', 'redis'] as const)('a %s store written before the index
       expect(await migrationCursor(kind, where)).toBeFalsy(); // done
     } finally {
       await store.close();
+    }
+  });
+
+  it('opened without migrating (doctor): sample queries refuse rather than answer from a partial index, until migrate()', async () => {
+    const where = kind === 'sqlite' ? `${tmpDir('migrate')}/old.sqlite` : (await startRedis()).url;
+    const old = Array.from({ length: 90 }, (_, i) => ({ ...randomSample(random(11), i), id: `old-${i}` }));
+    await writeUnindexed(kind, where, old);
+    const openIt = (options: { migrate?: boolean; interruptAfterBatches?: number; batch?: number }): Promise<Store> =>
+      kind === 'sqlite' ? openSqliteStore(where, { migration: options }) : openRedisStore({ url: where, connectTimeoutMs: 2_000, migration: options });
+    await expect(openIt({ interruptAfterBatches: 1, batch: 40 })).rejects.toMatchObject({ message: expect.stringMatching(/interrupted/) });
+    const store = await openIt({ migrate: false });
+    try {
+      const repo = new SampleRepository(store);
+      expect(await store.sampleIndex.state()).toBe('interrupted');
+      await expect(repo.counts()).rejects.toMatchObject({ code: 'store_error', message: expect.stringContaining('restyle doctor --fix') });
+      await expect(repo.nextPending()).rejects.toMatchObject({ code: 'store_error' });
+      expect(await repo.get('old-3')).toEqual(old[3]); // a sample by id needs no index
+      await store.sampleIndex.migrate();
+      expect(await store.sampleIndex.state()).toBe('ready');
+      expect(await repo.counts()).toEqual(scanCounts(old, {}));
+      expect((await repo.list({ status: 'pending' })).map((s) => s.id)).toEqual(scan(old, { status: 'pending' }).map((s) => s.id));
+    } finally {
+      await store.close();
+    }
+    // A store with no samples yet has nothing to index: it opens ready.
+    const fresh = kind === 'sqlite' ? await openSqliteStore(`${tmpDir('migrate')}/new.sqlite`, { migration: { migrate: false } }) : await openRedisStore({ url: (await startRedis()).url, connectTimeoutMs: 2_000, migration: { migrate: false } });
+    try {
+      expect(await fresh.sampleIndex.state()).toBe('ready');
+      expect(await new SampleRepository(fresh).counts()).toEqual({ pending: 0, approved: 0, rejected: 0 });
+    } finally {
+      await fresh.close();
     }
   });
 });

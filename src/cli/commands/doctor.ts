@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { createContext } from '../../app.js';
 import { createLogger } from '../../log.js';
-import { CORE_CHECKS, formatCheck, runDoctor, type DoctorCheck } from '../../doctor.js';
+import { CORE_CHECKS, fixSampleIndex, formatCheck, runDoctor, type DoctorCheck } from '../../doctor.js';
 import { toRestyleError } from '../../errors.js';
+import { openStore } from '../../store/index.js';
 import { write, type CliIO } from '../io.js';
 import { settingsFor } from '../context.js';
 import { CliExit } from '../exit.js';
@@ -12,7 +13,8 @@ export function registerDoctor(program: Command, io: CliIO, extraChecks: readonl
     .command('doctor')
     .description('check config, keys, endpoints, models and the store; exits non-zero on ✗')
     .option('--strict', 'treat warnings (!) as failures (for a release step)')
-    .action(async function (this: Command, opts: { strict?: boolean }) {
+    .option('--fix', 'index samples written before the sample index existed, or resume an interrupted indexing, now (the bot does it when it starts)')
+    .action(async function (this: Command, opts: { strict?: boolean; fix?: boolean }) {
       let settings;
       try {
         settings = settingsFor(this, io);
@@ -21,19 +23,25 @@ export function registerDoctor(program: Command, io: CliIO, extraChecks: readonl
         throw new CliExit(1);
       }
       let ctx;
+      let store;
       try {
-        ctx = await createContext(settings, { logger: createLogger({ level: 'silent' }), env: io.env });
+        // Opened as it is: a store whose samples are not all indexed is reported (or, with --fix, indexed).
+        store = await openStore(settings.store, { migration: { migrate: false } });
+        ctx = await createContext(settings, { store, logger: createLogger({ level: 'silent' }), env: io.env });
       } catch (error) {
+        await store?.close();
         write(io.stdout, formatCheck({ status: 'fail', name: 'store', detail: toRestyleError(error).message }));
         throw new CliExit(1);
       }
       try {
-        const results = await runDoctor(ctx, [...CORE_CHECKS, ...extraChecks]);
+        const fixed = opts.fix ? [await fixSampleIndex(ctx)] : [];
+        const results = [...fixed, ...(await runDoctor(ctx, [...CORE_CHECKS, ...extraChecks]))];
         for (const r of results) write(io.stdout, formatCheck(r));
         const bad = results.filter((r) => r.status === 'fail' || (opts.strict && r.status === 'warn'));
         if (bad.length > 0) throw new CliExit(1);
       } finally {
         await ctx.close();
+        await store.close();
       }
     });
 }
