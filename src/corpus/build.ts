@@ -502,7 +502,11 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
   const promptCounts = new Map<string, number>();
   const promptTokens = (prompt: string): number => {
     let n = promptCounts.get(prompt);
-    if (n === undefined) promptCounts.set(prompt, (n = countTokens(prompt)));
+    if (n === undefined) {
+      // Prompts rendered with per-block parameters may all differ: remember a bounded number.
+      if (promptCounts.size >= 1024) promptCounts.clear();
+      promptCounts.set(prompt, (n = countTokens(prompt)));
+    }
     return n;
   };
   const perExample = new TokenTally();
@@ -515,20 +519,21 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
     for await (const b of plan.spool.read()) {
       if (w.status[b.seq] !== OK) continue;
       const reqs = requestsFor(o, b, names);
-      const pair = pairOf(b, reqs.destyle ? answerOf(cache, reqs.destyle) : undefined);
+      const editorKey = reqs.destyle ? requestKey(reqs.destyle) : undefined;
+      const pair = pairOf(b, editorKey ? answerOf(cache, editorKey) : undefined);
       if ('reason' in pair) throw new RestyleError('internal', `block ${b.seq} passed its checks but has no pair: ${pair.reason}`);
       const neutral = pair.neutral;
-      const params = reqs.params ? parseParams(answerOf(cache, reqs.params).text, names)! : (b.params ?? {});
+      const params = reqs.params ? parseParams(answerOf(cache, requestKey(reqs.params)).text, names)! : (b.params ?? {});
       // Both sides encoded, numbered as the filter numbers a live request (parity, issue 14).
       const styler = buildExample(o.style, pair.styler.input, pair.styler.output, params);
       const reverse = buildExample(destyler, pair.destyler.input, pair.destyler.output);
-      const st = countMessageTokens(styler.messages);
+      const st = countMessageTokens(styler.messages, promptTokens);
       // Usually the reverse example holds the same two texts and only its system prompt differs (counted once
       // per prompt); when the codec numbered its placeholders differently, it is counted in full.
       const [ss, su, sa] = styler.messages;
       const [rs, ru, ra] = reverse.messages;
       const mirrored = reverse.messages.length === 3 && ru!.content === sa!.content && ra!.content === su!.content;
-      const dt = mirrored ? st - promptTokens(ss!.content) + promptTokens(rs!.content) : countMessageTokens(reverse.messages);
+      const dt = mirrored ? st - promptTokens(ss!.content) + promptTokens(rs!.content) : countMessageTokens(reverse.messages, promptTokens);
       if (st > MAX_EXAMPLE_TOKENS || dt > MAX_EXAMPLE_TOKENS) {
         overLimit += 1;
         w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
@@ -560,7 +565,7 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
         ...(names.length > 0 ? { params } : {}),
         sha256: sha16(b.styled),
         neutralSha256: sha16(neutral),
-        ...(reqs.destyle ? { editorKey: requestKey(reqs.destyle) } : {}),
+        ...(editorKey ? { editorKey } : {}),
       });
     }
   } catch (error) {
@@ -666,8 +671,8 @@ function dataWarnings(plan: Plan, w: Work, examples: number, unchanged: number):
   return warnings;
 }
 
-function answerOf(cache: EditorCache, req: ChatRequest): EditorAnswer {
-  const a = cache.get(requestKey(req));
+function answerOf(cache: EditorCache, key: string): EditorAnswer {
+  const a = cache.get(key);
   if (!a) throw new RestyleError('internal', 'an editor answer vanished from the cache between passes');
   return a;
 }
