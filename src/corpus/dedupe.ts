@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from '../util/hash.js';
 
 /**
  * Drops exact and near-duplicate blocks, first one wins (inputs are read in a fixed order, so the same
@@ -108,7 +108,7 @@ function grow<T extends Uint32Array | Int32Array>(a: T): T {
 }
 
 function digest(kind: string, text: string): string {
-  return createHash('sha256').update(kind).update(text).digest('base64').slice(0, 22);
+  return sha256Of(kind + text, 'base64').slice(0, 22);
 }
 
 /** Lower case, compatibility-decomposed, punctuation and symbols (emoji included) to spaces, spaces collapsed. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from '../util/hash.js';
 
 /**
  * Chat exports carry text that is nobody's style: one-word replies, pasted code and log lines, link-only
@@ -70,7 +70,7 @@ export function noiseOf(block: string, rules: NoiseRules): Exclude<NoiseReason, 
 /** The same message however it was re-posted: case, spacing, links and mentions aside. */
 function repeatKey(block: string): string {
   const normal = block.toLowerCase().replace(LINK, 'URL').replace(/<[@#!][^>]*>/g, '@').replace(/\s+/g, ' ').trim();
-  return createHash('sha256').update(normal).digest('base64').slice(0, 12);
+  return sha256Of(normal, 'base64').slice(0, 12);
 }
 
 const OWN_REASONS: ReadonlyArray<Exclude<NoiseReason, 'repeated'>> = ['short', 'linkOnly', 'code'];
