@@ -72,6 +72,8 @@ export interface BuildOptions {
   limits?: IngestLimits;
   /** Stop asking after this many blocks in a row failed at the provider (default 50); the rest are reported as not attempted. */
   maxConsecutiveFailures?: number;
+  /** Told when a phase starts (the CLI tunes the heap to each). */
+  onPhase?: (phase: 'de-style' | 'write') => void;
 }
 
 /** Errors that would hit every block alike: stop at once instead of failing 30k blocks one by one. */
@@ -133,7 +135,9 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   try {
     const cache = await EditorCache.open(join(cacheDir, 'editor.jsonl'));
     try {
+      o.onPhase?.('de-style');
       const work = await deStyle(o, plan, cache, names, cacheDir);
+      o.onPhase?.('write');
       return await writeOutputs(o, plan, cache, names, work, outAbs);
     } finally {
       cache.close();
