@@ -111,15 +111,22 @@ export default async function corpusBench(): Promise<BenchResult[]> {
   try {
     // CPU per request against the plainest SDK loop doing the same de-styling at the same concurrency, both
     // unthrottled, in the same run: what the builder's extras (dedupe, checks, cache, spool, outputs) cost.
+    // On a shared machine one pair of runs swings by ±10%: three rounds, each ours then bare right after it
+    // (a fresh output folder, so nothing comes from the cache), and the median round counts.
     const cpuFile = corpus(cwd, 10_000);
-    const cpuBefore = fake.requests.length;
-    const ours = await run(fake, cwd, ['corpus', 'build', '--in', cpuFile, '--out', join(cwd, 'out-cpu'), '--style', 'bench', '--concurrency', '64']);
-    const ourRequests = fake.requests.length - cpuBefore;
-    const bare = await run(fake, cwd, [cpuFile, join(cwd, 'bare.jsonl'), '64', 'editor-1'], [], BARE);
-    const bareRequests = fake.requests.length - cpuBefore - ourRequests;
-    const cpuRatio = ours.cpuMs / ourRequests / (bare.cpuMs / bareRequests);
-    // Fair only if both loops sent the same requests (model, messages, temperature) to the same fake.
-    const notSame = differing(arrivals(fake, cpuBefore, cpuBefore + ourRequests).bodies, arrivals(fake, cpuBefore + ourRequests).bodies);
+    const rounds: Array<{ ours: WorkerResult; bare: WorkerResult; ourRequests: number; bareRequests: number; ratio: number; notSame: number }> = [];
+    for (let round = 0; round < 3; round++) {
+      const cpuBefore = fake.requests.length;
+      const ours = await run(fake, cwd, ['corpus', 'build', '--in', cpuFile, '--out', join(cwd, `out-cpu-${round}`), '--style', 'bench', '--concurrency', '64']);
+      const ourRequests = fake.requests.length - cpuBefore;
+      const bare = await run(fake, cwd, [cpuFile, join(cwd, 'bare.jsonl'), '64', 'editor-1'], [], BARE);
+      const bareRequests = fake.requests.length - cpuBefore - ourRequests;
+      // Fair only if both loops sent the same requests (model, messages, temperature) to the same fake.
+      const notSame = differing(arrivals(fake, cpuBefore, cpuBefore + ourRequests).bodies, arrivals(fake, cpuBefore + ourRequests).bodies);
+      rounds.push({ ours, bare, ourRequests, bareRequests, ratio: ours.cpuMs / ourRequests / (bare.cpuMs / bareRequests), notSame });
+    }
+    const { ours, bare, ourRequests, bareRequests, ratio: cpuRatio } = [...rounds].sort((a, b) => a.ratio - b.ratio)[1]!;
+    const notSame = rounds.reduce((n, r) => n + r.notSame, 0);
     const small = await run(fake, cwd, args(corpus(cwd, 10_000), join(cwd, 'out-10k')));
     const before = fake.requests.length;
     const big = await run(fake, cwd, args(corpus(cwd, 30_000), join(cwd, 'out-30k')));
@@ -140,13 +147,13 @@ export default async function corpusBench(): Promise<BenchResult[]> {
     const loadAfter = loadavg();
     results.push(
       {
-        name: 'CPU per request, 10,000 blocks, vs a bare openai SDK loop',
+        name: 'CPU per request, 10,000 blocks, vs a bare openai SDK loop (median of 3 rounds)',
         value: cpuRatio,
         unit: '×',
         goal: '≤1.2×',
-        ok: cpuRatio <= 1.2 && ours.code === 0 && notSame === 0,
+        ok: cpuRatio <= 1.2 && rounds.every((r) => r.ours.code === 0) && notSame === 0,
         note:
-          `${((ours.cpuMs / ourRequests) * 1000).toFixed(0)} µs vs ${((bare.cpuMs / bareRequests) * 1000).toFixed(0)} µs a request (${ourRequests} and ${bareRequests} requests, ${notSame} differing); ` +
+          `rounds ${rounds.map((r) => `${r.ratio.toFixed(3)}×`).join(', ')}; median ${((ours.cpuMs / ourRequests) * 1000).toFixed(0)} µs vs ${((bare.cpuMs / bareRequests) * 1000).toFixed(0)} µs a request (${ourRequests} and ${bareRequests} requests, ${notSame} differing in all rounds); ` +
           `module loading left out of both (ours ${(ours.loadingCpuMs ?? 0).toFixed(0)} ms, counted in: ${((ours.cpuMs + (ours.loadingCpuMs ?? 0)) / ourRequests / (bare.cpuMs / bareRequests)).toFixed(3)}×)`,
       },
       {
