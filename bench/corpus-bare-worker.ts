@@ -17,7 +17,8 @@ let next = 0;
 async function worker(): Promise<void> {
   while (next < blocks.length) {
     const i = next++;
-    const r = await client.chat.completions.create({ model, messages: [{ role: 'system', content: DEFAULT_EDITOR_PROMPT }, { role: 'user', content: blocks[i]! }] });
+    // The request `restyle corpus build` sends for a block without placeholders (temperature 0 included).
+    const r = await client.chat.completions.create({ model, messages: [{ role: 'system', content: DEFAULT_EDITOR_PROMPT }, { role: 'user', content: blocks[i]! }], temperature: 0 });
     pairs[i] = JSON.stringify({ messages: [{ role: 'user', content: r.choices[0]!.message.content }, { role: 'assistant', content: blocks[i] }] });
   }
 }

@@ -5,11 +5,17 @@
 // The compiled program, as `restyle` runs it (`npm run bench` builds dist/ first): the bench measures the
 // builder, not TypeScript compiling on the fly.
 const { main } = (await import(new URL('../dist/app/main.js', import.meta.url).href)) as { main: (argv: readonly string[]) => Promise<number> };
+// Module loading is left out of the figure, as the bare loop imports the SDK before it starts counting:
+// `main` imports the corpus command (and through it the builder and the SDK) lazily, so import it here.
+// The tokenizer the report needs is loaded on first use inside the build and stays counted.
+const loading0 = process.cpuUsage();
+if (process.argv[2] === 'corpus') await import(new URL('../dist/src/cli/commands/corpus.js', import.meta.url).href);
+const loading = process.cpuUsage(loading0);
 
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const code = await main(process.argv.slice(2));
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(`\n${JSON.stringify({ code, ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`\n${JSON.stringify({ code, ms, cpuMs: (cpu.user + cpu.system) / 1000, loadingCpuMs: (loading.user + loading.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
 process.exitCode = code;

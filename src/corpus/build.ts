@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Style } from '../config/load.js';
@@ -6,6 +5,7 @@ import { RestyleError, toRestyleError } from '../errors.js';
 import { countMessageTokens, countTokens } from '../llm/tokens.js';
 import type { ChatRequest, ChatResult } from '../llm/types.js';
 import { buildExample, buildMessages, promptHash, type PromptSource } from '../restyle/messages.js';
+import type { Protected } from '../restyle/placeholders.js';
 import { runBatches, type BatchDeps, type BatchRequest } from './batch.js';
 import { EditorCache, type EditorAnswer } from './cache.js';
 import { checkNeutral, hasWords } from './check.js';
@@ -24,6 +24,7 @@ import { chooseValid, chooseValidBlocks } from './choose-valid.js';
 import { Spool, type PlannedBlock } from './spool.js';
 import { defaultEpochs, MAX_EXAMPLE_TOKENS, TokenTally, usd } from './stats.js';
 import { AtomicJsonl, writeFileAtomic } from './write.js';
+import { sha256Of } from '../util/hash.js';
 
 export { MAX_EXAMPLE_TOKENS } from './stats.js';
 
@@ -71,6 +72,8 @@ export interface BuildOptions {
   limits?: IngestLimits;
   /** Stop asking after this many blocks in a row failed at the provider (default 50); the rest are reported as not attempted. */
   maxConsecutiveFailures?: number;
+  /** Told when a phase starts (the CLI tunes the heap to each). */
+  onPhase?: (phase: 'de-style' | 'write') => void;
 }
 
 /** Errors that would hit every block alike: stop at once instead of failing 30k blocks one by one. */
@@ -132,7 +135,9 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
   try {
     const cache = await EditorCache.open(join(cacheDir, 'editor.jsonl'));
     try {
+      o.onPhase?.('de-style');
       const work = await deStyle(o, plan, cache, names, cacheDir);
+      o.onPhase?.('write');
       return await writeOutputs(o, plan, cache, names, work, outAbs);
     } finally {
       cache.close();
@@ -265,17 +270,16 @@ interface Work {
 }
 
 /** The requests a block needs: its style parameters (unless given), its neutral side (unless given). */
-function requestsFor(o: BuildOptions, b: PlannedBlock, names: readonly string[]): { params?: ChatRequest; destyle?: ChatRequest } {
+function requestsFor(o: BuildOptions, b: PlannedBlock, names: readonly string[], encoded?: Protected): { params?: ChatRequest; destyle?: ChatRequest } {
   return {
     ...(names.length > 0 && !b.params ? { params: paramsRequest(o.editor, names, b.styled) } : {}),
     // The editor sees the block encoded, so its answer carries the placeholders the training lines hold.
-    ...(b.neutral === undefined ? { destyle: destyleFor(o, b.styled) } : {}),
+    ...(b.neutral === undefined ? { destyle: destyleFor(o, encoded ?? encodeBlock(b.styled)) } : {}),
   };
 }
 
 /** The editor request that de-styles one block, encoded. */
-function destyleFor(o: BuildOptions, styled: string): ChatRequest {
-  const p = encodeBlock(styled);
+function destyleFor(o: BuildOptions, p: Protected): ChatRequest {
   return destyleRequest(o.editor, p.text, { count: p.spans.length, open: p.open, close: p.close });
 }
 
@@ -389,12 +393,14 @@ async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[],
     bar?.update({ done, total, requests: w.requests, reused: w.reused, failed: w.failed.length, tokens: w.usage.promptTokens + w.usage.completionTokens, spendUsd: spendUsd(o, w) });
   const evaluate = async (b: PlannedBlock): Promise<void> => {
     w.blockIndex[b.seq] = b.index;
-    const reqs = requestsFor(o, b, names);
+    // Encoded once for its request, its checks and its pair.
+    const encoded = encodeBlock(b.styled);
+    const reqs = requestsFor(o, b, names, encoded);
     const [p, d] = await Promise.allSettled([reqs.params ? ask(reqs.params) : undefined, reqs.destyle ? ask(reqs.destyle) : undefined]);
     try {
       if (p.status === 'rejected') throw p.reason;
       if (d.status === 'rejected') throw d.reason;
-      const reason = judge(b, names, p.value, d.value);
+      const reason = judge(b, names, encoded, p.value, d.value);
       if (reason) {
         w.status[b.seq] = REJECTED;
         w.rejected.push({ ...where(b), reason });
@@ -422,20 +428,19 @@ async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[],
 }
 
 /** Why a block's answers make no usable pair (lost facts or placeholders, bad parameters), or null. */
-function judge(b: PlannedBlock, names: readonly string[], params: EditorAnswer | undefined, destyled: EditorAnswer | undefined): string | null {
+function judge(b: PlannedBlock, names: readonly string[], p: Protected, params: EditorAnswer | undefined, destyled: EditorAnswer | undefined): string | null {
   if (params && !parseParams(params.text, names)) return `style parameters not returned as JSON with ${names.join(', ')}`;
   if (destyled) {
-    const p = encodeBlock(b.styled);
     const reason = checkNeutral(p.text, destyled.text, destyled.finishReason, { spans: p });
     if (reason) return reason;
   }
-  const pair = pairOf(b, destyled);
+  const pair = pairOf(b, destyled, p);
   return 'reason' in pair ? pair.reason : null;
 }
 
 /** A block's pair in the live encoding: with the editor's answer, or the neutral side a person approved. */
-function pairOf(b: PlannedBlock, destyled: EditorAnswer | undefined): ReturnType<typeof encodedPair> {
-  return encodedPair(b.styled, destyled ? { encoded: destyled.text } : { raw: b.neutral! });
+function pairOf(b: PlannedBlock, destyled: EditorAnswer | undefined, p: Protected): ReturnType<typeof encodedPair> {
+  return encodedPair(b.styled, destyled ? { encoded: destyled.text } : { raw: b.neutral! }, p);
 }
 
 /** Phase 3: split, write the files, report. */
@@ -502,7 +507,11 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
   const promptCounts = new Map<string, number>();
   const promptTokens = (prompt: string): number => {
     let n = promptCounts.get(prompt);
-    if (n === undefined) promptCounts.set(prompt, (n = countTokens(prompt)));
+    if (n === undefined) {
+      // Prompts rendered with per-block parameters may all differ: remember a bounded number.
+      if (promptCounts.size >= 1024) promptCounts.clear();
+      promptCounts.set(prompt, (n = countTokens(prompt)));
+    }
     return n;
   };
   const perExample = new TokenTally();
@@ -514,21 +523,23 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
   try {
     for await (const b of plan.spool.read()) {
       if (w.status[b.seq] !== OK) continue;
-      const reqs = requestsFor(o, b, names);
-      const pair = pairOf(b, reqs.destyle ? answerOf(cache, reqs.destyle) : undefined);
+      const encoded = encodeBlock(b.styled);
+      const reqs = requestsFor(o, b, names, encoded);
+      const editorKey = reqs.destyle ? requestKey(reqs.destyle) : undefined;
+      const pair = pairOf(b, editorKey ? answerOf(cache, editorKey) : undefined, encoded);
       if ('reason' in pair) throw new RestyleError('internal', `block ${b.seq} passed its checks but has no pair: ${pair.reason}`);
       const neutral = pair.neutral;
-      const params = reqs.params ? parseParams(answerOf(cache, reqs.params).text, names)! : (b.params ?? {});
+      const params = reqs.params ? parseParams(answerOf(cache, requestKey(reqs.params)).text, names)! : (b.params ?? {});
       // Both sides encoded, numbered as the filter numbers a live request (parity, issue 14).
       const styler = buildExample(o.style, pair.styler.input, pair.styler.output, params);
       const reverse = buildExample(destyler, pair.destyler.input, pair.destyler.output);
-      const st = countMessageTokens(styler.messages);
+      const st = countMessageTokens(styler.messages, promptTokens);
       // Usually the reverse example holds the same two texts and only its system prompt differs (counted once
       // per prompt); when the codec numbered its placeholders differently, it is counted in full.
       const [ss, su, sa] = styler.messages;
       const [rs, ru, ra] = reverse.messages;
       const mirrored = reverse.messages.length === 3 && ru!.content === sa!.content && ra!.content === su!.content;
-      const dt = mirrored ? st - promptTokens(ss!.content) + promptTokens(rs!.content) : countMessageTokens(reverse.messages);
+      const dt = mirrored ? st - promptTokens(ss!.content) + promptTokens(rs!.content) : countMessageTokens(reverse.messages, promptTokens);
       if (st > MAX_EXAMPLE_TOKENS || dt > MAX_EXAMPLE_TOKENS) {
         overLimit += 1;
         w.rejected.push({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}), reason: `example of ${Math.max(st, dt)} tokens, over the ${MAX_EXAMPLE_TOKENS}-token limit` });
@@ -560,7 +571,7 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
         ...(names.length > 0 ? { params } : {}),
         sha256: sha16(b.styled),
         neutralSha256: sha16(neutral),
-        ...(reqs.destyle ? { editorKey: requestKey(reqs.destyle) } : {}),
+        ...(editorKey ? { editorKey } : {}),
       });
     }
   } catch (error) {
@@ -666,12 +677,12 @@ function dataWarnings(plan: Plan, w: Work, examples: number, unchanged: number):
   return warnings;
 }
 
-function answerOf(cache: EditorCache, req: ChatRequest): EditorAnswer {
-  const a = cache.get(requestKey(req));
+function answerOf(cache: EditorCache, key: string): EditorAnswer {
+  const a = cache.get(key);
   if (!a) throw new RestyleError('internal', 'an editor answer vanished from the cache between passes');
   return a;
 }
 
 function sha16(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return sha256Of(text).slice(0, 16);
 }

@@ -54,14 +54,31 @@ function checkFacts(src: string, out: string, options: CheckOptions): string | n
   const numbers = new Set((out.match(NUMBER) ?? []).map(plainNumber));
   // Names are matched as words, case-insensitively: "the Union" → "the union" keeps the fact.
   const words = new Set((out.match(/\p{L}+/gu) ?? []).map((w) => w.toLowerCase()));
+  const prose = withoutSpans(src);
   return (
-    lost('URL', src.match(URL) ?? [], includes) ??
-    lost('email address', src.match(EMAIL) ?? [], includes) ??
-    lost('mention', src.match(CHAT_TOKEN) ?? [], includes) ??
-    lost('code', src.match(INLINE_CODE) ?? [], includes) ??
-    lost('number', (withoutSpans(src).match(NUMBER) ?? []).map(plainNumber), (n) => numbers.has(n)) ??
-    lost('name', withoutSpans(src).match(NAME) ?? [], (n) => words.has(n.toLowerCase()))
+    lost('URL', spansOf(src, URL), includes) ??
+    lost('email address', spansOf(src, EMAIL), includes) ??
+    lost('mention', spansOf(src, CHAT_TOKEN), includes) ??
+    lost('code', spansOf(src, INLINE_CODE), includes) ??
+    lost('number', (prose.match(NUMBER) ?? []).map(plainNumber), (n) => numbers.has(n)) ??
+    lost('name', prose.match(NAME) ?? [], (n) => words.has(n.toLowerCase()))
   );
+}
+
+/** Each span pattern needs one of these in the text: most prose has none, so most patterns need not run. */
+const NEEDS: ReadonlyMap<RegExp, readonly string[]> = new Map([
+  [URL, ['http', 'www.']],
+  [EMAIL, ['@']],
+  [CHAT_TOKEN, ['<']],
+  [INLINE_CODE, ['`']],
+]);
+
+function mayMatch(text: string, pattern: RegExp): boolean {
+  return NEEDS.get(pattern)!.some((s) => text.includes(s));
+}
+
+function spansOf(text: string, pattern: RegExp): string[] {
+  return mayMatch(text, pattern) ? (text.match(pattern) ?? []) : [];
 }
 
 /** "1,000" and "1000" are the same number; a trailing separator is punctuation. */
@@ -71,7 +88,10 @@ function plainNumber(n: string): string {
 
 /** The text without URLs, mentions and code (their digits and capitals are checked as whole spans). */
 function withoutSpans(text: string): string {
-  return text.replace(URL, ' ').replace(EMAIL, ' ').replace(CHAT_TOKEN, ' ').replace(INLINE_CODE, ' ');
+  let out = text;
+  // Replacing with spaces adds none of the characters a later pattern needs: checking the original is enough.
+  for (const pattern of [URL, EMAIL, CHAT_TOKEN, INLINE_CODE]) if (mayMatch(text, pattern)) out = out.replace(pattern, ' ');
+  return out;
 }
 
 /** Whether a block has any words once links, mentions, code and emoji are taken out (else it teaches nothing). */

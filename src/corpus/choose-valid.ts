@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from '../util/hash.js';
 
 /** A seeded rank for an id: the same (seed, id) always sorts the same, a different seed reshuffles. */
 function rank(seed: number, id: string): string {
-  return createHash('sha256').update(`${seed}\u0000${id}`).digest('hex');
+  return sha256Of(`${seed}\u0000${id}`);
 }
 
 export interface SplitUnit {

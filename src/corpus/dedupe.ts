@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from '../util/hash.js';
 
 /**
  * Drops exact and near-duplicate blocks, first one wins (inputs are read in a fixed order, so the same
@@ -33,9 +33,12 @@ export class Deduper {
   /** Signatures of indexed blocks, back to back. */
   private signatures = new Uint32Array(NUM_HASHES * 1024);
   private count = 0;
-  /** LSH buckets: band key → the most recent slot in it; `chain` links each slot to the previous one in the same bucket. */
-  private readonly buckets = new Map<number, number>();
+  /** LSH buckets, one map per band: the band's 32-bit key → the most recent slot in it; `chain` links each slot to the previous one in the same bucket. */
+  private readonly buckets = Array.from({ length: BANDS }, () => new Map<number, number>());
   private chain = new Int32Array(BANDS * 1024);
+  /** Per slot: the last `keep` call that compared against it (so a slot found in two bands is compared once). */
+  private checkedIn = new Int32Array(1024);
+  private calls = 0;
 
   constructor(options: DedupeOptions = {}) {
     this.threshold = options.threshold ?? 0.8;
@@ -68,11 +71,11 @@ export class Deduper {
   }
 
   private hasNear(sig: Uint32Array): boolean {
-    const checked = new Set<number>();
+    const call = ++this.calls;
     for (let b = 0; b < BANDS; b++) {
-      for (let slot = this.buckets.get(bandKey(sig, b)) ?? -1; slot >= 0; slot = this.chain[slot * BANDS + b]!) {
-        if (checked.has(slot)) continue;
-        checked.add(slot);
+      for (let slot = this.buckets[b]!.get(bandKey(sig, b)) ?? -1; slot >= 0; slot = this.chain[slot * BANDS + b]!) {
+        if (this.checkedIn[slot] === call) continue;
+        this.checkedIn[slot] = call;
         if (this.similarity(sig, slot) >= this.threshold) return true;
       }
     }
@@ -91,12 +94,13 @@ export class Deduper {
     if ((slot + 1) * NUM_HASHES > this.signatures.length) {
       this.signatures = grow(this.signatures);
       this.chain = grow(this.chain);
+      this.checkedIn = grow(this.checkedIn);
     }
     this.signatures.set(sig, slot * NUM_HASHES);
     for (let b = 0; b < BANDS; b++) {
       const key = bandKey(sig, b);
-      this.chain[slot * BANDS + b] = this.buckets.get(key) ?? -1;
-      this.buckets.set(key, slot);
+      this.chain[slot * BANDS + b] = this.buckets[b]!.get(key) ?? -1;
+      this.buckets[b]!.set(key, slot);
     }
   }
 }
@@ -108,7 +112,7 @@ function grow<T extends Uint32Array | Int32Array>(a: T): T {
 }
 
 function digest(kind: string, text: string): string {
-  return createHash('sha256').update(kind).update(text).digest('base64').slice(0, 22);
+  return sha256Of(kind + text, 'base64').slice(0, 22);
 }
 
 /** Lower case, compatibility-decomposed, punctuation and symbols (emoji included) to spaces, spaces collapsed. */
@@ -120,16 +124,6 @@ export function normalise(text: string): string {
     .replace(/[\p{P}\p{S}]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-}
-
-/** 32-bit FNV-1a of a string's UTF-16 code units. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** murmur3's finaliser: a cheap, well-mixed 32-bit permutation. */
@@ -145,11 +139,23 @@ function mix(x: number): number {
 // Fixed seeds, so signatures (and so which block is dropped) never change between runs.
 const SEEDS = Uint32Array.from({ length: NUM_HASHES }, (_, i) => mix(0x9e3779b9 + i * 0x632be5ab));
 
+const FNV_OFFSET = 0x811c9dc5;
+const SPACE = 32;
+
+/** 32-bit FNV-1a of `s`'s UTF-16 code units, continued from state `h` (not finalised: `>>> 0` gives the hash). */
+function fnvOn(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
 /** MinHash signature of the word 3-shingles of `tokens`. */
 export function minhash(tokens: readonly string[]): Uint32Array {
   const sig = new Uint32Array(NUM_HASHES).fill(0xffffffff);
   for (let i = 0; i + 2 < tokens.length; i++) {
-    const h = fnv1a(`${tokens[i]} ${tokens[i + 1]} ${tokens[i + 2]}`);
+    // fnv1a(`${a} ${b} ${c}`), without building the string.
+    let h = Math.imul(fnvOn(FNV_OFFSET, tokens[i]!) ^ SPACE, 0x01000193);
+    h = Math.imul(fnvOn(h, tokens[i + 1]!) ^ SPACE, 0x01000193);
+    h = fnvOn(h, tokens[i + 2]!) >>> 0;
     for (let k = 0; k < NUM_HASHES; k++) {
       const v = mix(h ^ SEEDS[k]!);
       if (v < sig[k]!) sig[k] = v;
@@ -158,9 +164,9 @@ export function minhash(tokens: readonly string[]): Uint32Array {
   return sig;
 }
 
-/** One band's rows hashed to 32 bits, tagged with the band number so bands never share a bucket. */
+/** One band's rows hashed to 32 bits (seeded with the band number), as a signed int: a small integer key for the band's map. */
 function bandKey(sig: Uint32Array, band: number): number {
   let h = 0x811c9dc5 ^ band;
   for (let r = 0; r < ROWS; r++) h = mix(h ^ sig[band * ROWS + r]!);
-  return band * 2 ** 32 + h;
+  return h | 0;
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Endpoint } from '../config/load.js';
 import type { ChatRequest } from '../llm/types.js';
+import { sha256Of } from '../util/hash.js';
 
 /** The editor model that strips the style (and extracts style parameters), and where it lives. */
 export interface Editor {
@@ -83,7 +83,7 @@ export function chatBody(req: ChatRequest): Record<string, unknown> {
  * on purpose: the same model behind a proxy gives the same answer. 32 hex characters (128 bits).
  */
 export function requestKey(req: ChatRequest): string {
-  return createHash('sha256').update('restyle-editor-v1\u0000').update(JSON.stringify(chatBody(req))).digest('hex').slice(0, 32);
+  return sha256Of(`restyle-editor-v1\u0000${JSON.stringify(chatBody(req))}`).slice(0, 32);
 }
 
 /** The parameter values from a structured-output reply, or null when a field is missing or empty. */

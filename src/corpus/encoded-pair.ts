@@ -19,10 +19,10 @@ export function encodeBlock(styled: string): Protected {
  * The pair for a styled block and its neutral side — the editor's answer (`encoded`, with the block's
  * placeholders) or a side a person approved (`raw`, encoded here with the same placeholders). Both
  * examples of a pair are numbered the way the filter numbers a live request, so each training line is
- * literally what the model will be sent. A reason when the sides do not carry the same spans.
+ * literally what the model will be sent. A reason when the sides do not carry the same spans. `p` is
+ * `encodeBlock(styled)`, when the caller has it already.
  */
-export function encodedPair(styled: string, neutral: { encoded: string } | { raw: string }): EncodedPair | { reason: string } {
-  const p = encodeBlock(styled);
+export function encodedPair(styled: string, neutral: { encoded: string } | { raw: string }, p: Protected = encodeBlock(styled)): EncodedPair | { reason: string } {
   let enc: string;
   if ('encoded' in neutral) enc = neutral.encoded.trim();
   else {

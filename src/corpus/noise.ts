@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from '../util/hash.js';
 
 /**
  * Chat exports carry text that is nobody's style: one-word replies, pasted code and log lines, link-only
@@ -33,6 +33,13 @@ const CODE_TOKEN = [
   /\w\.(?:py|js|ts|cpp|c|h|go|rs|java|rb|sh|json|yaml|yml|log)\b|^\.{0,2}\/\w+\//, // file names and paths
 ];
 
+/**
+ * A word, a number, or either in quotes, brackets or followed by punctuation ("Hello,", "(see", "12:"): none
+ * of `CODE_TOKEN` can match what is left once the punctuation is stripped (no symbol, underscore, digit
+ * beside a letter, or capital after the first letter), so most tokens of prose skip the six tests.
+ */
+const PLAIN_TOKEN = /^["'(]*(?:\p{Lu}?\p{Ll}*|\d+)[.,;:!?)"']*$/u;
+
 /** Words of a block (tokens with a letter or digit), links and chat markup aside. */
 function wordsOf(text: string): string[] {
   return text
@@ -46,7 +53,7 @@ function wordsOf(text: string): string[] {
 export function codeShare(text: string): number {
   const tokens = text.replace(LINK, ' ').replace(/<[@#!][^>]*>/g, ' ').split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return 0;
-  const code = tokens.filter((t) => CODE_TOKEN.some((re) => re.test(t.replace(/[.,;:!?)"']+$/, '').replace(/^["'(]+/, '')))).length;
+  const code = tokens.filter((t) => !PLAIN_TOKEN.test(t) && CODE_TOKEN.some((re) => re.test(t.replace(/[.,;:!?)"']+$/, '').replace(/^["'(]+/, '')))).length;
   return code / tokens.length;
 }
 
@@ -63,16 +70,31 @@ export function noiseOf(block: string, rules: NoiseRules): Exclude<NoiseReason, 
 /** The same message however it was re-posted: case, spacing, links and mentions aside. */
 function repeatKey(block: string): string {
   const normal = block.toLowerCase().replace(LINK, 'URL').replace(/<[@#!][^>]*>/g, '@').replace(/\s+/g, ' ').trim();
-  return createHash('sha256').update(normal).digest('base64').slice(0, 12);
+  return sha256Of(normal, 'base64').slice(0, 12);
 }
+
+const OWN_REASONS: ReadonlyArray<Exclude<NoiseReason, 'repeated'>> = ['short', 'linkOnly', 'code'];
 
 /**
  * The rules over a whole corpus: a first pass `see`s every block so repeats are known before the first
  * copy is kept; then `reasonFor` each block, counted by reason.
+ *
+ * The first pass remembers what it found for each block in turn (its own noise reason or its repeat
+ * counter: 8 bytes a block), so the second pass over the same blocks in the same order does not work the
+ * rules out again. A block that is not the one seen at that place (its length differs) is worked out anew,
+ * and so is every block after it.
  */
 export class NoiseFilter {
   readonly counts: Record<NoiseReason, number> = { short: 0, linkOnly: 0, code: 0, repeated: 0 };
-  private readonly seen = new Map<string, number>();
+  /** Repeat key → index in `repeats`. */
+  private readonly slots = new Map<string, number>();
+  private readonly repeats: number[] = [];
+  /** Per block seen, in order: its repeat counter's index, or −1 − its own reason's index in OWN_REASONS. */
+  private found = new Int32Array(1024);
+  private lengths = new Uint32Array(1024);
+  private seenCount = 0;
+  private cursor = 0;
+  private aligned = true;
 
   constructor(readonly rules: NoiseRules = NOISE_DEFAULTS) {}
 
@@ -82,16 +104,51 @@ export class NoiseFilter {
   }
 
   see(block: string): void {
-    if (noiseOf(block, this.rules)) return;
-    const key = repeatKey(block);
-    this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+    const own = noiseOf(block, this.rules);
+    let value: number;
+    if (own) value = -1 - OWN_REASONS.indexOf(own);
+    else {
+      const key = repeatKey(block);
+      let slot = this.slots.get(key);
+      if (slot === undefined) {
+        slot = this.repeats.push(0) - 1;
+        this.slots.set(key, slot);
+      }
+      this.repeats[slot]! += 1;
+      value = slot;
+    }
+    this.remember(value, block.length);
   }
 
   /** The reason to leave a block out, counted; null keeps it. */
   reasonFor(block: string): NoiseReason | null {
-    let reason: NoiseReason | null = noiseOf(block, this.rules);
-    if (!reason && this.countsRepeats && (this.seen.get(repeatKey(block)) ?? 0) > this.rules.maxRepeats) reason = 'repeated';
+    const i = this.cursor++;
+    this.aligned &&= i < this.seenCount && this.lengths[i] === block.length;
+    let reason: NoiseReason | null;
+    if (this.aligned) {
+      const value = this.found[i]!;
+      reason = value < 0 ? OWN_REASONS[-1 - value]! : this.repeats[value]! > this.rules.maxRepeats ? 'repeated' : null;
+    } else {
+      reason = noiseOf(block, this.rules);
+      if (!reason && this.countsRepeats) {
+        const slot = this.slots.get(repeatKey(block));
+        if ((slot === undefined ? 0 : this.repeats[slot]!) > this.rules.maxRepeats) reason = 'repeated';
+      }
+    }
     if (reason) this.counts[reason] += 1;
     return reason;
+  }
+
+  private remember(value: number, length: number): void {
+    if (this.seenCount === this.found.length) {
+      const found = new Int32Array(this.found.length * 2);
+      found.set(this.found);
+      this.found = found;
+      const lengths = new Uint32Array(this.lengths.length * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+    }
+    this.found[this.seenCount] = value;
+    this.lengths[this.seenCount++] = length;
   }
 }

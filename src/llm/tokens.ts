@@ -26,10 +26,25 @@ export function countTokens(text: string): number {
   return text ? counter()(text, PLAIN_TEXT) : 0;
 }
 
-/** Prompt tokens of a chat request, framing included. */
-export function countMessageTokens(messages: readonly ChatMessage[]): number {
+/** The roles a chat request uses, counted once (a role can be any string in a file being validated). */
+const ROLE_TOKENS = new Map(['system', 'user', 'assistant', 'developer', 'tool'].map((role) => [role, -1]));
+
+function roleTokens(role: string): number {
+  const known = ROLE_TOKENS.get(role);
+  if (known === undefined) return countTokens(role);
+  if (known >= 0) return known;
+  const n = countTokens(role);
+  ROLE_TOKENS.set(role, n);
+  return n;
+}
+
+/**
+ * Prompt tokens of a chat request, framing included. `countSystem` counts system messages: a caller
+ * writing thousands of examples with the same system prompt passes one that remembers it.
+ */
+export function countMessageTokens(messages: readonly ChatMessage[], countSystem: (text: string) => number = countTokens): number {
   let total = TOKENS_PER_REPLY;
-  for (const m of messages) total += TOKENS_PER_MESSAGE + countTokens(m.role) + countTokens(m.content);
+  for (const m of messages) total += TOKENS_PER_MESSAGE + roleTokens(m.role) + (m.role === 'system' ? countSystem(m.content) : countTokens(m.content));
   return total;
 }
 

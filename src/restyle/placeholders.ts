@@ -15,6 +15,8 @@ const PATTERNS: RegExp[] = [
   /[@\uFF20\uFE6B](?:[Ee][Vv][Ee][Rr][Yy][Oo][Nn][Ee]|[Hh][Ee][Rr][Ee]|[Cc][Hh][Aa][Nn][Nn][Ee][Ll])/,
 ];
 const COMBINED = new RegExp(PATTERNS.map((p) => `(?:${p.source})`).join('|'), 'g');
+/** Every pattern needs one of these: a text without any has no span to protect (most prose), so skip the scan. */
+const MAY_HAVE_SPANS = /[`<:@\uFF20\uFE6B]|www\./;
 
 const BRACKETS: ReadonlyArray<readonly [string, string]> = [
   ['⟦', '⟧'],
@@ -35,6 +37,7 @@ export interface Protected {
 export function protect(text: string, use?: readonly [string, string]): Protected {
   const [open, close] = use ?? brackets(text);
   const spans: string[] = [];
+  if (!MAY_HAVE_SPANS.test(text)) return { text, spans, open, close };
   const out = text.replace(COMBINED, (span) => {
     spans.push(span);
     return `${open}${spans.length - 1}${close}`;
@@ -115,6 +118,12 @@ export function livePair(p: Protected, input: string, output: string): LivePair 
   const rawOutput = restore(output, p);
   if (rawInput === null || rawOutput === null) return placeholderProblem(rawInput === null ? input : output, p) ?? 'placeholders altered';
   const live = protect(rawInput);
+  // Without spans, `restore` has checked neither side holds an opening bracket: nothing to renumber.
+  if (p.spans.length === 0) {
+    if (live.spans.length > 0) return 'protected spans do not survive a round trip (a restored span runs into its neighbour)';
+    if (rawOutput.includes(live.open) || rawOutput.includes(live.close)) return `the reply contains the placeholder brackets ${live.open}${live.close}`;
+    return { input: live.text, output, spans: live.spans, open: live.open, close: live.close };
+  }
   const order = [...input.matchAll(tokenPattern(p))].map((m) => Number(m[1]));
   if (live.spans.length !== order.length || order.some((old, i) => p.spans[old] !== live.spans[i])) {
     return 'protected spans do not survive a round trip (a restored span runs into its neighbour)';
@@ -143,6 +152,17 @@ export function encodeLike(raw: string, p: Protected): string | { reason: string
   return q.text.replace(tokenPattern(q), (_, n: string) => `${p.open}${index[Number(n)]}${p.close}`);
 }
 
+/** One pattern per bracket pair (a handful in a process), so a block's checks don't compile it again and again. */
+const TOKEN_PATTERNS = new Map<string, RegExp>();
+
+/** The placeholder pattern of `p`'s brackets. Global: used only with replace/matchAll/split, which never read its lastIndex. */
 function tokenPattern(p: Pick<Protected, 'open' | 'close'>): RegExp {
-  return new RegExp(`${escape(p.open)}\\s*(\\d+)\\s*${escape(p.close)}`, 'g');
+  const key = `${p.open}${p.close}`;
+  let re = TOKEN_PATTERNS.get(key);
+  if (!re) {
+    if (TOKEN_PATTERNS.size >= 64) TOKEN_PATTERNS.clear();
+    re = new RegExp(`${escape(p.open)}\\s*(\\d+)\\s*${escape(p.close)}`, 'g');
+    TOKEN_PATTERNS.set(key, re);
+  }
+  return re;
 }

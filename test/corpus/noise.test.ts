@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { codeShare, NOISE_DEFAULTS, noiseOf } from '../../src/corpus/noise.js';
+import { codeShare, NOISE_DEFAULTS, NoiseFilter, noiseOf } from '../../src/corpus/noise.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { runInProcess } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
@@ -31,6 +31,26 @@ describe('noise rules', () => {
     const off = { minWords: 0, maxCodeShare: 1, linkWords: 0, maxRepeats: 0 };
     for (const t of ['Yes', 'cities=cities_120, start_city="Houston"', 'Free nitro giveaway! https://x.example/y']) expect(noiseOf(t, off)).toBeNull();
     expect(codeShare('cities=cities_120, start_city="Houston"')).toBe(1);
+  });
+
+  // Values printed by the rules before prose tokens skipped the six code tests (dist of a4236ce).
+  it('prose tokens in quotes, brackets or before punctuation are words; ids, snake/camel case, times and paths still code', () => {
+    expect(codeShare('Hello, (see the 12: "Quote") ok.')).toBe(0);
+    expect(codeShare("It's ÜBERall straße 1,000 US")).toBe(0);
+    expect(codeShare('fooBar x_y I0327 12:30:45 a.py ./src/x Über')).toBe(6 / 7);
+  });
+
+  it('the second pass decides as the rules do, in the first pass\'s order or not', () => {
+    const blocks = ['Yes', 'hello there my good friend, how are you', 'const x = 1; y = 2; z();', 'hello there my good friend, how are you', 'Free nitro giveaway! https://x.example/y', 'A plain sentence with enough words in it'];
+    const expected = ['short', 'repeated', null, 'repeated', 'linkOnly', null];
+    const rules = { ...NOISE_DEFAULTS, maxRepeats: 1 };
+    const inOrder = new NoiseFilter(rules);
+    for (const b of blocks) inOrder.see(b);
+    expect(blocks.map((b) => inOrder.reasonFor(b))).toEqual(expected);
+    expect(inOrder.counts).toEqual({ short: 1, linkOnly: 1, code: 0, repeated: 2 });
+    const reversed = new NoiseFilter(rules);
+    for (const b of blocks) reversed.see(b);
+    expect([...blocks].reverse().map((b) => reversed.reasonFor(b))).toEqual([...expected].reverse());
   });
 });
 

@@ -16,7 +16,7 @@ import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
 import { openStore } from '../../store/index.js';
 import { CliExit } from '../exit.js';
-import { preferSmallHeap } from '../../util/memory.js';
+import { heapGrowth, preferSmallHeap } from '../../util/memory.js';
 import { registerForget } from './forget.js';
 import { globalOptions, settingsFor } from '../context.js';
 import { write, type CliIO } from '../io.js';
@@ -157,6 +157,7 @@ function addCorpusBuild(corpus: Command, io: CliIO): void {
         ...(flags.batch ? { batch: { sdk: client.sdk, toError: (e: unknown) => client.toError(e, editorModel), pollMs: flags.pollSeconds * 1000 } } : {}),
         log: (line) => write(io.stderr, line),
         progress: (label) => createProgress(io.stderr, label),
+        onPhase: (phase) => heapGrowth(phase === 'de-style' ? 'double' : 'small'),
       });
       if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
       for (const line of summarize(report, shownPath(resolve(io.cwd, flags.out), io.cwd))) write(io.stderr, line);
