@@ -492,28 +492,37 @@ interface Written {
   heldDocs: Set<number>;
 }
 
-/** Every OK block as a styler and a de-styler example (same message builder as live requests), streamed to temporary files. */
-async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string, isValid: (b: PlannedBlock) => boolean): Promise<Written> {
-  const withValid = o.validFraction > 0;
+/** The output files, written to temporary names until the build commits them. */
+function openOutputFiles(outAbs: string, withValid: boolean): OutputFiles {
   const path = (f: string): string => join(outAbs, f);
-  const files: OutputFiles = {
+  return {
     train: new AtomicJsonl(path(OUTPUT_FILES.train)),
     ...(withValid ? { valid: new AtomicJsonl(path(OUTPUT_FILES.valid)) } : {}),
     destyleTrain: new AtomicJsonl(path(OUTPUT_FILES.destyleTrain)),
     ...(withValid ? { destyleValid: new AtomicJsonl(path(OUTPUT_FILES.destyleValid)) } : {}),
     pairs: new AtomicJsonl(path(OUTPUT_FILES.pairs)),
   };
-  const destyler = destylerSource(o.style);
-  const promptCounts = new Map<string, number>();
-  const promptTokens = (prompt: string): number => {
-    let n = promptCounts.get(prompt);
+}
+
+/** Token counts of system prompts, each counted once (most blocks share one prompt). */
+function promptTokenCounter(): (prompt: string) => number {
+  const counts = new Map<string, number>();
+  return (prompt) => {
+    let n = counts.get(prompt);
     if (n === undefined) {
       // Prompts rendered with per-block parameters may all differ: remember a bounded number.
-      if (promptCounts.size >= 1024) promptCounts.clear();
-      promptCounts.set(prompt, (n = countTokens(prompt)));
+      if (counts.size >= 1024) counts.clear();
+      counts.set(prompt, (n = countTokens(prompt)));
     }
     return n;
   };
+}
+
+/** Every OK block as a styler and a de-styler example (same message builder as live requests), streamed to temporary files. */
+async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], w: Work, outAbs: string, isValid: (b: PlannedBlock) => boolean): Promise<Written> {
+  const files = openOutputFiles(outAbs, o.validFraction > 0);
+  const destyler = destylerSource(o.style);
+  const promptTokens = promptTokenCounter();
   const perExample = new TokenTally();
   const tokens = { styler: { train: 0, valid: 0 }, destyler: { train: 0, valid: 0 } };
   let overLimit = 0;
