@@ -9,6 +9,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { openSqliteDb } from '../../src/queue/sqlite-db.js';
 import { openTestQueue } from '../support/queue.js';
 import { tmpDir } from '../support/tmp.js';
+import { DELETE_JOB } from '../../adapters/discord/delete-job.js';
 
 let discord: FakeDiscord;
 let openai: FakeOpenAI;
@@ -113,6 +114,20 @@ describe('serve --only gateway / --only jobs (process roles)', () => {
       await p.queue.enqueue({ kind: 'http.post', id: 'http.post:roles-1', payload: { channel: `discord:${p.channel.id}`, text: 'posted by the jobs role' } });
       await vi.waitFor(() => expect(discord.posted(p.channel.id).map((m) => m.content)).toEqual(['POSTED BY THE JOBS ROLE']), { timeout: 10_000 });
       await vi.waitFor(async () => expect((await p.queue.outcome('http.post:roles-1')).status).toBe('done'));
+      expect(p.newSessions()).toBe(0);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('jobs: runs the Discord event jobs a gateway process recorded (ChatPlatform.jobs registers every Discord kind)', async () => {
+    const p = await setup(['jobs']);
+    try {
+      // As the gateway records a deleted message (adapters/discord/delete-job.ts); without the Discord
+      // handlers in this role the job would wait forever.
+      const place = { key: `discord:${p.channel.id}`, platform: 'discord', channelId: p.channel.id };
+      await p.queue.enqueue({ kind: DELETE_JOB, id: `${DELETE_JOB}:${p.channel.id}:roles-2`, payload: { place, messageId: 'roles-2' } });
+      await vi.waitFor(async () => expect((await p.queue.outcome(`${DELETE_JOB}:${p.channel.id}:roles-2`)).status).toBe('done'), { timeout: 10_000 });
       expect(p.newSessions()).toBe(0);
     } finally {
       await p.stop();
