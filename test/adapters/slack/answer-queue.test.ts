@@ -2,12 +2,11 @@
  * Slack mentions and DMs through the durable queue: recorded inside Bolt's ack() (before Slack hears 200),
  * answered by a job, posted once — on SQLite and on Redis.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
-import { openTestQueue } from '../../support/queue.js';
-import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
+import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
 
 type Kind = 'sqlite' | 'redis';
 const ANSWER_PROMPT = 'ANSWER-SOURCE';
@@ -26,16 +25,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await model.close();
 });
-const harnesses: SlackHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const startQueued = queuedSlackHarnesses();
 
-async function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
-  const policy = { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 };
-  const queue = await openTestQueue(kind, policy);
-  const h = await startSlackHarness({
-    queue,
+function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
+  return startQueued(kind, {
     config: {
       styles: { loud: { model: 'loud-1' } },
       channels: { [`slack:${CHANNEL}`]: 'loud' },
@@ -44,8 +37,6 @@ async function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> 
     },
     env: { OPENAI_API_KEY: 'sk-aq', OPENAI_BASE_URL: model.url },
   });
-  harnesses.push(h);
-  return { h, queue };
 }
 
 const answers = (h: SlackHarness, text: string) => h.fake.messages(CHANNEL).filter((m) => m.text === text);

@@ -3,32 +3,25 @@
  * inside Bolt's ack() under the trigger_id, done once, answered once — on SQLite and on Redis; with the
  * queue down, refused in the ack (the command) or ephemeral (the shortcut), nothing changed.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { commandRequest, interactionRequest, messageShortcutPayload } from '../../fakes/slack.js';
-import { openTestQueue, type QueueKind } from '../../support/queue.js';
-import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
+import type { QueueKind } from '../../support/queue.js';
+import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
 
 const GENERAL = channelId('general');
 const RANDOM = channelId('random');
 const ANA = userId('ana');
 const ADMIN = userId('admin');
 
-const harnesses: SlackHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const startQueued = queuedSlackHarnesses();
 
-async function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueue }> {
-  const queue = await openTestQueue(kind, { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 });
+function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueue }> {
   // No model is called: mapping, forgetting and saving a message need only style names.
-  const h = await startSlackHarness({
-    queue,
+  return startQueued(kind, {
     config: { styles: { loud: { model: 'loud-1' }, quiet: { model: 'quiet-1' } }, channels: { [`slack:${GENERAL}`]: 'loud' }, bot: { admins: [`slack:${ADMIN}`] } },
   });
-  harnesses.push(h);
-  return { h, queue };
 }
 
 const samples = (h: SlackHarness) => new SampleRepository(h.ctx.store as never).list();

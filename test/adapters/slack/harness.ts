@@ -3,7 +3,7 @@
  * the fake Slack Web API: the Slack side of the use-case contract, and the base of the Slack tests.
  */
 import type { webApi } from '@slack/bolt';
-import { expect, vi } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import { startSlack, type RunningSlack } from '../../../adapters/slack/app.js';
 import { EVENTS_PATH } from '../../../adapters/slack/receiver.js';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../../../src/log.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import type { JobQueue } from '../../../src/queue/types.js';
+import { openTestQueue, type QueueKind } from '../../support/queue.js';
 import type { Ephemeral, Harness, HarnessFactory, HarnessSetup, PostedMessage } from '../../bot/contract.js';
 import {
   buttonPayload,
@@ -250,3 +251,23 @@ export const slackHarnessFactory: HarnessFactory = {
   channelKey: (name) => `slack:${channelId(name)}`,
   start: (setup) => startSlackHarness(setup),
 };
+
+/** The retry policy of the queued Slack tests: quick retries, five attempts. */
+export const TEST_QUEUE_POLICY = { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 };
+
+/**
+ * For a test file whose Slack work goes through the durable queue: starts a harness on a fresh queue of
+ * either engine, and closes every harness it started after each test. Call it at the top of the file.
+ */
+export function queuedSlackHarnesses(): (kind: QueueKind, options: Omit<SlackHarnessOptions, 'queue'>) => Promise<{ h: SlackHarness; queue: JobQueue }> {
+  const started: SlackHarness[] = [];
+  afterEach(async () => {
+    for (const h of started.splice(0)) await h.close();
+  });
+  return async (kind, options) => {
+    const queue = await openTestQueue(kind, TEST_QUEUE_POLICY);
+    const h = await startSlackHarness({ ...options, queue });
+    started.push(h);
+    return { h, queue };
+  };
+}

@@ -2,12 +2,11 @@
  * The `/restyle` preview's Post button through the durable queue: recorded inside Bolt's ack() (before
  * Slack hears 200), posted by a job exactly once — on SQLite and on Redis.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { buttonPayload, interactionRequest } from '../../fakes/slack.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
-import { openTestQueue } from '../../support/queue.js';
-import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
+import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
 
 type Kind = 'sqlite' | 'redis';
 const CHANNEL = channelId('general');
@@ -20,21 +19,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await model.close();
 });
-const harnesses: SlackHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const startQueued = queuedSlackHarnesses();
 
-async function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
-  const policy = { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 };
-  const queue = await openTestQueue(kind, policy);
-  const h = await startSlackHarness({
-    queue,
+function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {
+  return startQueued(kind, {
     config: { styles: { loud: { model: 'loud-1' } }, channels: { [`slack:${CHANNEL}`]: 'loud' }, restyle: { maxRetries: 0, cacheTtlSeconds: 0 } },
     env: { OPENAI_API_KEY: 'sk-pq', OPENAI_BASE_URL: model.url },
   });
-  harnesses.push(h);
-  return { h, queue };
 }
 
 /** `/restyle TEXT` as ana, returning the preview's id (the value of its Post button). */

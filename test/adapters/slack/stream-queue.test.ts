@@ -3,12 +3,12 @@
  * soon as it begins and tagged with the job id when the stream stops, so a second attempt writes the
  * answer into the message the first one began instead of posting another — on SQLite and on Redis.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
-import { openTestQueue, type QueueKind } from '../../support/queue.js';
-import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
+import type { QueueKind } from '../../support/queue.js';
+import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
 
 const CHANNEL = channelId('general');
 const ANA = userId('ana');
@@ -25,15 +25,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await model.close();
 });
-const harnesses: SlackHarness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
+const startQueued = queuedSlackHarnesses();
 
-async function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueue }> {
-  const queue = await openTestQueue(kind, { backoffMs: 100, maxBackoffMs: 1_000, attempts: 5 });
-  const h = await startSlackHarness({
-    queue,
+function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueue }> {
+  return startQueued(kind, {
     config: {
       styles: { loud: { model: 'loud-1' } },
       channels: { [`slack:${CHANNEL}`]: 'loud' },
@@ -42,8 +37,6 @@ async function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueu
     },
     env: { OPENAI_API_KEY: 'sk-sq', OPENAI_BASE_URL: model.url },
   });
-  harnesses.push(h);
-  return { h, queue };
 }
 
 /** Mention the bot; the job id of the answer. */
