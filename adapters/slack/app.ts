@@ -72,7 +72,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   // POST /v1/post has a caller waiting (who can retry with its Idempotency-Key): fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES, logger: boltLogger(logger) });
   const stopping = new AbortController();
-  const deps = slackDeps(ctx, client, logger, { fetch: fetchFn, now: options.now, newId: options.newId, queued: Boolean(ctx.queue), stopping: stopping.signal });
+  const deps = slackDeps(ctx, client, logger, { fetch: fetchFn, now: options.now, newId: options.newId, queue: ctx.queue, stopping: stopping.signal });
   const bot = deps.bot;
   if (ctx.queue) {
     intake = firstResponse([answerIntake(ctx.queue, deps), postPreviewIntake(ctx.queue, deps), reactionIntake(ctx.queue, deps), deletedIntake(ctx.queue, deps), pressIntake(ctx.queue, deps), commandIntake(ctx.queue, deps)]);

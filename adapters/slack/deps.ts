@@ -12,9 +12,10 @@ export interface SlackDeps {
   shower: Shower;
   directory: SlackDirectory;
   logger: Logger;
-  /** Mentions and DMs are answered by durable jobs (./answer-job.ts), not by the event listeners. */
-  queued?: boolean;
-  /** The durable queue those jobs are in (listeners follow a press's job to keep the presser informed). */
+  /**
+   * The durable queue: with one, what the listeners would do is recorded inside ack() and done by jobs
+   * (./*-job.ts), and a listener follows a press's job to keep the presser informed.
+   */
   queue?: JobQueue;
   /** Aborted when the adapter stops: listeners still following a job let go. */
   stopping?: AbortSignal;

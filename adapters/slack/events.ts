@@ -67,7 +67,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
 
   app.event('app_mention', async ({ event, context }) => {
     // Other bots mentioning us could loop forever.
-    if (deps.queued || event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
+    if (deps.queue || event.bot_id || !event.user || typeof event.text !== 'string' || typeof event.channel !== 'string') return;
     await safely(deps, 'app_mention', () =>
       answer({ user: event.user!, channel: event.channel, text: event.text, ts: event.ts, thread_ts: event.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, false),
     );
@@ -77,7 +77,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
     const m = event as unknown as MessageEventLike;
     if (m.subtype === 'message_deleted' && typeof m.deleted_ts === 'string' && typeof m.channel === 'string') {
       // With a queue it was recorded before the ack and is done by the slack.message-deleted job (./deleted-job.ts).
-      if (deps.queued) return;
+      if (deps.queue) return;
       await safely(deps, 'message_deleted', async () => {
         await bot.messageDeleted({ place: slackPlace(m.channel), messageId: m.deleted_ts! });
       });
@@ -94,7 +94,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
       return;
     }
     // With a queue the DM was recorded before the ack and is answered by the slack.answer job (./answer-job.ts).
-    if (deps.queued) return;
+    if (deps.queue) return;
     await safely(deps, 'direct message', async () => {
       await answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true);
       // A DM that carries a file is answered from its text; say so, rather than seem to have read the file.
@@ -110,7 +110,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
     const r = event as unknown as Partial<ReactionEventLike>;
     if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
     // With a queue, the reaction was recorded before the ack and is done by the slack.reaction job (./reaction-job.ts).
-    if (deps.queued) return;
+    if (deps.queue) return;
     await safely(deps, 'reaction_added', async () => {
       const reply = await reactionReply(deps, { added: true, user: r.user, reaction: r.reaction, channel: r.item.channel, ts: r.item.ts, ...(r.item_user ? { item_user: r.item_user } : {}) });
       await shower.show(reply, { channel: r.item.channel, user: r.user });
@@ -120,7 +120,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   app.event('reaction_removed', async ({ event }) => {
     const r = event as unknown as Partial<ReactionEventLike>;
     if (!isReaction(r) || !bot.wantsReaction(r.reaction)) return;
-    if (deps.queued) return;
+    if (deps.queue) return;
     await safely(deps, 'reaction_removed', async () => {
       const reply = await reactionReply(deps, { added: false, user: r.user, reaction: r.reaction, channel: r.item.channel, ts: r.item.ts });
       await shower.show(reply, { channel: r.item.channel, user: r.user });

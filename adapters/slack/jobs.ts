@@ -33,10 +33,10 @@ export function slackJobs(queue: JobQueue, deps: SlackDeps): void {
 }
 
 /** What the listeners and the jobs share, built on one Web API client. */
-export function slackDeps(ctx: SlackOptions['ctx'], client: webApi.WebClient, logger: Logger, extra: { fetch: typeof fetch; now?: () => Date; newId?: () => string; queued: boolean; queue?: JobQueue; stopping?: AbortSignal }): SlackDeps {
+export function slackDeps(ctx: SlackOptions['ctx'], client: webApi.WebClient, logger: Logger, extra: { fetch: typeof fetch; now?: () => Date; newId?: () => string; queue: JobQueue | undefined; stopping?: AbortSignal }): SlackDeps {
   const actions = new SlackActions(client, logger, ctx.settings.safety.allowBroadcast);
   const bot = new Bot({ ...ctx, actions, logger, fetch: extra.fetch, now: extra.now, newId: extra.newId });
-  return { bot, client, shower: new Shower(client, extra.fetch, logger), directory: new SlackDirectory(client, logger), logger, queued: extra.queued, ...((extra.queue ?? ctx.queue) ? { queue: extra.queue ?? ctx.queue } : {}), ...(extra.stopping ? { stopping: extra.stopping } : {}) };
+  return { bot, client, shower: new Shower(client, extra.fetch, logger), directory: new SlackDirectory(client, logger), logger, ...(extra.queue ? { queue: extra.queue } : {}), ...(extra.stopping ? { stopping: extra.stopping } : {}) };
 }
 
 /**
@@ -52,7 +52,7 @@ export function startSlackJobs(options: Omit<SlackOptions, 'http'>, queue: JobQu
   const fetchFn = options.fetch ?? fetch;
   const clientOptions = { ...webClientOptions(apiUrl, fetchFn, options.clientOptions), logger: boltLogger(logger) };
   const client = new webApi.WebClient(botToken, clientOptions);
-  slackJobs(queue, slackDeps(ctx, client, logger, { fetch: fetchFn, now: options.now, newId: options.newId, queued: true, queue }));
+  slackJobs(queue, slackDeps(ctx, client, logger, { fetch: fetchFn, now: options.now, newId: options.newId, queue }));
   // As in startSlack: `/v1/post` has a caller waiting, so fewer, shorter retries.
   const apiClient = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: options.clientOptions?.retryConfig ?? POST_RETRIES });
   return {
