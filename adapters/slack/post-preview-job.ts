@@ -3,7 +3,7 @@ import type { PostDelivery } from '../../src/bot/preview.js';
 import type { JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';
 import type { SlackDeps } from './deps.js';
-import { ACTION_ID } from './render.js';
+import { readButtonPress } from './button-press.js';
 
 export const POST_PREVIEW_JOB = 'slack.preview-post';
 
@@ -17,25 +17,11 @@ type PostPayload = z.infer<typeof postPayload>;
 
 /** The job for a press of a preview's Post button, or null for any other request. */
 export function postPreviewJobFor(body: unknown): { id: string; payload: PostPayload } | null {
-  const b = body as {
-    type?: unknown;
-    user?: { id?: unknown };
-    channel?: { id?: unknown };
-    container?: { channel_id?: unknown };
-    trigger_id?: unknown;
-    response_url?: unknown;
-    actions?: Array<{ action_id?: unknown; value?: unknown; action_ts?: unknown }>;
-  } | null;
-  if (b?.type !== 'block_actions' || typeof b.user?.id !== 'string') return null;
-  const action = b.actions?.[0];
-  const match = typeof action?.action_id === 'string' ? ACTION_ID.exec(action.action_id) : null;
-  if (!match || match[1] !== 'restyle' || match[2] !== 'post' || typeof action?.value !== 'string' || action.value === '') return null;
-  // One press is one job: a redelivered interaction carries the same trigger_id; a second press has its own
-  // (and finds the preview taken, so it posts nothing).
-  const press = typeof b.trigger_id === 'string' ? b.trigger_id : String(action.action_ts ?? '');
-  const channel = typeof b.channel?.id === 'string' ? b.channel.id : typeof b.container?.channel_id === 'string' ? b.container.channel_id : '';
-  const payload: PostPayload = { user: b.user.id, channel, previewId: action.value, ...(typeof b.response_url === 'string' ? { responseUrl: b.response_url } : {}) };
-  return { id: `${POST_PREVIEW_JOB}:${action.value}:${press}`, payload };
+  const p = readButtonPress(body);
+  // A second press finds the preview taken, so it posts nothing.
+  if (!p || p.prefix !== 'restyle' || p.action !== 'post') return null;
+  const payload: PostPayload = { user: p.user, channel: p.channel, previewId: p.value, ...(p.responseUrl !== undefined ? { responseUrl: p.responseUrl } : {}) };
+  return { id: `${POST_PREVIEW_JOB}:${p.value}:${p.press}`, payload };
 }
 
 /**

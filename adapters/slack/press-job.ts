@@ -6,7 +6,8 @@ import { slackPlace } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { replyOnce, tellCannotTake } from './job-replies.js';
 import { postState } from './post-preview-job.js';
-import { ACTION_ID, EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from './render.js';
+import { EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from './render.js';
+import { readButtonPress } from './button-press.js';
 
 /** Save / Discard on a preview, Approve / Reject on a review card. */
 export const PRESS_JOB = 'slack.press';
@@ -46,33 +47,18 @@ export const WORKING: Record<PressPayload['action'] | 'post' | 'edit', string> =
 
 /** The job for a Save/Discard/Approve/Reject press, or null for any other request. */
 export function pressJobFor(body: unknown): { id: string; payload: PressPayload } | null {
-  const b = body as {
-    type?: unknown;
-    user?: { id?: unknown };
-    channel?: { id?: unknown };
-    container?: { channel_id?: unknown; thread_ts?: unknown };
-    trigger_id?: unknown;
-    response_url?: unknown;
-    actions?: Array<{ action_id?: unknown; value?: unknown; action_ts?: unknown }>;
-  } | null;
-  if (b?.type !== 'block_actions' || typeof b.user?.id !== 'string') return null;
-  const action = b.actions?.[0];
-  const match = typeof action?.action_id === 'string' ? ACTION_ID.exec(action.action_id) : null;
-  const kind = match?.[2] as PressPayload['action'] | undefined;
-  if (!kind || !PRESSES.includes(kind) || typeof action?.value !== 'string' || action.value === '') return null;
-  // One press is one job: a redelivered interaction carries the same trigger_id; a second press has its own.
-  const press = typeof b.trigger_id === 'string' ? b.trigger_id : String(action.action_ts ?? '');
-  const channel = typeof b.channel?.id === 'string' ? b.channel.id : typeof b.container?.channel_id === 'string' ? b.container.channel_id : '';
-  const thread = typeof b.container?.thread_ts === 'string' ? b.container.thread_ts : undefined;
+  const p = readButtonPress(body);
+  const kind = p?.action as PressPayload['action'] | undefined;
+  if (!p || !kind || !PRESSES.includes(kind)) return null;
   const payload: PressPayload = {
-    user: b.user.id,
-    channel,
-    ...(thread ? { thread } : {}),
+    user: p.user,
+    channel: p.channel,
+    ...(p.thread ? { thread: p.thread } : {}),
     action: kind,
-    id: action.value,
-    ...(typeof b.response_url === 'string' ? { responseUrl: b.response_url } : {}),
+    id: p.value,
+    ...(p.responseUrl !== undefined ? { responseUrl: p.responseUrl } : {}),
   };
-  return { id: `${PRESS_JOB}:${kind}:${action.value}:${press}`, payload };
+  return { id: `${PRESS_JOB}:${kind}:${p.value}:${p.press}`, payload };
 }
 
 /** The job for a submitted Edit modal, or null for any other request (or a modal that is not ours). */
