@@ -198,9 +198,14 @@ async function within<T>(promise: Promise<T>, ms: number, timeout: () => Error):
 class NoAnswer extends Error {}
 
 /** Whether a failed command may still have been applied (sent, then no answer or the connection dropped). */
-function outcomeUnknown(error: unknown): boolean {
+export function outcomeUnknown(error: unknown): boolean {
   const name = error instanceof Error ? error.constructor.name : '';
-  return error instanceof NoAnswer || name === 'SocketClosedUnexpectedlyError' || name === 'SocketTimeoutError';
+  if (error instanceof NoAnswer || name === 'SocketClosedUnexpectedlyError' || name === 'SocketTimeoutError' || name === 'TimeoutError') return true;
+  // The socket failed under sent commands (ECONNRESET, EPIPE… as Redis goes down): node-redis rejects every
+  // command awaiting a reply with Node's own error, and Redis may have applied them. Only a failed connect
+  // (nothing was sent on it) or a client that refused to send (offline, closed) surely applied nothing.
+  const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
+  return typeof syscall === 'string' && syscall !== 'connect';
 }
 
 /** Redis refusing a command (wrong type, out of memory…) is an error; anything about reaching it is not. */

@@ -1,6 +1,8 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createClient } from '@keyv/redis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore, redactRedisUrl } from '../../src/store/index.js';
-import { openRedisStore } from '../../src/store/redis.js';
+import { openRedisStore, outcomeUnknown } from '../../src/store/redis.js';
 import type { Store } from '../../src/store/types.js';
 import { freePort } from '../support/redis-server.js';
 import { startRedis } from '../support/redis.js';
@@ -125,3 +127,67 @@ describe('Redis store fails fast', () => {
     await expect(store.ping()).rejects.toMatchObject({ code: 'store_unavailable' });
   });
 });
+
+/** The arguments of each whole RESP command in `buf`, and what is left of it. */
+function takeCommands(buf: string): { commands: string[][]; rest: string } {
+  const commands: string[][] = [];
+  for (;;) {
+    const m = /^\*(\d+)\r\n/.exec(buf);
+    if (!m) return { commands, rest: buf };
+    let at = m[0].length;
+    const args: string[] = [];
+    for (let i = 0; i < Number(m[1]); i++) {
+      const len = /^\$(\d+)\r\n/.exec(buf.slice(at));
+      if (!len || buf.length < at + len[0].length + Number(len[1]) + 2) return { commands, rest: buf };
+      at += len[0].length;
+      args.push(buf.slice(at, at + Number(len[1])));
+      at += Number(len[1]) + 2;
+    }
+    commands.push(args);
+    buf = buf.slice(at);
+  }
+}
+
+describe('Redis write outcomes', () => {
+  // A server that answers +OK to everything and resets the connection when a SET arrives: as Redis dying
+  // under a sent write looks to the client (the reset in the redis-restart chaos test).
+  it('a write cut off by a reset connection may have landed; one never sent, or a refused connect, did not', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      let buf = '';
+      socket.on('data', (chunk) => {
+        const { commands, rest } = takeCommands(buf + chunk.toString('latin1'));
+        buf = rest;
+        for (const args of commands) {
+          if (args[0]?.toUpperCase() === 'SET') return void socket.resetAndDestroy();
+          socket.write('+OK\r\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `redis://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: false } });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      expect(await client.ping()).toBe('OK');
+      const cut = await client.set('k', 'v').then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
+      expect(cut?.code).toBe('ECONNRESET');
+      expect(outcomeUnknown(cut)).toBe(true);
+      const unsent = await client.set('k', 'v').then(() => undefined, (e: unknown) => e as Error);
+      expect(unsent).toBeInstanceOf(Error);
+      expect(outcomeUnknown(unsent)).toBe(false);
+    } finally {
+      if (client.isOpen) client.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const refused = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 2_000 } });
+    refused.on('error', () => {});
+    const error = await refused.connect().then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
+    expect(error?.syscall).toBe('connect');
+    expect(outcomeUnknown(error)).toBe(false);
+  });
+});
+
