@@ -121,9 +121,9 @@ async function deferral(engine: 'inline' | 'sqlite' | 'redis', redisUrl?: string
   fake.addMember(guild.id, user.id);
   const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-discord-'));
   const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: join(dir, 'restyle.sqlite'), connectTimeoutMs: 1000 });
-  // The embedded default: the outbox table in the store's own SQLite file.
+  // The embedded default, as `restyle bot` opens it: the outbox table in the store's file, on its connection.
   const queue =
-    engine === 'sqlite' ? await openOutboxQueue({ path: join(dir, 'restyle.sqlite') }) : engine === 'redis' ? await openBullQueue({ url: redisUrl!, prefix: `bench-${Date.now()}` }) : undefined;
+    engine === 'sqlite' ? await openOutboxQueue({ path: join(dir, 'restyle.sqlite'), connection: store.sqliteQuery! }) : engine === 'redis' ? await openBullQueue({ url: redisUrl!, prefix: `bench-${Date.now()}` }) : undefined;
   const proc = await startProcess(fake, store, model.url, { [`discord:${channel.id}`]: 'house' }, undefined, queue);
   const arrived = new Map<string, number>();
   proc.running.client.on(Events.Raw, (p: { t?: string; d?: { id?: string } }) => {

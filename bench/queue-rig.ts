@@ -1,7 +1,7 @@
 /**
  * One Slack rig of queue.bench.ts in a process of its own (as `restyle bot` runs): Bolt on restyle's HTTP
- * server, the store's SQLite file, and — per argv[2] — no queue (`none`), the outbox on the store's
- * connection (`shared`, what `restyle bot` opens) or on a connection of its own (`own`, before). Its fake
+ * server, the store's SQLite file, and — per argv[2] — no queue (`none`) or the outbox on the store's
+ * connection (`shared`, what `restyle bot` opens). Its fake
  * Slack and fake model run here too. Driven over IPC: `{mention: tag}` → `{ack: ms}`; `{report: true}` →
  * the enqueue times; `{close: true}` ends it.
  */
@@ -20,7 +20,7 @@ import { openStore } from '../src/store/index.js';
 import { startFakeOpenAI } from '../test/fakes/openai.js';
 import { eventRequest, sendSigned, startFakeSlack } from '../test/fakes/slack.js';
 
-export type Outbox = 'none' | 'shared' | 'own';
+export type Outbox = 'none' | 'shared';
 export type RigMessage = { mention: string } | { report: true } | { close: true };
 export type RigReply = { ready: true } | { ack: number; tag: string } | { error: string } | { enqueueMs: number[] };
 
@@ -37,7 +37,7 @@ const settings = settingsFrom(
 const path = join(dir, 'restyle.sqlite');
 const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: path, connectTimeoutMs: 1000 });
 const enqueueMs: number[] = [];
-const queue: JobQueue | undefined = outbox === 'none' ? undefined : timed(await openOutboxQueue({ path, ...(outbox === 'shared' ? { connection: store.sqliteQuery! } : {}) }));
+const queue: JobQueue | undefined = outbox === 'none' ? undefined : timed(await openOutboxQueue({ path, connection: store.sqliteQuery! }));
 const ctx = await createContext(settings, { store, logger: silentLogger(), registry: 'off', ...(queue ? { queue } : {}) });
 const http = createHttpServer({ ctx });
 const running = await startSlack({ ctx, http, clientOptions: { retryConfig: { retries: 0 } } });

@@ -51,21 +51,20 @@ async function ticks(rigs: Rig[], tag: string, count: number): Promise<void> {
 }
 
 export default async function queueBench(): Promise<BenchResult[]> {
-  const rigs = await Promise.all((['none', 'shared', 'own'] as const).map(startRig));
-  const [plain, shared, own] = rigs as [Rig, Rig, Rig];
+  const rigs = await Promise.all((['none', 'shared'] as const).map(startRig));
+  const [plain, shared] = rigs as [Rig, Rig];
   try {
     await ticks(rigs, 'warm', 100);
     for (const r of rigs) r.acks.length = 0;
     await ticks(rigs, 'm', PER_RIG);
     const enqueue: Record<string, number[]> = {};
-    for (const r of [shared, own]) {
+    for (const r of [shared]) {
       r.ask({ report: true });
       const m = await r.next();
       enqueue[r.outbox] = 'enqueueMs' in m ? m.enqueueMs.slice(-PER_RIG) : [];
     }
     const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
     const ratio = percentile(shared.acks, 99) / percentile(plain.acks, 99);
-    const ownRatio = percentile(own.acks, 99) / percentile(plain.acks, 99);
     return [
       {
         name: 'Slack mention ack p99, with the SQLite queue / without',
@@ -75,9 +74,8 @@ export default async function queueBench(): Promise<BenchResult[]> {
         ok: ratio <= 1.2,
         note: `with ${p(shared.acks, 99)} ms, without ${p(plain.acks, 99)} ms (p50 ${p(shared.acks, 50)} / ${p(plain.acks, 50)} ms); ${plain.acks.length} mentions each, one to each setup every ${GAP_MS} ms, 2 s answer model, one process per setup`,
       },
-      { name: 'the same with the outbox on a connection of its own (before) / without', value: ownRatio, unit: '×', note: `with ${p(own.acks, 99)} ms (p50 ${p(own.acks, 50)} ms)` },
-      ...(['shared', 'own'] as const).map((k) => ({
-        name: `the outbox write alone (queue.enqueue inside ack), ${k} connection, p99`,
+      ...(['shared'] as const).map((k) => ({
+        name: `the outbox write alone (queue.enqueue inside ack), p99`,
         value: percentile(enqueue[k]!, 99),
         unit: 'ms',
         note: `p50 ${percentile(enqueue[k]!, 50).toFixed(2)} ms, max ${Math.max(...enqueue[k]!).toFixed(1)} ms over ${enqueue[k]!.length} writes`,

@@ -1,41 +1,30 @@
-import sqlite3 from 'sqlite3';
 import { RestyleError } from '../errors.js';
+import { openSqliteConnection, type Row, type SqliteQuery } from '../store/sqlite-connection.js';
 
-export type Row = Record<string, unknown>;
+export type { Row, SqliteQuery };
 
 /**
- * A promise-shaped sqlite3 connection: the driver @keyv/sqlite already uses. `all` resolves with the rows a
- * statement returns; statements whose count matters say `RETURNING`, so the same code runs on a connection of
- * its own or on the store's (`sharedSqliteDb`).
+ * The queue's view of a SQLite connection. `all` resolves with the rows a statement returns; statements
+ * whose count matters say `RETURNING`, so the same code runs on a connection of its own or on the store's
+ * (`sharedSqliteDb`).
  */
 export interface SqliteDb {
   all(sql: string, ...params: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
-export type SqliteQuery = (sql: string, ...params: unknown[]) => Promise<Row[]>;
-
 /** A connection of its own also counts changed rows without RETURNING (tests edit job rows with it). */
 export interface OwnSqliteDb extends SqliteDb {
   run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
 }
 
-export async function openSqliteDb(path: string, busyTimeoutMs: number): Promise<OwnSqliteDb> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(path, (error) => (error ? reject(error) : resolve(d)));
-  });
-  db.configure('busyTimeout', busyTimeoutMs);
-  return {
-    all: (sql, ...params) => new Promise((resolve, reject) => db.all(sql, params, (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows)))),
-    run: (sql, ...params) =>
-      new Promise((resolve, reject) =>
-        db.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
-          if (error) reject(error);
-          else resolve({ changes: this.changes });
-        }),
-      ),
-    close: () => new Promise((resolve) => db.close(() => resolve())),
-  };
+export function openSqliteDb(path: string, busyTimeoutMs: number): Promise<OwnSqliteDb> {
+  try {
+    const connection = openSqliteConnection(path, busyTimeoutMs);
+    return Promise.resolve({ all: connection.query, run: connection.run, close: () => Promise.resolve(connection.close()) });
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
 }
 
 /**

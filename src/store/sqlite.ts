@@ -1,9 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
 import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
+import { KEYV_TABLE_SQL, KeyvSqliteAdapter } from './keyv-sqlite.js';
+import { startCheckpointer, WAL_SAFETY_PAGES } from './sqlite-checkpointer.js';
+import { openSqliteConnection, type Row, type SqliteConnection } from './sqlite-connection.js';
 import { openSqliteSampleIndex } from './sqlite-sample-index.js';
 import type { Namespace, NamespaceName, SampleIndex, SampleIndexOpen, Store } from './types.js';
 
@@ -12,9 +14,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Whether samples written before the index existed are indexed on open (default), and testing knobs. */
   migration?: SampleIndexOpen;
+  /** How often a worker thread checkpoints the WAL (default 1 s); 0 leaves it to SQLite, on the event loop. */
+  checkpointIntervalMs?: number;
 }
-
-type Row = Record<string, unknown>;
 
 /** Codes that mean "the file cannot be used right now", as opposed to a failing statement. */
 const UNAVAILABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_PERM', 'SQLITE_FULL', 'SQLITE_MISUSE']);
@@ -44,19 +46,22 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   } catch (error) {
     throw toError(error);
   }
-  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: options.busyTimeoutMs ?? 5_000 });
-  adapter.on('error', () => {}); // a failed connect also rejects every query; the event alone would crash
-  adapter.setMaxListeners(64); // each namespace's Keyv listens on the shared adapter
-  // KeyvSqlite's query runs on the same connection as its get/set; sqlite3 passes extra args as bind values.
-  const query = (sql: string, ...params: unknown[]): Promise<Row[]> => adapter.query(sql, ...params) as Promise<Row[]>;
+  let connection: SqliteConnection | undefined;
+  const checkpointMs = options.checkpointIntervalMs ?? 1_000;
   let sampleIndex: SampleIndex;
   try {
-    await prepare(query);
-    sampleIndex = await openSqliteSampleIndex(query, (op) => backend.run(op), path, options.migration);
+    connection = openSqliteConnection(path, options.busyTimeoutMs ?? 5_000);
+    await prepare(connection.query);
+    if (checkpointMs > 0) await connection.query(`PRAGMA wal_autocheckpoint=${WAL_SAFETY_PAGES}`);
+    sampleIndex = await openSqliteSampleIndex(connection.query, (op) => backend.run(op), path, options.migration);
   } catch (error) {
-    await adapter.disconnect().catch(() => {});
+    connection?.close();
     throw toError(error);
   }
+  const { query } = connection;
+  const checkpointer = checkpointMs > 0 ? startCheckpointer(path, checkpointMs) : undefined;
+  const adapter = new KeyvSqliteAdapter(query);
+  adapter.setMaxListeners(64); // each namespace's Keyv listens on the shared adapter
 
   const namespaces = new Map<NamespaceName, Namespace<unknown>>();
 
@@ -91,7 +96,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     async close() {
       if (closed) return;
       closed = true;
-      await adapter.disconnect().catch(() => {}); // nothing left to tell the caller: writes already resolved
+      await checkpointer?.stop();
+      connection.close(); // nothing left to tell the caller: writes already resolved
     },
   };
 }
@@ -129,6 +135,7 @@ async function prepare(query: (sql: string, ...params: unknown[]) => Promise<Row
   // In WAL mode NORMAL keeps every commit across a crash of the process (the OS has it) and syncs at
   // checkpoints; FULL would add an fsync to every save (~0.5 ms). Only a power cut can lose the last commits.
   await query('PRAGMA synchronous=NORMAL');
+  await query(KEYV_TABLE_SQL);
   await query('CREATE TABLE IF NOT EXISTS restyle_claims(key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
   // Expired rows are only dropped when read; sweep them at start so the file does not grow forever.
   const now = Date.now();
@@ -149,6 +156,8 @@ async function* rawEntries(query: (sql: string, ...params: unknown[]) => Promise
     for (const row of rows) yield [String(row.key).slice(prefix.length), typeof row.value === 'string' ? row.value : undefined];
     if (rows.length < page) return;
     const after = String(rows[rows.length - 1]!.key);
+    // Statements are synchronous: let the event loop run between pages of a long walk (a retention sweep).
+    await new Promise((resolve) => setImmediate(resolve));
     rows = await query('SELECT key, value FROM keyv WHERE key > ? AND key < ? ORDER BY key LIMIT ?', after, end, page);
   }
 }
@@ -156,6 +165,7 @@ async function* rawEntries(query: (sql: string, ...params: unknown[]) => Promise
 function classify(error: unknown): 'store_unavailable' | 'store_error' {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return 'store_error'; // (de)serialization and the like
-  if (code.startsWith('SQLITE_')) return UNAVAILABLE.has(code) ? 'store_unavailable' : 'store_error';
+  // better-sqlite3 gives extended codes (SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT…): the primary code decides.
+  if (code.startsWith('SQLITE_')) return UNAVAILABLE.has(code.split('_', 2).join('_')) ? 'store_unavailable' : 'store_error';
   return 'store_unavailable'; // fs errors making the directory (EACCES, ENOTDIR, EROFS…)
 }

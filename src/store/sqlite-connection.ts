@@ -1,0 +1,68 @@
+import Database from 'better-sqlite3';
+
+export type Row = Record<string, unknown>;
+
+/** One statement on the connection: the rows it returns (SELECT, PRAGMA, … RETURNING), else none. */
+export type SqliteQuery = (sql: string, ...params: unknown[]) => Promise<Row[]>;
+
+export interface SqliteConnection {
+  query: SqliteQuery;
+  /** Rows changed by a statement without RETURNING (tests edit rows with it). */
+  run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
+  close(): void;
+}
+
+/** Prepared statements kept per connection; the SQL texts in use are a few dozen, a bound keeps odd ones out. */
+const CACHED_STATEMENTS = 256;
+
+/**
+ * A synchronous SQLite connection (better-sqlite3) behind a promise-shaped `query`. Synchronous on purpose:
+ * a statement takes microseconds, so the ack path's durable write never waits in a queue behind other
+ * statements on a thread pool, as it did with the asynchronous driver. Statements are prepared once and kept.
+ * Errors carry SQLite's code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_PRIMARYKEY`…) and reject the promise.
+ */
+export function openSqliteConnection(path: string, busyTimeoutMs: number): SqliteConnection {
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (statement) return statement;
+    statement = db.prepare(sql);
+    if (statements.size >= CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
+    statements.set(sql, statement);
+    return statement;
+  };
+  const rows = (sql: string, params: unknown[]): Row[] => {
+    const statement = prepared(sql);
+    const values = params.map(bindable);
+    if (statement.reader) return statement.all(...values) as Row[];
+    statement.run(...values);
+    return [];
+  };
+  return {
+    query: (sql, ...params) => {
+      try {
+        return Promise.resolve(rows(sql, params));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
+    run: (sql, ...params) => {
+      try {
+        return Promise.resolve({ changes: prepared(sql).run(...params.map(bindable)).changes });
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
+    close: () => {
+      statements.clear();
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** What the asynchronous driver bound implicitly: booleans as 0/1, undefined as NULL. */
+function bindable(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value === undefined ? null : value;
+}
