@@ -29,7 +29,7 @@ const answerPayload = z.object({
 type AnswerPayload = z.infer<typeof answerPayload>;
 
 /** What a job needs: the running client (REST, and its cache when this process holds the gateway). */
-export type DiscordJobDeps = Pick<DiscordDeps, 'bot' | 'client' | 'settings' | 'logger'>;
+export type DiscordJobDeps = Pick<DiscordDeps, 'bot' | 'client' | 'settings' | 'logger' | 'acks'>;
 
 /** The job for a mention or DM: the same message is the same job (a replayed MESSAGE_CREATE adds nothing). */
 export function answerJobFor(message: Message, botId: string): { id: string; payload: AnswerPayload } {

@@ -52,7 +52,7 @@ export async function startDiscord(options: DiscordOptions): Promise<RunningDisc
   const inflight = new InFlight();
   const actions = new DiscordActions(client.rest, logger, ctx.settings.safety.allowBroadcast);
   const bot = new Bot({ ...ctx, actions, logger, fetch: options.fetch, now: options.now, newId: options.newId });
-  const deps: DiscordDeps = { bot, client, settings: ctx.settings, shower: new Shower(client, logger), inflight, logger, ...(ctx.queue ? { queue: ctx.queue } : {}) };
+  const deps: DiscordDeps = { bot, client, settings: ctx.settings, shower: new Shower(client, logger), inflight, logger, ...(ctx.queue ? { queue: ctx.queue, acks: new Map() } : {}) };
   // With a queue, mentions, interactions, reactions and deletes are recorded first and done by jobs (./jobs.ts).
   if (ctx.queue) discordJobs(ctx.queue, deps);
 

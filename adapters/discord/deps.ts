@@ -17,6 +17,12 @@ export interface DiscordDeps {
   logger: Logger;
   /** With a durable queue, work is recorded before it is acknowledged and done by a job (./jobs.ts). */
   queue?: JobQueue;
+  /**
+   * Acknowledgements this process is sending, by job id: a job handed straight to a free slot here waits for
+   * its interaction's deferral before it starts, so it neither competes with it nor edits a reply not yet
+   * deferred.
+   */
+  acks?: Map<string, Promise<void>>;
 }
 
 /**

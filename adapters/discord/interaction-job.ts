@@ -84,6 +84,7 @@ export function interactionJobs(queue: JobQueue, deps: DiscordJobDeps): void {
   queue.handle<InteractionPayload>(INTERACTION_JOB, {
     parse: (payload) => interactionPayload.parse(payload),
     async run(p, job) {
+      await deps.acks?.get(job.id); // its deferral, when this process is still sending it
       if (job.state.shown) return;
       let reply = job.state.reply as Reply | null | undefined;
       if (reply === undefined) {

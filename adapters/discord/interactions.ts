@@ -92,7 +92,13 @@ async function queued(interaction: Interaction, queue: JobQueue, deps: DiscordDe
     if (interaction.isRepliable()) await acknowledged(deps, () => interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
     return true;
   }
-  await acknowledged(deps, deferFor(interaction, job.payload.ack));
+  const ack = acknowledged(deps, deferFor(interaction, job.payload.ack)).then(() => undefined);
+  deps.acks?.set(job.id, ack.catch(() => undefined));
+  try {
+    await ack;
+  } finally {
+    deps.acks?.delete(job.id);
+  }
   return true;
 }
 

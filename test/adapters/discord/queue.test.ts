@@ -126,6 +126,22 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Discord jobs on the %s queue', (k
     expect(ran.filter((id) => id === `discord.interaction:${pressed.id}`)).toHaveLength(1);
   });
 
+  it('a job started in this process waits for its interaction\'s deferral: its model call comes after Discord answered it', async () => {
+    const { x } = await start(kind);
+    // Discord takes 300 ms to answer the deferral. On SQLite the job is handed to a free slot here at once,
+    // and would call the model meanwhile (competing with the ack, and editing a reply not yet deferred).
+    x.fake.setLatency(300, 'POST', /^\/interactions\/\d+\/[^/]+\/callback$/);
+    const calls = model.requests.length;
+    const i = await x.slash('text', { text: 'Release at noon.' }, 'ana', 'general');
+    await x.settle();
+    const [deferral] = x.fake.requestsTo('POST', new RegExp(`^/interactions/${i.id}/`));
+    expect(callbacks(x, i.id).map((e) => e.type)).toEqual([5]);
+    expect(x.shownFor(i).at(-1)!.text).toMatch(/^RELEASE AT NOON\./);
+    const modelCalls = model.requests.slice(calls);
+    expect(modelCalls.length).toBeGreaterThan(0);
+    for (const call of modelCalls) expect(call.at).toBeGreaterThanOrEqual(deferral!.at + 300);
+  });
+
   it('⭐ and its replay save one sample with one DM; 👍/👎 and a delete go through jobs too', async () => {
     const { x, ran } = await start(kind);
     const msg = await x.seedMessage('A line worth keeping.', 'carl', 'general');
