@@ -37,14 +37,6 @@ export class KeyvSqliteAdapter extends EventEmitter implements KeyvStoreAdapter 
     return (await this.query('DELETE FROM keyv WHERE key = ? RETURNING key', key)).length > 0;
   }
 
-  async deleteMany(keys: string[]): Promise<boolean> {
-    return (await this.query('DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?)) RETURNING key', JSON.stringify(keys))).length > 0;
-  }
-
-  async has(key: string): Promise<boolean> {
-    return (await this.query('SELECT 1 FROM keyv WHERE key = ?', key)).length > 0;
-  }
-
   /** Only this namespace's rows (`ns:` up to `ns;`, ';' following ':'), not LIKE, where `_` is a wildcard. */
   async clear(): Promise<void> {
     if (this.namespace) await this.query('DELETE FROM keyv WHERE key >= ? AND key < ?', `${this.namespace}:`, `${this.namespace};`);
