@@ -1,7 +1,7 @@
 import { Routes, type APIMessage, type Message } from 'discord.js';
 import * as z from 'zod';
 import type { HistoryEntry } from '../../src/bot/answer.js';
-import { note } from '../../src/bot/replies.js';
+import { gaveUpText, note } from '../../src/bot/replies.js';
 import { toRestyleError } from '../../src/errors.js';
 import type { JobQueue } from '../../src/queue/types.js';
 import { memberActor } from './actor.js';
@@ -83,6 +83,10 @@ export function answerJobs(queue: JobQueue, deps: DiscordJobDeps): void {
       // A note (no answer source reply, rate limited…): told once.
       await directOnce(deps.client.rest, deps.logger, p.actor.id, reply, job.id);
       await job.save({ shown: true });
+    },
+    // The asker would otherwise wait for an answer that never comes: told by DM, as the other notes.
+    async gaveUp(p, job, reason) {
+      await directOnce(deps.client.rest, deps.logger, p.actor.id, note(gaveUpText('my answer to your message', reason)), `${job.id}:gave-up`);
     },
   });
 }

@@ -2,6 +2,7 @@ import { MessageFlags, type Interaction } from 'discord.js';
 import * as z from 'zod';
 import type { BotCommand } from '../../src/bot/command.js';
 import type { PostDelivery } from '../../src/bot/preview.js';
+import { gaveUpText, note } from '../../src/bot/replies.js';
 import type { Reply } from '../../src/bot/types.js';
 import type { JobContext, JobQueue } from '../../src/queue/types.js';
 import { interactionActor, interactionPlace } from './actor.js';
@@ -94,8 +95,15 @@ export function interactionJobs(queue: JobQueue, deps: DiscordJobDeps): void {
       await answerInteraction(deps, p, reply, job.id);
       await job.save({ shown: true });
     },
+    // A deferred interaction shows "thinking…" until answered: answer it with why, rather than leave it.
+    // Through the interaction only: once its token has expired Discord has told the user it failed.
+    async gaveUp(p, job, reason) {
+      await answerInteraction(deps, p, note(gaveUpText(WHAT[p.what.kind], reason)), `${job.id}:gave-up`, { orByDm: false });
+    },
   });
 }
+
+const WHAT: Record<InteractionPayload['what']['kind'], string> = { command: 'this command', menu: 'this', button: 'this', edit: 'your edit' };
 
 async function work(deps: DiscordJobDeps, p: InteractionPayload, job: JobContext): Promise<Reply | null> {
   const { bot } = deps;

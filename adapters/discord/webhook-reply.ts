@@ -17,7 +17,7 @@ const QUIET = { parse: [] } as const;
  * (a long outage, a restart after a crash) tells the person by DM instead; when that is refused too, the job
  * fails once with both reasons rather than retrying a call that cannot succeed.
  */
-export async function answerInteraction(deps: DiscordJobDeps, p: InteractionPayload, reply: Reply | null, job: string): Promise<void> {
+export async function answerInteraction(deps: DiscordJobDeps, p: InteractionPayload, reply: Reply | null, job: string, options: { orByDm?: boolean } = {}): Promise<void> {
   const { rest } = deps.client;
   const { applicationId: app, token } = p.interaction;
   const original = Routes.webhookMessage(app, token, '@original');
@@ -31,7 +31,7 @@ export async function answerInteraction(deps: DiscordJobDeps, p: InteractionPayl
     if (replaces(reply)) await rest.patch(original, { body: { ...render(reply), allowed_mentions: QUIET }, auth: false });
     else await rest.post(Routes.webhook(app, token), { body: { ...render(reply), flags: MessageFlags.Ephemeral, allowed_mentions: QUIET }, auth: false });
   } catch (error) {
-    if (!webhookGone(error)) throw discordError(error, 'answering the interaction');
+    if (!webhookGone(error) || options.orByDm === false) throw discordError(error, 'answering the interaction');
     if (!reply) return;
     deps.logger.info({ interaction: p.interaction.id }, 'discord: the interaction expired before its job answered; telling the user by DM');
     const delivered = await directOnce(rest, deps.logger, p.actor.id, reply, job);

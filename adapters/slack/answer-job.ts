@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';
+import { gaveUpText } from '../../src/bot/replies.js';
 import { slackActor, slackPlace, stripMention } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
@@ -104,6 +105,11 @@ export function answerJobs(queue: JobQueue, deps: SlackDeps): void {
           .postEphemeral({ channel: p.channel, user: p.user, text: `I answered your text only: I don't read attached files${p.files.length ? ` (${p.files.join(', ')} not read)` : ''}.` })
           .catch((error: unknown) => Promise.reject(slackError(error, 'chat.postEphemeral')));
       }
+    },
+    // The asker would otherwise wait for an answer that never comes.
+    async gaveUp(p, _job, reason) {
+      const text = gaveUpText('my answer to this', reason).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      await deps.client.chat.postEphemeral({ channel: p.channel, user: p.user, text, ...(p.thread_ts ? { thread_ts: p.thread_ts } : {}) });
     },
   });
 }

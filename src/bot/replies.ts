@@ -26,3 +26,12 @@ export function reason(error: unknown): string {
 export function slowDown(what: string, d: { retryAfterSeconds: number; limit: { points: number; durationSeconds: number } }): Reply {
   return note(`You've reached the limit for ${what} (${d.limit.points} every ${d.limit.durationSeconds} s). Please try again in ${d.retryAfterSeconds} s.`);
 }
+
+/**
+ * What a person is told when the work they asked for failed for good (the queue gave up on its job): what,
+ * and why in one line — the job's reason without its error code, at most 300 characters.
+ */
+export function gaveUpText(what: string, jobReason: string): string {
+  const why = jobReason.replace(/^[a-z_]+: /, '').replace(/\s+/g, ' ').trim() || 'it failed';
+  return `Sorry, ${what} did not go through: ${why.length > 300 ? `${why.slice(0, 299)}…` : why}. Please try again.`;
+}

@@ -5,7 +5,7 @@ import type { Job, Queue, Worker } from 'bullmq';
 import { RestyleError, toRestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactRedisUrl } from '../store/redis.js';
-import { decide, unparsable } from './policy.js';
+import { decide, tellGaveUp, unparsable } from './policy.js';
 import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface BullQueueOptions {
@@ -166,7 +166,10 @@ class BullQueue implements JobQueue {
       await handler.run(payload, ctx);
     } catch (error) {
       const d = decide(error, job.attemptsMade + 1, this.policy);
-      if (d.fail) throw new this.bull.UnrecoverableError(d.reason);
+      if (d.fail) {
+        await tellGaveUp(handler, payload, ctx, d.reason, this.logger);
+        throw new this.bull.UnrecoverableError(d.reason);
+      }
       this.logger.info({ job: job.id, kind, attempt, delayMs: d.delayMs, reason: d.reason }, 'queue: job will be retried');
       throw Object.assign(new Error(d.reason), { delayMs: d.delayMs }) as Retry;
     }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { decide, unparsable } from './policy.js';
+import { decide, tellGaveUp, unparsable } from './policy.js';
 import { openSqliteDb, sharedSqliteDb, sqliteError, type Row, type SqliteDb, type SqliteQuery } from './sqlite-db.js';
 import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
@@ -277,6 +277,7 @@ class OutboxQueue implements JobQueue {
       const d = decide(error, job.attempts, this.policy);
       if (d.fail) {
         this.logger.warn({ job: job.id, kind: job.kind, reason: d.reason }, 'queue: job failed');
+        await tellGaveUp(handler, payload, ctx, d.reason, this.logger);
         await this.finish(job, 'failed', d.reason);
       } else {
         this.logger.info({ job: job.id, kind: job.kind, attempt: job.attempts, delayMs: d.delayMs, reason: d.reason }, 'queue: job will be retried');

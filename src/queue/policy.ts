@@ -1,5 +1,6 @@
 import { isRestyleError, toRestyleError } from '../errors.js';
-import type { QueuePolicy } from './types.js';
+import type { Logger } from '../log.js';
+import type { JobContext, JobHandler, QueuePolicy } from './types.js';
 
 /** What to do after a failed attempt: give up now, or retry after `delayMs`. */
 export type Decision = { fail: true; reason: string } | { fail: false; delayMs: number; reason: string };
@@ -26,4 +27,14 @@ export function retryDelay(error: unknown, attempt: number, policy: QueuePolicy)
 /** The reason a payload that no longer parses is failed with. */
 export function unparsable(kind: string, error: unknown): string {
   return `payload_invalid: the stored ${kind} job does not parse (written by another version?): ${toRestyleError(error).message.split('\n')[0]}`;
+}
+
+/** Run the handler's `gaveUp` for a job going to the failed set; never throws (the job fails either way). */
+export async function tellGaveUp(handler: JobHandler<unknown>, payload: unknown, job: JobContext, reason: string, logger: Logger): Promise<void> {
+  if (!handler.gaveUp) return;
+  try {
+    await handler.gaveUp(payload, job, reason);
+  } catch (error) {
+    logger.warn({ job: job.id, kind: job.kind, err: toRestyleError(error).message }, 'queue: could not tell anyone that the job failed');
+  }
 }

@@ -35,6 +35,11 @@ export interface JobHandler<P = unknown> {
    * refused it); anything else is retried with backoff, after `details.retryAfterMs` when the error has it.
    */
   run(payload: P, job: JobContext): Promise<void>;
+  /**
+   * Called once as the job goes to the failed set (the platform refused it, or its attempts ran out), with the
+   * reason: to tell the person still waiting for it. Best effort: a throw is logged, the job fails either way.
+   */
+  gaveUp?(payload: P, job: JobContext, reason: string): Promise<void>;
 }
 
 export interface FailedJob {

@@ -147,18 +147,35 @@ describe.each<Kind>(['sqlite', 'sqlite-shared', 'redis'])('queue contract: %s', 
   it('gives up after the configured attempts and says why', async () => {
     const q = await factory(kind)();
     let calls = 0;
+    const told: Array<{ payload: string; id: string; attempt: number; reason: string }> = [];
     q.handle('down', {
       ...text,
       run: async () => {
         calls++;
         throw new RestyleError('platform_unavailable', 'Slack is not answering', { retryable: true });
       },
+      gaveUp: async (payload, job, reason) => void told.push({ payload, id: job.id, attempt: job.attempt, reason }),
     });
     await q.enqueue({ kind: 'down', id: 'd', payload: { text: 'x' } });
     await q.start();
     await vi.waitFor(async () => expect(await q.failed()).toHaveLength(1), { timeout: 10_000 });
     expect(calls).toBe(FAST.attempts);
     expect((await q.failed())[0]!.reason).toContain('Slack is not answering');
+    // Told once, on the last attempt, with the reason the failed set keeps.
+    expect(told).toEqual([{ payload: 'x', id: 'd', attempt: FAST.attempts, reason: (await q.failed())[0]!.reason }]);
+  });
+
+  it('a failed job is failed even when telling the person fails', async () => {
+    const q = await factory(kind)();
+    q.handle('refused', {
+      ...text,
+      run: () => Promise.reject(new RestyleError('permission_denied', 'not_in_channel', { retryable: false })),
+      gaveUp: () => Promise.reject(new Error('cannot tell either')),
+    });
+    await q.enqueue({ kind: 'refused', id: 'r', payload: { text: 'x' } });
+    await q.start();
+    await vi.waitFor(async () => expect((await q.outcome('r')).status).toBe('failed'));
+    expect((await q.failed()).map((f) => f.id)).toEqual(['r']);
   });
 
   it('counts depth and the oldest job age before anything runs', async () => {

@@ -222,6 +222,24 @@ describe.each<QueueKind>(['sqlite', 'redis'])('Discord jobs on the %s queue', (k
     expect(failed).toMatchObject([{ id: `discord.answer:${general.id}:${asked}`, attempts: 1 }]);
     expect(failed[0]!.reason).toMatch(/the bot cannot see this channel/);
     expect(x.fake.requestsTo('POST', new RegExp(`^/channels/${general.id}/messages$`))).toHaveLength(1);
+    // The asker is told by DM why no answer comes, once.
+    expect(dms(x, 'ana')).toEqual([expect.stringMatching(/^Sorry, my answer to your message did not go through: .*the bot cannot see this channel.*Please try again\.$/)]);
+  });
+
+  it('an interaction whose job gives up is answered with why, instead of "thinking…" until Discord gives up', async () => {
+    const { x, queue } = await start(kind);
+    // Every attempt of the Post finds Discord down (5xx): discord.js retries, the queue retries, then gives up.
+    const general = await x.channel('general');
+    const i = await x.slash('text', { text: 'Ship it.' }, 'ana', 'general');
+    await x.settle();
+    const previewId = x.shownFor(i).at(-1)!.buttons.find((b) => b.action === 'post')!.id;
+    x.fake.failNext('POST', new RegExp(`^/channels/${general.id}/messages$`), { status: 503 }, 100);
+    await x.press('post', previewId, 'ana', 'general');
+    await x.settle();
+    const press = x.fake.events.filter((e) => e.kind === 'callback' && e.type === 6).at(-1)!;
+    await vi.waitFor(async () => expect((await queue.outcome(`discord.interaction:${press.interactionId}`)).status).toBe('failed'));
+    const pressed = x.fake.interaction(press.interactionId)!;
+    expect(x.shownFor(pressed).map((e) => e.text)).toEqual([expect.stringMatching(/^Sorry, this did not go through: .*Please try again\.$/)]);
   });
 });
 

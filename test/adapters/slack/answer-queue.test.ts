@@ -67,6 +67,10 @@ describe.each<Kind>(['sqlite', 'redis'])('Slack mentions through the %s queue', 
     await vi.waitFor(async () => expect(await queue.failed()).toHaveLength(1));
     expect((await queue.failed())[0]!.reason).toMatch(/permission_denied: Slack chat.postMessage failed: the bot is not in this channel/);
     expect(h.fake.callsTo('chat.postMessage')).toHaveLength(1);
+    // The asker is told once why no answer comes (here Slack takes the ephemeral; where it refuses it too, that is logged).
+    const told = h.fake.callsTo('chat.postEphemeral');
+    expect(told.map((c) => [c.args.user, c.args.channel])).toEqual([[ASKER, CHANNEL]]);
+    expect(String(told[0]!.args.text)).toMatch(/^Sorry, my answer to this did not go through: Slack chat\.postMessage failed: the bot is not in this channel.*Please try again\.$/);
   });
 
   it('tells the asker it cannot take work now when the queue cannot be written, and answers nothing', async () => {
