@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { ADDON } from './sqlite-connection.js';
 
 /** Pages the WAL may reach before a writer checkpoints it itself: only if the checkpointer is gone. */
 export const WAL_SAFETY_PAGES = 10_000;
@@ -9,7 +10,7 @@ export const WAL_SAFETY_PAGES = 10_000;
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.path, { timeout: 0 });
+const db = new Database(workerData.path, { timeout: 0, ...(workerData.addon ? { nativeBinding: workerData.addon } : {}) });
 const timer = setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, workerData.intervalMs);
 parentPort.once('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
 `;
@@ -30,7 +31,7 @@ export function startCheckpointer(path: string, intervalMs: number): Checkpointe
   const start = setTimeout(() => {
     if (stopped) return;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    worker = new Worker(WORKER, { eval: true, workerData: { path, driver, intervalMs } });
+    worker = new Worker(WORKER, { eval: true, workerData: { path, driver, intervalMs, addon: ADDON } });
     worker.on('error', () => {}); // the writers' safety net (WAL_SAFETY_PAGES) takes over
     worker.unref();
   }, intervalMs);

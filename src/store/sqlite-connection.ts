@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 
 export type Row = Record<string, unknown>;
@@ -12,6 +13,18 @@ export interface SqliteConnection {
   close(): void;
 }
 
+/**
+ * The driver's compiled addon, named: better-sqlite3 otherwise finds it with `bindings`, which tries a dozen
+ * paths (1–4 ms of every start). Where a build put it elsewhere, that search is kept.
+ */
+export const ADDON: string | undefined = (() => {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined;
+  }
+})();
+
 /** Prepared statements kept per connection; the SQL texts in use are a few dozen, a bound keeps odd ones out. */
 const CACHED_STATEMENTS = 256;
 
@@ -22,7 +35,7 @@ const CACHED_STATEMENTS = 256;
  * Errors carry SQLite's code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_PRIMARYKEY`…) and reject the promise.
  */
 export function openSqliteConnection(path: string, busyTimeoutMs: number): SqliteConnection {
-  const db = new Database(path, { timeout: busyTimeoutMs });
+  const db = new Database(path, { timeout: busyTimeoutMs, ...(ADDON ? { nativeBinding: ADDON } : {}) });
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string): Database.Statement => {
     let statement = statements.get(sql);
