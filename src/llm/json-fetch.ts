@@ -6,9 +6,10 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /**
- * A `fetch` for the openai SDK (its `fetch` option) that sends plain JSON calls — a string body, not a
- * stream — over node:http(s) keep-alive agents and hands back the whole answer as a Response. Everything
- * else (streamed replies, uploads, a `Request` object) goes to `fallback`, the global fetch.
+ * A `fetch` for the openai SDK (its `fetch` option) that sends plain JSON calls — a POST of a string body
+ * whose answer is not streamed — over node:http(s) keep-alive agents and hands back the whole answer as a
+ * Response. Everything else goes to `fallback`, the global fetch: streamed replies, uploads, a `Request`
+ * object, and GETs (a batch's result file is read line by line from its body, never held whole).
  *
  * Why: the global fetch (undici behind WHATWG streams, a Request object, a transferable AbortSignal) costs
  * more CPU per call than the rest of a corpus build's request together. `npm run bench -- corpus` runs the
@@ -19,15 +20,16 @@ export function createJsonFetch(fallback: typeof fetch = globalThis.fetch): type
   const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
   return (input, init) => {
     const body = init?.body;
-    const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined;
-    const plain = body === undefined || body === null || (typeof body === 'string' && !body.includes('"stream":true'));
-    if (!url || !plain || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fallback(input, init);
-    const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : undefined;
+    // JSON.stringify escapes every quote inside a string, so `"stream":true` only matches the field itself.
+    const plain = init?.method?.toUpperCase() === 'POST' && typeof body === 'string' && !body.includes('"stream":true');
+    const url = !plain ? undefined : typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fallback(input, init);
+    const payload = Buffer.from(body as string, 'utf8');
     const headers = headersOf(init?.headers);
-    if (payload) headers['content-length'] = payload.length;
+    headers['content-length'] = payload.length;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
-      const req = send(url, { method: init?.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'], ...(init?.signal ? { signal: init.signal } : {}) }, (res) => {
+      const req = send(url, { method: 'POST', headers, agent: agents[url.protocol as 'http:' | 'https:'], ...(init?.signal ? { signal: init.signal } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

@@ -101,11 +101,13 @@ describe('createJsonFetch', () => {
     expect(await rejection(pending)).toMatchObject({ code: 'deadline_exceeded' });
   });
 
-  it('leaves streamed replies to the fallback fetch', async () => {
+  it('leaves streamed replies and GETs (a batch result file is read as a stream) to the fallback fetch', async () => {
     let text = '';
     for await (const d of client().chatStream({ model: 'm', messages })) text += d;
     expect(text).toBe('YOUR ORDER SHIPPED — 3 CRATES, «FRAGILE».');
-    expect(fallbackCalls).toEqual([`${fake.url}/chat/completions`]);
+    fake.models.add('ft:pirate');
+    expect(await client().listModels()).toContain('ft:pirate');
+    expect(fallbackCalls).toEqual([`${fake.url}/chat/completions`, `${fake.url}/models`]);
   });
 });
 
