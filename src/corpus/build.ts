@@ -257,6 +257,8 @@ interface Work {
   status: Uint8Array;
   okPerDoc: Uint32Array;
   blockIndex: Uint32Array;
+  /** Per block: the cache slot of its de-styling answer (−1: none), so the write pass need not hash the request again. */
+  editorSlot: Int32Array;
   rejected: Array<BlockRef & { reason: string }>;
   failed: Array<BlockRef & { error: string }>;
   requests: number;
@@ -287,7 +289,7 @@ function destyleFor(o: BuildOptions, p: Protected): ChatRequest {
 async function deStyle(o: BuildOptions, plan: Plan, cache: EditorCache, names: readonly string[], cacheDir: string): Promise<Work> {
   const w = newWork(plan, cache);
   const batchFailures = o.batch ? await batchPhase(o, o.batch, plan, cache, names, cacheDir, w) : new Map<string, string>();
-  await checkPhase(o, plan, names, w, asker(o, cache, w, batchFailures));
+  await checkPhase(o, plan, names, w, cache, asker(o, cache, w, batchFailures));
   // Lists in document order, whatever order the answers came in.
   const order = (a: BlockRef, b: BlockRef): number => (a.doc === b.doc ? a.block - b.block : a.doc < b.doc ? -1 : 1);
   w.rejected.sort(order);
@@ -301,6 +303,7 @@ function newWork(plan: Plan, cache: EditorCache): Work {
     status: new Uint8Array(total),
     okPerDoc: new Uint32Array(plan.docs.length),
     blockIndex: new Uint32Array(total),
+    editorSlot: new Int32Array(total).fill(-1),
     rejected: [],
     failed: [],
     requests: 0,
@@ -343,12 +346,14 @@ async function batchPhase(o: BuildOptions, b: NonNullable<BuildOptions['batch']>
   }
 }
 
+/** One editor answer for `req` (whose cache key is `key`, when known). */
+type Ask = (req: ChatRequest, key?: string) => Promise<EditorAnswer>;
+
 /** One editor answer: from the cache, else (live mode) paid for and appended to the cache at once. */
-function asker(o: BuildOptions, cache: EditorCache, w: Work, batchFailures: Map<string, string>): (req: ChatRequest) => Promise<EditorAnswer> {
+function asker(o: BuildOptions, cache: EditorCache, w: Work, batchFailures: Map<string, string>): Ask {
   const maxInARow = o.maxConsecutiveFailures ?? 50;
   let inARow = 0;
-  return async (req) => {
-    const key = requestKey(req);
+  return async (req, key = requestKey(req)) => {
     const hit = cache.get(key);
     if (hit) {
       // An answer this run's batch just brought in was paid for (and counted) in this run: it is not reused.
@@ -384,7 +389,7 @@ function asker(o: BuildOptions, cache: EditorCache, w: Work, batchFailures: Map<
 }
 
 /** Each block: its answers (cached or asked), checked; a provider error marks it failed, not the run. */
-async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[], w: Work, ask: (req: ChatRequest) => Promise<EditorAnswer>): Promise<void> {
+async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[], w: Work, cache: EditorCache, ask: Ask): Promise<void> {
   const total = plan.spool.count;
   let done = 0;
   const where = (b: PlannedBlock): BlockRef => ({ doc: plan.docs[b.doc]!, block: b.index, ...(b.ref ? { ref: b.ref } : {}) });
@@ -396,7 +401,8 @@ async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[],
     // Encoded once for its request, its checks and its pair.
     const encoded = encodeBlock(b.styled);
     const reqs = requestsFor(o, b, names, encoded);
-    const [p, d] = await Promise.allSettled([reqs.params ? ask(reqs.params) : undefined, reqs.destyle ? ask(reqs.destyle) : undefined]);
+    const editorKey = reqs.destyle ? requestKey(reqs.destyle) : undefined;
+    const [p, d] = await Promise.allSettled([reqs.params ? ask(reqs.params) : undefined, reqs.destyle ? ask(reqs.destyle, editorKey) : undefined]);
     try {
       if (p.status === 'rejected') throw p.reason;
       if (d.status === 'rejected') throw d.reason;
@@ -407,7 +413,8 @@ async function checkPhase(o: BuildOptions, plan: Plan, names: readonly string[],
       } else {
         w.status[b.seq] = OK;
         w.okPerDoc[b.doc]! += 1;
-        if (!reqs.destyle) w.approvedPairs += 1;
+        if (editorKey) w.editorSlot[b.seq] = cache.slotOf(editorKey);
+        else w.approvedPairs += 1;
       }
     } catch (error) {
       const e = toRestyleError(error);
@@ -533,12 +540,14 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
     for await (const b of plan.spool.read()) {
       if (w.status[b.seq] !== OK) continue;
       const encoded = encodeBlock(b.styled);
-      const reqs = requestsFor(o, b, names, encoded);
-      const editorKey = reqs.destyle ? requestKey(reqs.destyle) : undefined;
-      const pair = pairOf(b, editorKey ? answerOf(cache, editorKey) : undefined, encoded);
+      // The de-styling answer by the slot the check pass noted (an approved pair has none).
+      const slot = w.editorSlot[b.seq]!;
+      const editorKey = slot >= 0 ? cache.keyAt(slot) : undefined;
+      const pair = pairOf(b, slot >= 0 ? answerAt(cache, slot) : undefined, encoded);
       if ('reason' in pair) throw new RestyleError('internal', `block ${b.seq} passed its checks but has no pair: ${pair.reason}`);
       const neutral = pair.neutral;
-      const params = reqs.params ? parseParams(answerOf(cache, requestKey(reqs.params)).text, names)! : (b.params ?? {});
+      const paramsReq = names.length > 0 && !b.params ? paramsRequest(o.editor, names, b.styled) : undefined;
+      const params = paramsReq ? parseParams(answerOf(cache, requestKey(paramsReq)).text, names)! : (b.params ?? {});
       // Both sides encoded, numbered as the filter numbers a live request (parity, issue 14).
       const styler = buildExample(o.style, pair.styler.input, pair.styler.output, params);
       const reverse = buildExample(destyler, pair.destyler.input, pair.destyler.output);
@@ -572,7 +581,7 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
         ...(b.authorName ? { authorName: b.authorName } : {}),
         ...(b.at ? { at: b.at } : {}),
         split: side,
-        source: reqs.destyle ? 'editor' : 'approved',
+        source: editorKey ? 'editor' : 'approved',
         styled: b.styled,
         neutral,
         // The styler line's span table: placeholder i of its user and assistant messages stands for spans[i].
@@ -687,7 +696,11 @@ function dataWarnings(plan: Plan, w: Work, examples: number, unchanged: number):
 }
 
 function answerOf(cache: EditorCache, key: string): EditorAnswer {
-  const a = cache.get(key);
+  return answerAt(cache, cache.slotOf(key));
+}
+
+function answerAt(cache: EditorCache, slot: number): EditorAnswer {
+  const a = cache.getAt(slot);
   if (!a) throw new RestyleError('internal', 'an editor answer vanished from the cache between passes');
   return a;
 }

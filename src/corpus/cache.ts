@@ -11,9 +11,10 @@ export interface EditorAnswer {
 
 /**
  * The editor's answers, keyed by a hash of the exact request (model, prompt, block, settings — see
- * `requestKey`), kept in `OUT/.cache/editor.jsonl`, one line appended per answer the moment it arrives.
+ * `requestKey`), kept in `OUT/.cache/editor.jsonl`, one line per answer, appended as soon as the turn of the
+ * event loop it arrived in is over (see `put`).
  *
- * Why an append-only JSONL file rather than SQLite: each answer is one `write()` of one line, so a killed
+ * Why an append-only JSONL file rather than SQLite: answers are appended with plain `write()`s, so a killed
  * run loses at most the requests in flight and never a written answer (the kernel keeps the page even when
  * the process dies); a torn last line (power loss) is cut off on the next open; the file needs no native
  * module, is readable with `jq`, and can be copied or deleted by hand. A changed editor prompt or model
@@ -23,12 +24,17 @@ export interface EditorAnswer {
  */
 export class EditorCache {
   private readonly slots = new Map<string, number>();
+  /** Slot → key (the strings the map already holds). */
+  private readonly keys: string[] = [];
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   private size: number;
   /** Where this run's answers start in the file: an answer stored below it was paid for by an earlier run. */
   private readonly openedAt: number;
   private fd: number | undefined;
+  /** Lines put since the last write: appended together once this turn of the event loop is over. */
+  private pending: string[] = [];
+  private flushing: NodeJS.Immediate | undefined;
   /** Lines that could not be read (a torn write from an interrupted run): those blocks are simply asked again. */
   readonly unreadable: number;
 
@@ -89,9 +95,22 @@ export class EditorCache {
     return slot !== undefined && this.offsets[slot]! < this.openedAt;
   }
 
+  /** The slot of `key`'s answer (for `getAt`/`keyAt`), −1 when there is none. */
+  slotOf(key: string): number {
+    return this.slots.get(key) ?? -1;
+  }
+
+  keyAt(slot: number): string | undefined {
+    return this.keys[slot];
+  }
+
   get(key: string): EditorAnswer | undefined {
-    const slot = this.slots.get(key);
-    if (slot === undefined || this.fd === undefined) return undefined;
+    return this.getAt(this.slotOf(key));
+  }
+
+  getAt(slot: number): EditorAnswer | undefined {
+    if (slot < 0 || slot >= this.keys.length || this.fd === undefined) return undefined;
+    this.flush();
     const len = this.lengths[slot]!;
     const buf = Buffer.allocUnsafe(len);
     let read = 0;
@@ -104,18 +123,35 @@ export class EditorCache {
     return { text: row.text, promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0, finishReason: row.finishReason ?? null };
   }
 
-  /** Append one answer (one write of one line) and index it. */
+  /**
+   * Append one answer and index it. The answers that arrive in one turn of the event loop (dozens at a time in
+   * a 64-wide build) go out in one write() when the turn is over, instead of one write() each: a kill loses at
+   * most the answers of that turn — as if they were still in flight — never one written before it.
+   */
   put(key: string, answer: EditorAnswer): void {
     if (this.fd === undefined) throw new Error(`${this.file}: cache is closed`);
-    const line = Buffer.from(`${JSON.stringify({ key, text: answer.text, promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, finishReason: answer.finishReason })}\n`, 'utf8');
-    for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off);
-    this.remember(key, this.size, line.length - 1);
-    this.size += line.length;
+    const line = `${JSON.stringify({ key, text: answer.text, promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, finishReason: answer.finishReason })}\n`;
+    const bytes = Buffer.byteLength(line, 'utf8');
+    this.pending.push(line);
+    this.remember(key, this.size, bytes - 1);
+    this.size += bytes;
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  /** Write the pending lines now (before reading one back, and on close). */
+  flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    if (this.pending.length === 0 || this.fd === undefined) return;
+    const chunk = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off);
   }
 
   /** Flush to disk (at the end of a run; a kill without it still keeps every answer written). */
   close(): void {
     if (this.fd === undefined) return;
+    this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = undefined;
@@ -134,6 +170,7 @@ export class EditorCache {
         this.lengths = lengths;
       }
       this.slots.set(key, slot);
+      this.keys.push(key);
     }
     this.offsets[slot] = offset;
     this.lengths[slot] = length;

@@ -1,6 +1,6 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EditorCache } from '../../src/corpus/cache.js';
 import { tmpDir } from '../support/tmp.js';
 
@@ -49,6 +49,18 @@ describe('EditorCache', () => {
     expect(b.entries).toBe(3000);
     expect(b.get('k2999')?.text).toBe('text 2999');
     b.close();
+  });
+
+  it('writes the answers put in one turn of the event loop once it is over, without waiting for close (a kill keeps them)', async () => {
+    const file = join(tmpDir('cache'), 'editor.jsonl');
+    const a = await EditorCache.open(file);
+    for (let i = 0; i < 5; i++) a.put(`k${i}`, answer(`turn one ${i}`));
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(5));
+    a.put('k5', answer('turn two'));
+    // Read back at once: the pending line is written first.
+    expect(a.get('k5')?.text).toBe('turn two');
+    expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
+    a.close();
   });
 
   it('tells answers stored by an earlier run from those stored since it was opened', async () => {
