@@ -180,8 +180,11 @@ class BullQueue implements JobQueue {
   async outcome(id: string): Promise<JobOutcome> {
     const job = await this.find(id);
     if (!job) return { status: 'unknown', state: {} };
-    const state = await this.write(() => job.getState());
     const saved = isRecord(job.progress) ? job.progress : {};
+    // BullMQ sets finishedOn when a job completes or fails for good (and clears it when one is retried):
+    // without it the job is waiting, running or delayed, and its state needs no second look-up.
+    if (!job.finishedOn) return { status: 'pending', state: saved };
+    const state = await this.write(() => job.getState());
     if (state === 'completed') return { status: 'done', state: saved };
     if (state === 'failed') return { status: 'failed', state: saved, reason: job.failedReason ?? '' };
     return { status: state === 'unknown' ? 'unknown' : 'pending', state: saved };
@@ -218,7 +221,14 @@ class BullQueue implements JobQueue {
   }
 
   private async find(id: string): Promise<Job | undefined> {
+    // Our ids start with their kind (`http.post:…`): one look-up for those, not one per known kind.
+    const named = [...this.handlers.keys(), ...this.knownKinds].find((kind) => id.startsWith(`${kind}:`));
+    if (named) {
+      const job = await this.write(() => this.queue(named).getJob(toBullId(id)));
+      if (job) return job;
+    }
     for (const kind of await this.kinds()) {
+      if (kind === named) continue;
       const job = await this.write(() => this.queue(kind).getJob(toBullId(id)));
       if (job) return job;
     }
