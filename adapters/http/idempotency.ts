@@ -14,6 +14,12 @@ interface Entry {
   at: string;
 }
 
+/** What a run answers: an HTTP status and its JSON body. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
 export interface IdempotentResponse {
   status: number;
   body: unknown;
@@ -80,7 +86,11 @@ export class Idempotency {
     return sha256(this.options.scope, canonical(body));
   }
 
-  async run(key: string, fingerprint: string, fn: () => Promise<{ status: number; body: unknown }>): Promise<IdempotentResponse> {
+  /**
+   * Runs `fn` once per key (see the class). `fn` may `keep` its answer under the key before it returns (to
+   * write it while it waits for something else); `run` then does not write it again.
+   */
+  async run(key: string, fingerprint: string, fn: (keep: (result: Answer) => Promise<void>) => Promise<Answer>): Promise<IdempotentResponse> {
     const id = `${this.options.scope}:${sha256(key)}`;
     const claim = `idempotency:${id}`;
     // The claim and the read at once (one round trip, not two, before a new key runs). The claim decides
@@ -107,15 +117,20 @@ export class Idempotency {
       throw error;
     }
 
-    let result: { status: number; body: unknown };
+    let result: Answer;
+    let kept: Answer | undefined;
+    const keep = async (answer: Answer): Promise<void> => {
+      await this.ns.set(id, { fingerprint, state: 'done', status: answer.status, body: answer.body, at: new Date().toISOString() }, this.resultTtlMs);
+      kept = answer;
+    };
     try {
-      result = await fn();
+      result = await fn(keep);
     } catch (error) {
       await this.giveBack(id, claim);
       throw error;
     }
     try {
-      await this.ns.set(id, { fingerprint, state: 'done', status: result.status, body: result.body, at: new Date().toISOString() }, this.resultTtlMs);
+      if (kept !== result) await keep(result);
     } catch (error) {
       // It ran and the caller gets its answer; the claim keeps retries from running it again for lockTtlMs.
       this.options.logger?.warn({ err: (error as Error).message, scope: this.options.scope }, 'idempotency: could not store the answer; retries with this key get 409 until the lock expires');
