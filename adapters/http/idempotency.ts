@@ -14,6 +14,12 @@ interface Entry {
   at: string;
 }
 
+/** What a run answers: an HTTP status and its JSON body. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
 export interface IdempotentResponse {
   status: number;
   body: unknown;
@@ -80,40 +86,51 @@ export class Idempotency {
     return sha256(this.options.scope, canonical(body));
   }
 
-  async run(key: string, fingerprint: string, fn: () => Promise<{ status: number; body: unknown }>): Promise<IdempotentResponse> {
+  /**
+   * Runs `fn` once per key (see the class). `fn` may `keep` its answer under the key before it returns (to
+   * write it while it waits for something else); `run` then does not write it again.
+   */
+  async run(key: string, fingerprint: string, fn: (keep: (result: Answer) => Promise<void>) => Promise<Answer>): Promise<IdempotentResponse> {
     const id = `${this.options.scope}:${sha256(key)}`;
     const claim = `idempotency:${id}`;
-    const known = await this.ns.get(id);
-    if (known) return this.answer(known, fingerprint);
-    if (!(await this.store.claim(claim, this.lockTtlMs))) {
-      // Another request holds the key: it is running, or it finished between our read and the claim.
+    // The claim and the read at once (one round trip, not two, before a new key runs). The claim decides
+    // who runs; an answer already kept answers whoever holds it (a claim taken for it just runs out).
+    const [claimed, known] = await Promise.allSettled([this.store.claim(claim, this.lockTtlMs), this.ns.get(id)]);
+    if (claimed.status === 'rejected' || known.status === 'rejected') {
+      // Only the claim is given back: an answer kept under the key (unread) stays.
+      if (claimed.status === 'fulfilled' && claimed.value) await this.store.release(claim).catch(() => {});
+      throw claimed.status === 'rejected' ? claimed.reason : (known as PromiseRejectedResult).reason;
+    }
+    if (known.value?.state === 'done' || (!claimed.value && known.value)) return this.answer(known.value, fingerprint);
+    if (!claimed.value) {
+      // Another request holds the key: it is running, or it finished between the read and the claim.
       const now = await this.ns.get(id);
       if (now) return this.answer(now, fingerprint);
       this.options.onShortcut?.('in_progress');
       throw inProgress();
     }
-    let done: Entry | undefined;
     try {
-      // Ours now. A finished entry can only be here if it was written after our first read (its claim
-      // expiring meanwhile); it stays, and answers.
-      done = await this.ns.get(id);
-      // Visible to concurrent requests, so one with another body hears 422 rather than 409.
-      if (done?.state !== 'done') await this.ns.set(id, { fingerprint, state: 'running', at: new Date().toISOString() }, this.lockTtlMs);
+      // Ours now. Visible to concurrent requests, so one with another body hears 422 rather than 409.
+      await this.ns.set(id, { fingerprint, state: 'running', at: new Date().toISOString() }, this.lockTtlMs);
     } catch (error) {
       await this.giveBack(id, claim);
       throw error;
     }
-    if (done?.state === 'done') return this.answer(done, fingerprint);
 
-    let result: { status: number; body: unknown };
+    let result: Answer;
+    let kept: Answer | undefined;
+    const keep = async (answer: Answer): Promise<void> => {
+      await this.ns.set(id, { fingerprint, state: 'done', status: answer.status, body: answer.body, at: new Date().toISOString() }, this.resultTtlMs);
+      kept = answer;
+    };
     try {
-      result = await fn();
+      result = await fn(keep);
     } catch (error) {
       await this.giveBack(id, claim);
       throw error;
     }
     try {
-      await this.ns.set(id, { fingerprint, state: 'done', status: result.status, body: result.body, at: new Date().toISOString() }, this.resultTtlMs);
+      if (kept !== result) await keep(result);
     } catch (error) {
       // It ran and the caller gets its answer; the claim keeps retries from running it again for lockTtlMs.
       this.options.logger?.warn({ err: (error as Error).message, scope: this.options.scope }, 'idempotency: could not store the answer; retries with this key get 409 until the lock expires');

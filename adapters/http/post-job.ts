@@ -4,6 +4,7 @@ import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.j
 import { settled } from '../../src/queue/settle.js';
 import type { JobOutcome, JobQueue } from '../../src/queue/types.js';
 import { sha256 } from '../../src/util/hash.js';
+import type { Answer } from './idempotency.js';
 import type { PostBody, PostResponse } from './post.js';
 
 export const POST_JOB = 'http.post';
@@ -25,10 +26,13 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
     async run(body, job) {
       if (job.state.response) return;
       const record = async (response: PostResponse): Promise<void> => {
-        await job.save({ response });
-        // Kept: a request waiting here has its answer now, not after the job's bookkeeping and a look-up;
-        // and the store first writes what that request keeps for its key, then the bookkeeping.
-        if (saved.tell(job.id, { status: 'done', state: { response } })) await new Promise((resolve) => setImmediate(resolve));
+        const kept = job.save({ response });
+        // A request waiting here keeps the answer for its key while the job keeps the post (it answers once
+        // both are written), not after the job's save, its bookkeeping and a look-up.
+        const told = saved.tell(job.id, { status: 'done', state: { response } }, kept);
+        await kept;
+        // The store first writes what that request keeps for its key, then the bookkeeping.
+        if (told) await new Promise((resolve) => setImmediate(resolve));
       };
       try {
         // Tagged with the job; a rerun first looks for a post made before a crash kept its id.
@@ -53,16 +57,22 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
       }
       return id;
     },
-    /** The job's answer: 200 with the post, its error, or 202 while it is still being retried. */
-    answer: (id: string) => answer(queue, id, waitMs, saved),
+    /**
+     * The job's answer: 200 with the post, its error, or 202 while it is still being retried. `keep` writes
+     * the answer for the request's key (Idempotency.run): for a job of this process, while the job keeps it.
+     */
+    answer: (id: string, keep?: (result: Answer) => Promise<void>) => answer(queue, id, waitMs, saved, keep),
   };
 }
 
+/** Told with the answer, and the job's write of it (`kept`), still under way. */
+type Listener = (outcome: JobOutcome, kept: Promise<void>) => void;
+
 /** Answers the jobs of this process saved, for the requests of this process waiting for them. */
 class SavedAnswers {
-  private readonly waiting = new Map<string, Set<(outcome: JobOutcome) => void>>();
+  private readonly waiting = new Map<string, Set<Listener>>();
 
-  listen = (id: string, listener: (outcome: JobOutcome) => void): (() => void) => {
+  listen = (id: string, listener: Listener): (() => void) => {
     let set = this.waiting.get(id);
     if (!set) this.waiting.set(id, (set = new Set()));
     set.add(listener);
@@ -73,17 +83,29 @@ class SavedAnswers {
   };
 
   /** True when a request here was waiting for it. */
-  tell(id: string, outcome: JobOutcome): boolean {
+  tell(id: string, outcome: JobOutcome, kept: Promise<void>): boolean {
     const listeners = [...(this.waiting.get(id) ?? [])];
-    for (const listener of listeners) listener(outcome);
+    for (const listener of listeners) listener(outcome, kept);
     return listeners.length > 0;
   }
 }
 
-async function answer(queue: JobQueue, id: string, waitMs: number, saved: SavedAnswers): Promise<{ status: number; body: unknown }> {
-  const outcome = await settled(queue, id, waitMs, { known: saved.listen });
-  const response = outcome.state.response;
-  if (response) return { status: 200, body: response };
+async function answer(queue: JobQueue, id: string, waitMs: number, saved: SavedAnswers, keep?: (result: Answer) => Promise<void>): Promise<Answer> {
+  const deadline = Date.now() + waitMs;
+  let outcome: JobOutcome;
+  for (;;) {
+    let kept: Promise<void> | undefined;
+    const known = (jobId: string, listener: (outcome: JobOutcome) => void) => saved.listen(jobId, (told, write) => ((kept = write), listener(told)));
+    outcome = await settled(queue, id, Math.max(0, deadline - Date.now()), { known });
+    const response = outcome.state.response;
+    if (!response) break;
+    const result = { status: 200, body: response };
+    if (!kept) return result;
+    // Told by the job here: the post is made; the job keeps it as the key keeps this answer, both before
+    // it goes out. Should the job fail to keep it, the answer is its rerun's (which finds the post).
+    const [job] = await Promise.allSettled([kept, keep?.(result)]);
+    if (job.status === 'fulfilled') return result;
+  }
   if (outcome.status === 'failed') {
     // The job's saved error, else its failure reason (`code: message`, see src/queue/policy.ts).
     const parsed = /^([a-z_]+): ([\s\S]*)$/.exec(outcome.reason ?? '');

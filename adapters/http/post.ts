@@ -8,7 +8,7 @@ import { guardMentions } from '../../src/bot/safety.js';
 import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
 import { readJson } from './body.js';
-import { Idempotency, idempotencyKey } from './idempotency.js';
+import { Idempotency, idempotencyKey, type Answer } from './idempotency.js';
 import { durablePosts, POST_WAIT_MS } from './post-job.js';
 
 /** Posts final text to one of a running platform's channels (`RunningPlatform.post`). */
@@ -125,7 +125,8 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
 
   // With a queue, the request is recorded before anything is posted (see ./post-job.ts).
   const durable = ctx.queue ? durablePosts(ctx.queue, post, parse) : undefined;
-  const run = async (key: string | undefined, body: PostBody, job?: string) => (durable ? durable.answer(job ?? (await durable.record(key, body))) : { status: 200, body: await post(body) });
+  const run = async (key: string | undefined, body: PostBody, job?: string, keep?: (result: Answer) => Promise<void>) =>
+    durable ? durable.answer(job ?? (await durable.record(key, body)), keep) : { status: 200, body: await post(body) };
 
   return async (req, res) => {
     deps.authorize(req);
@@ -138,7 +139,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     }
     // Durable: recorded before the key is claimed, so a process dying in between loses nothing.
     const job = durable ? await durable.record(key, body) : undefined;
-    const answer = await idempotency.run(key, idempotency.fingerprint(body), () => run(key, body, job));
+    const answer = await idempotency.run(key, idempotency.fingerprint(body), (keep) => run(key, body, job, keep));
     deps.send(res, answer.status, answer.body, answer.replayed ? { 'idempotent-replayed': 'true' } : {});
   };
 }

@@ -181,10 +181,17 @@ class BullQueue implements JobQueue {
   }
 
   async outcome(id: string): Promise<JobOutcome> {
-    const job = await this.find(id);
+    // The few fields it needs (one HMGET), not the whole job: every request waiting for a post asks.
+    const job = await this.lookUp(id, async (q, bullId) => {
+      const [timestamp, finishedOn, progress, failedReason] = (await this.client.hmGet(q.toKey(bullId), ['timestamp', 'finishedOn', 'progress', 'failedReason'])) as (string | null)[];
+      return timestamp == null ? undefined : { q, bullId, finishedOn, progress, failedReason };
+    });
     if (!job) return { status: 'unknown', state: {} };
-    const state = await this.write(() => job.getState());
-    const saved = isRecord(job.progress) ? job.progress : {};
+    const saved = parseProgress(job.progress);
+    // BullMQ sets finishedOn when a job completes or fails for good (and clears it when one is retried):
+    // without it the job is waiting, running or delayed, and its state needs no second look-up.
+    if (!job.finishedOn) return { status: 'pending', state: saved };
+    const state = await this.write(() => job.q.getJobState(job.bullId));
     if (state === 'completed') return { status: 'done', state: saved };
     if (state === 'failed') return { status: 'failed', state: saved, reason: job.failedReason ?? '' };
     return { status: state === 'unknown' ? 'unknown' : 'pending', state: saved };
@@ -220,10 +227,23 @@ class BullQueue implements JobQueue {
     return true;
   }
 
-  private async find(id: string): Promise<Job | undefined> {
+  private find(id: string): Promise<Job | undefined> {
+    return this.lookUp(id, (q, bullId) => q.getJob(bullId));
+  }
+
+  /** `get` on the queue of each kind until one has the job. */
+  private async lookUp<T>(id: string, get: (q: Queue, bullId: string) => Promise<T | undefined>): Promise<T | undefined> {
+    const bullId = toBullId(id);
+    // Our ids start with their kind (`http.post:…`): one look-up for those, not one per known kind.
+    const named = [...this.handlers.keys(), ...this.knownKinds].find((kind) => id.startsWith(`${kind}:`));
+    if (named) {
+      const found = await this.write(() => get(this.queue(named), bullId));
+      if (found !== undefined) return found;
+    }
     for (const kind of await this.kinds()) {
-      const job = await this.write(() => this.queue(kind).getJob(toBullId(id)));
-      if (job) return job;
+      if (kind === named) continue;
+      const found = await this.write(() => get(this.queue(kind), bullId));
+      if (found !== undefined) return found;
     }
     return undefined;
   }
@@ -293,6 +313,16 @@ function toBullId(id: string): string {
 
 function fromBullId(id: string): string {
   return id.replace(/%3A/g, ':').replace(/%25/g, '%');
+}
+
+/** A job's `progress` field as BullMQ stores it (JSON): what the job saved, `{}` for anything else. */
+function parseProgress(text: string | null | undefined): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text ?? '0');
+    return isRecord(value) ? value : {};
+  } catch {
+    return {};
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

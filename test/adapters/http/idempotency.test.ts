@@ -175,6 +175,27 @@ describe.each(KINDS)('Idempotency on a real %s store', (kind) => {
     expect(runs).toBe(2);
   });
 
+  it('a run that keeps its answer before it returns: the key answers with it from then on, in any process', async () => {
+    fresh();
+    const idem = idempotency(await stores.open());
+    const fp = idem.fingerprint({ text: 'early' });
+    const kept = deferred();
+    const finish = deferred();
+    const running = idem.run('key-k', fp, async (keep) => {
+      const answer = { status: 200, body: { id: 'early' } };
+      await keep(answer);
+      kept.resolve();
+      await finish.promise; // e.g. the job's own write of the post
+      return answer;
+    });
+    await kept.promise;
+    const other = idempotency(await stores.open());
+    expect(await other.run('key-k', fp, async () => ({ status: 200, body: 'never' }))).toEqual({ status: 200, body: { id: 'early' }, replayed: true });
+    finish.resolve();
+    expect(await running).toEqual({ status: 200, body: { id: 'early' }, replayed: false });
+    expect(await idem.run('key-k', fp, async () => ({ status: 200, body: 'never' }))).toEqual({ status: 200, body: { id: 'early' }, replayed: true });
+  });
+
   it('a runner that died holds its key only for lockTtlMs', async () => {
     fresh();
     const crashed = idempotency(await stores.open(), { lockTtlMs: 300 });
