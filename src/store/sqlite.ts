@@ -51,8 +51,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   let sampleIndex: SampleIndex;
   try {
     connection = openSqliteConnection(path, options.busyTimeoutMs ?? 5_000);
-    await prepare(connection.query);
-    if (checkpointMs > 0) await connection.query(`PRAGMA wal_autocheckpoint=${WAL_SAFETY_PAGES}`);
+    // Opening runs ~10 ms of synchronous statements (a new file, its tables): in steps, so a server that is
+    // already listening (`restyle bot` answers /healthz while it starts) is not held for all of it at once.
+    const { query: now } = connection;
+    const stepwise = async (sql: string, ...params: unknown[]): Promise<Row[]> => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return now(sql, ...params);
+    };
+    await prepare(stepwise);
+    if (checkpointMs > 0) await stepwise(`PRAGMA wal_autocheckpoint=${WAL_SAFETY_PAGES}`);
+    await new Promise((resolve) => setImmediate(resolve));
     sampleIndex = await openSqliteSampleIndex(connection.query, (op) => backend.run(op), path, options.migration);
   } catch (error) {
     connection?.close();
