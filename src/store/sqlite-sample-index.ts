@@ -1,8 +1,6 @@
 import { notIndexed } from './not-indexed.js';
+import type { Row, SqliteQuery as Query } from './sqlite-connection.js';
 import type { SampleCursor, SampleIndex, SampleIndexOpen, SampleIndexState, SampleWhere } from './types.js';
-
-type Row = Record<string, unknown>;
-export type Query = (sql: string, ...params: unknown[]) => Promise<Row[]>;
 
 const FIRST = 'samples:'; // keys of the samples namespace are [FIRST, END)
 const END = 'samples;';

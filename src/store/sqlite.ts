@@ -5,7 +5,7 @@ import { RestyleError } from '../errors.js';
 import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
 import { KEYV_TABLE_SQL, KeyvSqliteAdapter } from './keyv-sqlite.js';
 import { startCheckpointer, WAL_SAFETY_PAGES } from './sqlite-checkpointer.js';
-import { openSqliteConnection, type Row, type SqliteConnection } from './sqlite-connection.js';
+import { openSqliteConnection, type SqliteConnection, type SqliteQuery } from './sqlite-connection.js';
 import { openSqliteSampleIndex } from './sqlite-sample-index.js';
 import type { Namespace, NamespaceName, SampleIndex, SampleIndexOpen, Store } from './types.js';
 
@@ -54,7 +54,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     // Opening runs ~10 ms of synchronous statements (a new file, its tables): in steps, so a server that is
     // already listening (`restyle bot` answers /healthz while it starts) is not held for all of it at once.
     const { query: now } = connection;
-    const stepwise = async (sql: string, ...params: unknown[]): Promise<Row[]> => {
+    const stepwise: SqliteQuery = async (sql, ...params) => {
       await new Promise((resolve) => setImmediate(resolve));
       return now(sql, ...params);
     };
@@ -122,7 +122,7 @@ function sqliteError(path: string, error: unknown): RestyleError {
 }
 
 /** Take `key` for `ttlMs`: true when this caller wrote the claim (a new one, or one that had expired). */
-async function claimRow(query: (sql: string, ...params: unknown[]) => Promise<Row[]>, key: string, ttlMs: number): Promise<boolean> {
+async function claimRow(query: SqliteQuery, key: string, ttlMs: number): Promise<boolean> {
   const now = Date.now();
   // One statement, so atomic across connections: insert, or take over an expired claim. RETURNING
   // (SQLite ≥ 3.35) yields the row only when this caller wrote it.
@@ -138,7 +138,7 @@ async function claimRow(query: (sql: string, ...params: unknown[]) => Promise<Ro
 }
 
 /** Settings, the claims table, and a sweep of what expired while nobody had the file open. */
-async function prepare(query: (sql: string, ...params: unknown[]) => Promise<Row[]>): Promise<void> {
+async function prepare(query: SqliteQuery): Promise<void> {
   await query('PRAGMA journal_mode=WAL');
   // In WAL mode NORMAL keeps every commit across a crash of the process (the OS has it) and syncs at
   // checkpoints; FULL would add an fsync to every save (~0.5 ms). Only a power cut can lose the last commits.
@@ -156,7 +156,7 @@ async function prepare(query: (sql: string, ...params: unknown[]) => Promise<Row
  * wildcard, and its OFFSET paging skips rows when expired ones are deleted during the walk. The range
  * [`ns:`, `ns;`) is exactly the keys starting with `ns:` (';' follows ':'), and can use the primary key.
  */
-async function* rawEntries(query: (sql: string, ...params: unknown[]) => Promise<Row[]>, prefix: string): AsyncIterable<[string, string | undefined]> {
+async function* rawEntries(query: SqliteQuery, prefix: string): AsyncIterable<[string, string | undefined]> {
   const end = `${prefix.slice(0, -1)};`;
   const page = 200;
   let rows = await query('SELECT key, value FROM keyv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?', prefix, end, page);
