@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';
 import { gaveUpText } from '../../src/bot/replies.js';
+import { escapeSlack } from '../../src/restyle/slack-text.js';
 import { slackActor, slackPlace, stripMention } from './convert.js';
 import type { SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
@@ -108,7 +109,7 @@ export function answerJobs(queue: JobQueue, deps: SlackDeps): void {
     },
     // The asker would otherwise wait for an answer that never comes.
     async gaveUp(p, _job, reason) {
-      const text = gaveUpText('my answer to this', reason).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      const text = escapeSlack(gaveUpText('my answer to this', reason));
       await deps.client.chat.postEphemeral({ channel: p.channel, user: p.user, text, ...(p.thread_ts ? { thread_ts: p.thread_ts } : {}) });
     },
   });
@@ -120,5 +121,5 @@ function fileNames(files: unknown): string[] {
   return files
     .map((f: { name?: unknown; title?: unknown }) => (typeof f?.name === 'string' ? f.name : typeof f?.title === 'string' ? f.title : ''))
     .filter((n) => n !== '')
-    .map((n) => n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    .map(escapeSlack);
 }

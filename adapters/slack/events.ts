@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { decodeSlack } from '../../src/restyle/slack-text.js';
+import { decodeSlack, escapeSlack } from '../../src/restyle/slack-text.js';
 import { slackActor, slackPlace, stripMention } from './convert.js';
 import { safely, type SlackDeps } from './deps.js';
 import { threadHistory } from './history.js';
@@ -99,7 +99,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
       await answer({ user: m.user!, channel: m.channel, text: m.text!, ts: m.ts, thread_ts: m.thread_ts }, { botUserId: context.botUserId, botId: context.botId }, true);
       // A DM that carries a file is answered from its text; say so, rather than seem to have read the file.
       // File names are the sender's text: escaped, so a name like <!channel> stays inert.
-      const files = (m.files ?? []).map((f) => (f.name ?? f.title)?.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')).filter(Boolean);
+      const files = (m.files ?? []).map((f) => f.name ?? f.title).filter((n): n is string => Boolean(n)).map(escapeSlack);
       if (m.subtype === 'file_share') {
         await client.chat.postEphemeral({ channel: m.channel, user: m.user!, text: `I answered your text only: I don't read attached files${files.length ? ` (${files.join(', ')} not read)` : ''}.` });
       }

@@ -29,8 +29,13 @@ export function encodeSlack(text: string): string {
   return out + escapeProse(text.slice(at), at === 0 || text[at - 1] === '\n');
 }
 
+/** Slack's three escapes (&, <, >): text shown as typed, so `<!channel>` or `<@U1>` in it stays inert. */
+export function escapeSlack(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 function escapeProse(s: string, startsLine: boolean): string {
-  const escaped = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escaped = escapeSlack(s);
   // A quote marker: `>` at the start of a line (after optional spaces).
   return escaped.replace(/(^|\n)([ \t]*)&gt;/g, (all, nl: string, sp: string, offset: number) => (offset === 0 && nl === '' && !startsLine ? all : `${nl}${sp}>`));
 }
