@@ -6,12 +6,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { DEFAULT_EDITOR_PROMPT } from '../src/config/defaults.js';
-import { createJsonFetch } from '../src/llm/json-fetch.js';
+import { createPostFetch } from '../src/util/post-fetch.js';
 
 const [file, out, concurrencyArg, model, transport] = process.argv.slice(2) as [string, string, string, string, string | undefined];
-// The baseline is the SDK as it comes (the global fetch). `json-fetch` gives the same loop the transport
+// The baseline is the SDK as it comes (the global fetch). `post-fetch` gives the same loop the transport
 // `restyle corpus build` uses, for a second figure: what the builder's own work costs on equal transports.
-const client = new OpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY, ...(transport === 'json-fetch' ? { fetch: createJsonFetch() } : {}) });
+const client = new OpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY, ...(transport === 'post-fetch' ? { fetch: createPostFetch() } : {}) });
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const blocks = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { text: string }).text);

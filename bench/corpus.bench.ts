@@ -123,10 +123,10 @@ export default async function corpusBench(): Promise<BenchResult[]> {
       const bareRequests = fake.requests.length - cpuBefore - ourRequests;
       // Fair only if both loops sent the same requests (model, messages, temperature) to the same fake.
       const notSame = differing(arrivals(fake, cpuBefore, cpuBefore + ourRequests).bodies, arrivals(fake, cpuBefore + ourRequests).bodies);
-      // The builder sends its JSON calls over node:http (src/llm/json-fetch.ts), not the SDK's global fetch: the
+      // The builder sends its JSON calls over node:http (src/util/post-fetch.ts), not the SDK's global fetch: the
       // same bare loop on that transport shows what the builder's own work (dedupe, checks, cache, outputs) costs.
       const viaJson = fake.requests.length;
-      const bareJson = await run(fake, cwd, [cpuFile, join(cwd, 'bare-json.jsonl'), '64', 'editor-1', 'json-fetch'], [], BARE);
+      const bareJson = await run(fake, cwd, [cpuFile, join(cwd, 'bare-json.jsonl'), '64', 'editor-1', 'post-fetch'], [], BARE);
       const sameTransportUs = bareJson.cpuMs / (fake.requests.length - viaJson);
       rounds.push({ ours, bare, ourRequests, bareRequests, ratio: ours.cpuMs / ourRequests / (bare.cpuMs / bareRequests), notSame, sameTransport: ours.cpuMs / ourRequests / sameTransportUs, sameTransportUs });
     }

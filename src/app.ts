@@ -1,6 +1,6 @@
 import { secretsOf, type Settings } from './config/load.js';
 import { createLogger, type Logger } from './log.js';
-import { createJsonFetch } from './llm/json-fetch.js';
+import { createPostFetch } from './util/post-fetch.js';
 import { LlmPool } from './llm/pool.js';
 import { Restyler, type RestyleObserver } from './restyle/restyler.js';
 import { openStore } from './store/index.js';
@@ -57,8 +57,8 @@ export async function createContext(settings: Settings, options: ContextOptions 
     });
   const store = options.store ?? (await openStore(settings.store));
   // Plain JSON model calls over node:http keep-alive (streamed ones still on the global fetch): about 0.6×
-  // the CPU a call (src/llm/json-fetch.ts), which a busy bot spends on every restyle.
-  const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle, fetch: createJsonFetch() });
+  // the CPU a call (src/util/post-fetch.ts), which a busy bot spends on every restyle.
+  const llm = options.llm ?? new LlmPool({ llm: settings.llm, restyle: settings.restyle, fetch: createPostFetch() });
   const metrics = options.metrics ?? new Metrics();
   let stopSync: (() => void) | undefined;
   const registry = options.registry ?? 'once';

@@ -3,6 +3,7 @@ import type { AppContext } from '../../src/app.js';
 import type { Bot } from '../../src/bot/bot.js';
 import type { HttpMount, RunningPlatform } from '../../src/bot/platform.js';
 import { RestyleError } from '../../src/errors.js';
+import { createPostFetch } from '../../src/util/post-fetch.js';
 import { dedupeEvents } from './dedupe.js';
 import { slackError } from './errors.js';
 import { registerEvents } from './events.js';
@@ -58,7 +59,8 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   let intake: ((body: unknown) => Promise<unknown>) | undefined;
   const choice = chooseReceiver({ signingSecret, appToken, apiUrl, http: options.http, limits: ctx.settings.http.slack, logger, beforeAck: ctx.queue ? (body) => intake!(body) : undefined });
 
-  const clientOptions = webClientOptions(apiUrl, fetchFn, options.clientOptions);
+  // Web API calls over node:http keep-alive: the global fetch cost more CPU than the rest of a post (src/util/post-fetch.ts).
+  const clientOptions = webClientOptions(apiUrl, options.fetch ?? createPostFetch(fetchFn), options.clientOptions);
   const app = new App({ token: botToken, receiver: choice.receiver, logger: boltLogger(logger), clientOptions, deferInitialization: true });
   // One quick auth.test first: Bolt's own (in init) retries for about 30 s before giving up.
   const probe = new webApi.WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000, logger: boltLogger(logger) });

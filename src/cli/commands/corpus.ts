@@ -12,7 +12,7 @@ import { storeSamples } from '../../corpus/samples.js';
 import { validateJsonl } from '../../corpus/validate.js';
 import { DEFAULT_OPENAI_BASE_MODEL } from '../../training/openai/provider.js';
 import { RestyleError } from '../../errors.js';
-import { createJsonFetch } from '../../llm/json-fetch.js';
+import { createPostFetch } from '../../util/post-fetch.js';
 import { LlmPool } from '../../llm/pool.js';
 import { createLogger } from '../../log.js';
 import { openStore } from '../../store/index.js';
@@ -118,8 +118,8 @@ function addCorpusBuild(corpus: Command, io: CliIO): void {
       const pool = new LlmPool({
         llm: { concurrency: flags.concurrency, rpm: flags.rpm ?? settings.llm.rpm, tpm: flags.tpm ?? settings.llm.tpm },
         restyle: { requestTimeoutMs: Math.max(settings.restyle.requestTimeoutMs, EDITOR_TIMEOUT_MS), maxRetries: settings.restyle.maxRetries },
-        // Thousands of plain JSON calls: node:http instead of the global fetch, ~0.6× the CPU a call (json-fetch.ts).
-        fetch: createJsonFetch(),
+        // Thousands of plain JSON calls: node:http instead of the global fetch, ~0.6× the CPU a call (src/util/post-fetch.ts).
+        fetch: createPostFetch(),
         logger,
       });
       const client = pool.get(settings.corpus.endpoint);

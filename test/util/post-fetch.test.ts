@@ -4,13 +4,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RestyleError } from '../../src/errors.js';
 import { LlmClient, type LlmClientOptions } from '../../src/llm/client.js';
-import { createJsonFetch } from '../../src/llm/json-fetch.js';
+import { createPostFetch } from '../../src/util/post-fetch.js';
 import { RateLimiter } from '../../src/llm/limiter.js';
 import type { ChatMessage } from '../../src/llm/types.js';
 import { UsageMeter } from '../../src/llm/usage.js';
 import { fakeUsage, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 
-// The corpus build's transport (src/llm/json-fetch.ts) under the real openai SDK, against the fake provider:
+// The corpus build's transport (src/util/post-fetch.ts) under the real openai SDK, against the fake provider:
 // the same requests, answers and error mapping as the global fetch gives LlmClient (test/llm/client.test.ts).
 const KEY = 'sk-test-key-json-fetch';
 let fake: FakeOpenAI;
@@ -39,7 +39,7 @@ function client(over: Partial<LlmClientOptions> = {}): LlmClient {
     maxRetries: 2,
     limiter: new RateLimiter({ concurrency: 16, rpm: 0, tpm: 0 }),
     usage: new UsageMeter(),
-    fetch: createJsonFetch(recordingFallback),
+    fetch: createPostFetch(recordingFallback),
     ...over,
   });
 }
@@ -59,7 +59,7 @@ async function rejection(p: Promise<unknown>): Promise<RestyleError> {
   throw new Error('expected a rejection');
 }
 
-describe('createJsonFetch', () => {
+describe('createPostFetch', () => {
   it('sends the same body as the global fetch, with a length and the key, and returns the answer and usage', async () => {
     const viaGlobal = await client({ fetch: undefined }).chat({ model: 'm', messages, temperature: 0 });
     const c = client();
@@ -111,7 +111,7 @@ describe('createJsonFetch', () => {
   });
 });
 
-describe('createJsonFetch against a server that compresses anyway', () => {
+describe('createPostFetch against a server that compresses anyway', () => {
   let server: Server;
   let url: string;
   beforeAll(async () => {
@@ -127,7 +127,7 @@ describe('createJsonFetch against a server that compresses anyway', () => {
   });
 
   it('decodes a gzip body and keeps the headers', async () => {
-    const r = await createJsonFetch()(url, { method: 'POST', body: '{}' });
+    const r = await createPostFetch()(url, { method: 'POST', body: '{}' });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('req_1');
     expect(await r.json()).toEqual({ ok: 'décodé' });

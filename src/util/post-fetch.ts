@@ -6,17 +6,19 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /**
- * A `fetch` for the openai SDK (its `fetch` option) that sends plain JSON calls — a POST of a string body
- * whose answer is not streamed — over node:http(s) keep-alive agents and hands back the whole answer as a
- * Response. Everything else goes to `fallback`, the global fetch: streamed replies, uploads, a `Request`
- * object, and GETs (a batch's result file is read line by line from its body, never held whole).
+ * A `fetch` for SDKs that make plain calls — a POST of a string body whose answer is not streamed: the
+ * openai SDK's JSON (its `fetch` option), the Slack Web API's form posts (`WebClientOptions.fetch`) — over
+ * node:http(s) keep-alive agents, handing back the whole answer as a Response. Everything else goes to
+ * `fallback`, the global fetch: streamed replies, uploads, a `Request` object, and GETs (a batch's result
+ * file is read line by line from its body, never held whole). Not for a caller that reads an answer as it
+ * arrives without asking for a stream in the body (a webhook answer source): it would wait for all of it.
  *
  * Why: the global fetch (undici behind WHATWG streams, a Request object, a transferable AbortSignal) costs
  * more CPU per call than the rest of a corpus build's request together. `npm run bench -- corpus` runs the
  * bare SDK loop on both (2026-12-06, shared 2-core box): 723 µs of CPU a request on the global fetch, 402 µs
  * on this. The SDK still builds the request, times it out (its signal is honoured), parses and maps errors.
  */
-export function createJsonFetch(fallback: typeof fetch = globalThis.fetch): typeof fetch {
+export function createPostFetch(fallback: typeof fetch = globalThis.fetch): typeof fetch {
   const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
   return (input, init) => {
     const body = init?.body;
