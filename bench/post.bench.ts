@@ -11,22 +11,20 @@
  *
  * The route's overhead is the request latency minus the model's 50 ms, against a baseline measured in the
  * same run: the same calls made straight to the fake model with the openai SDK (paced: in rounds of 40
- * alternating with the posts', so both see the same machine). Everything (fakes, clients, server)
- * shares this one process, so the burst figures are mostly queueing for the CPU.
+ * alternating with the posts', so both see the same machine). The bot is the real `restyle bot` in a
+ * process of its own (./bot-process.ts); the fakes and the clients share this one, as Slack, the model and
+ * the callers are other machines in production. Both processes share the machine's cores, so the burst
+ * figures are mostly queueing for the CPU.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { createHttpServer } from '../adapters/http/server.js';
-import { startSlack } from '../adapters/slack/app.js';
-import { createContext } from '../src/app.js';
-import { settingsFrom } from '../src/config/load.js';
-import { silentLogger } from '../src/log.js';
 import { startFakeOpenAI, type FakeBody, type FakeOpenAI } from '../test/fakes/openai.js';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
 import { findRedisServer, launchRedis } from '../test/support/redis-server.js';
+import { startBot } from './bot-process.js';
 import { percentile, type BenchResult } from './types.js';
 
 const MODEL_MS = 50;
@@ -70,11 +68,14 @@ interface Fakes {
   direct(text: string): Promise<number>;
 }
 
-/** `restyle bot` in this process for one engine: HTTP API, Slack, and the queue that runs /v1/post. */
+/** `restyle bot` in its own process for one engine: HTTP API, Slack, and the queue that runs /v1/post. */
 export async function startServer(engine: Engine, fakes: Fakes) {
   const channelOf = (name: 'BURST' | 'PACED' | 'WARM'): string => `C${engine.toUpperCase()}${name}`;
   const channels = Object.fromEntries((['BURST', 'PACED', 'WARM'] as const).map((c) => [`slack:${channelOf(c)}`, 'house']));
-  const settings = settingsFrom(
+  const dir = join(fakes.dir, engine);
+  mkdirSync(dir, { recursive: true });
+  const bot = await startBot(
+    dir,
     {
       styles: { house: { model: 'house-1', prompt: PROMPT } },
       channels,
@@ -90,16 +91,10 @@ export async function startServer(engine: Engine, fakes: Fakes) {
       SLACK_BOT_TOKEN: 'xoxb-bench',
       SLACK_SIGNING_SECRET: 'bench-signing-secret',
       SLACK_API_URL: fakes.slack.url,
-      RESTYLE_DATA_DIR: join(fakes.dir, engine),
       ...(engine === 'redis' ? { REDIS_URL: fakes.redisUrl } : {}),
     },
   );
-  const ctx = await createContext(settings, { logger: silentLogger(), registry: 'off', queue: 'open' });
-  const http = createHttpServer({ ctx });
-  const running = await startSlack({ ctx, http, clientOptions: { retryConfig: { retries: 0 } } });
-  http.addPoster('slack', running.post.bind(running));
-  await ctx.queue!.start({ concurrency: settings.queue.concurrency });
-  const url = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}/v1/post`;
+  const url = `${bot.base}/v1/post`;
   return {
     channel: channelOf,
     async send(channel: string, text: string, key: string): Promise<Answer> {
@@ -108,13 +103,7 @@ export async function startServer(engine: Engine, fakes: Fakes) {
       const body = (await res.json()) as { id?: string; error?: { code: string } };
       return { status: res.status, ms: performance.now() - t0, replayed: res.headers.get('idempotent-replayed') === 'true', ...(body.id ? { id: body.id } : {}), ...(body.error ? { code: body.error.code } : {}) };
     },
-    idle: () => running.idle(),
-    async close() {
-      await http.close();
-      await ctx.queue?.close(5_000);
-      await running.stop();
-      await ctx.close();
-    },
+    close: () => bot.stop(),
   };
 }
 type Server = Awaited<ReturnType<typeof startServer>>;
@@ -168,7 +157,6 @@ async function burst(server: Server, fakes: Fakes): Promise<{ answers: Answer[][
   const retried = new Map(await Promise.all([...retries].map(async ([i, p]) => [i, await p] as const)));
   const ms = performance.now() - t0;
   fakes.model.setResponder((body: FakeBody) => String(body.messages[1].content).toUpperCase());
-  await server.idle();
   return { answers: keys.map((_, i) => [firsts[i]!, ...(retried.get(i) ?? [])]), retried: retried.size, ms };
 }
 
@@ -266,7 +254,7 @@ async function measure(engine: Engine, fakes: Fakes, baseline: { ms: number[]; t
         name: '… throughput vs the SDK straight to the model',
         value: throughput / baseThroughput,
         unit: '×',
-        note: `${throughput.toFixed(0)} posts/s (${POSTS} in ${(b.ms / 1000).toFixed(2)} s, ${b.answers.flat().length} requests with the retries) vs ${baseThroughput.toFixed(0)} model calls/s; one process: the fakes and clients share the CPU with the server`,
+        note: `${throughput.toFixed(0)} posts/s (${POSTS} in ${(b.ms / 1000).toFixed(2)} s, ${b.answers.flat().length} requests with the retries) vs ${baseThroughput.toFixed(0)} model calls/s; the bot's process and this one (fakes, clients) share the machine's cores`,
       },
     ];
   } finally {

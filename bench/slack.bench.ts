@@ -3,11 +3,9 @@
  * the same server's /healthz as the baseline; and 1,000 ⭐ events (plus Slack retries and repeat reactions)
  * through the real receiver with the Redis store: every one handled, none twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { join } from 'node:path';
 import { createHttpServer } from '../adapters/http/server.js';
 import { startSlack } from '../adapters/slack/app.js';
 import { EVENTS_PATH } from '../adapters/slack/receiver.js';
@@ -19,11 +17,11 @@ import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 import { startFakeOpenAI } from '../test/fakes/openai.js';
 import { commandRequest, eventRequest, sendSigned, startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
-import { findRedisServer, freePort, launchRedis } from '../test/support/redis-server.js';
+import { findRedisServer, launchRedis } from '../test/support/redis-server.js';
+import { startBot } from './bot-process.js';
 import { percentile, type BenchResult } from './types.js';
 
 const SECRET = 'bench-signing-secret';
-const BIN = resolve(import.meta.dirname, '../bin/restyle.js');
 const MODEL_MS = 10_000;
 const COMMANDS = 300;
 /** 25 commands a second, far above what a workspace sends. */
@@ -68,36 +66,20 @@ async function ackLatency(): Promise<BenchResult[]> {
   model.setResponder((body) => String(body.messages[1].content).toUpperCase());
   const fake = await startFakeSlack();
   const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-slack-'));
-  writeFileSync(
-    join(dir, 'restyle.yaml'),
-    stringify({
+  const bot = await startBot(
+    dir,
+    {
       styles: { house: { model: 'house-1' } },
       channels: { 'slack:CBENCH': 'house' },
       llm: { concurrency: 256 },
       restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: MODEL_MS + 5_000, deadlineMs: MODEL_MS + 10_000 },
       // Seven users send 300 commands in 12 s: every one must reach the model, not the per-user limit.
       rateLimits: { restyle: { points: 0 } },
-    }),
-  );
-  const port = await freePort();
-  const bot = spawn(process.execPath, [BIN, 'bot', '--port', String(port)], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      RESTYLE_CONFIG: join(dir, 'restyle.yaml'),
-      RESTYLE_DATA_DIR: join(dir, 'data'),
-      OPENAI_API_KEY: 'sk-bench',
-      OPENAI_BASE_URL: model.url,
-      SLACK_BOT_TOKEN: 'xoxb-bench',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: fake.url,
-      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+    { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: model.url, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url },
+  );
   try {
-    await listening(bot);
-    const base = `http://127.0.0.1:${port}`;
+    const base = bot.base;
     const url = `${base}${EVENTS_PATH}`;
     const acks: number[] = [];
     const health: number[] = [];
@@ -138,26 +120,11 @@ async function ackLatency(): Promise<BenchResult[]> {
     ];
   } finally {
     // SIGTERM: the bot drains (waits for the 10 s model) and exits.
-    await new Promise<void>((resolve) => {
-      bot.once('exit', () => resolve());
-      bot.kill('SIGTERM');
-    });
+    await bot.stop();
     await fake.close();
     await model.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Resolves when the bot logs that it listens; rejects with its stderr if it exits first. */
-function listening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/listening on port/.test(err)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`restyle bot exited with ${code}: ${err.slice(-2000)}`)));
-  });
 }
 
 async function eventsThroughRedis(): Promise<BenchResult[]> {
