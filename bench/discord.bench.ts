@@ -2,10 +2,12 @@
  * Discord (issue "Discord bot"): how fast `/restyle` interactions are deferred while the style model takes
  * 10 s (Discord allows 3 s), against the gateway hop that delivers them as the baseline; the same with the
  * durable queue (issue 17: the interaction is recorded in the SQLite outbox, or BullMQ on Redis, before the
- * deferral) against without, in the same run; and 1,000 ⭐
+ * deferral) against without, in the same run. The bot of those runs is a process of its own
+ * (./discord-rig.ts), the fake Discord and the fake model stay here, as Discord is another machine. And 1,000 ⭐
  * reactions (plus redeliveries and repeat reactions) through two shards run as two "processes" sharing
  * the Redis store: every one saved, none twice.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,19 +18,21 @@ import { createContext, type AppContext } from '../src/app.js';
 import { settingsFrom } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { SampleRepository } from '../src/samples/repository.js';
-import { openBullQueue } from '../src/queue/bullmq.js';
-import { openOutboxQueue } from '../src/queue/outbox.js';
-import type { JobQueue } from '../src/queue/types.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 import { shardOf, startFakeDiscord, type FakeDiscord, type FakeInteraction, type Json } from '../test/fakes/discord.js';
 import { startFakeOpenAI } from '../test/fakes/openai.js';
 import { findRedisServer, launchRedis } from '../test/support/redis-server.js';
+import type { Engine, RigArgs, RigMessage, RigReply } from './discord-rig.js';
 import { percentile, type BenchResult } from './types.js';
+
+const RIG = new URL('./discord-rig.ts', import.meta.url);
 
 const MODEL_MS = 10_000;
 const INTERACTIONS = 200;
 const AT_ONCE = 10;
+/** Unmeasured batches each rig (a new process) handles first. */
+const WARM_BATCHES = 5;
 const EVENTS = 1_000;
 const REDELIVERED = 100;
 const REPEATS = 100;
@@ -41,7 +45,7 @@ interface Process {
 }
 
 /** One bot process: its own context (store connection) and client, logged in to the given shard. */
-async function startProcess(fake: FakeDiscord, store: Store, modelUrl: string, channels: Record<string, string>, shard?: [number, number], queue?: JobQueue): Promise<Process> {
+async function startProcess(fake: FakeDiscord, store: Store, modelUrl: string, channels: Record<string, string>, shard?: [number, number]): Promise<Process> {
   const settings = settingsFrom(
     {
       styles: { house: { model: 'house-1' } },
@@ -53,12 +57,10 @@ async function startProcess(fake: FakeDiscord, store: Store, modelUrl: string, c
     },
     { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: modelUrl, DISCORD_BOT_TOKEN: fake.token, DISCORD_API_URL: fake.url },
   );
-  const ctx = await createContext(settings, { store, logger: silentLogger(), ...(queue ? { queue } : {}) });
+  const ctx = await createContext(settings, { store, logger: silentLogger() });
   const client = createDiscordClient(settings, shard ? { shards: [shard[0]], shardCount: shard[1] } : {});
   const received = track(client);
   const running = await startDiscord({ ctx, client });
-  // Every job at once, as the inline path runs every interaction at once.
-  await queue?.start({ concurrency: 256 });
   const session = fake.sessions().find((s) => s.identifiedAt && s.shard[0] === (shard?.[0] ?? 0) && !claimed.has(s.id))!;
   claimed.add(session.id);
   return {
@@ -68,18 +70,12 @@ async function startProcess(fake: FakeDiscord, store: Store, modelUrl: string, c
       for (;;) {
         await received.until(session.seq);
         await running.idle();
-        await drained(queue);
         if (received.seq() >= session.seq) return;
       }
     },
   };
 }
 const claimed = new Set<string>();
-
-/** Until every queued job is done (polled: the bench has no vi.waitFor). */
-async function drained(queue: JobQueue | undefined): Promise<void> {
-  while (queue && (await queue.stats()).depth > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 /** The last dispatch sequence a client has read. */
 function track(client: Client): { seq(): number; until(n: number): Promise<void> } {
@@ -110,8 +106,22 @@ interface Deferral {
   previews: number;
 }
 
+/** The bot of one deferral run in its own process (bench/discord-rig.ts), logged in to `fake`. */
+async function startRig(args: RigArgs): Promise<{ ask(m: RigMessage): Promise<RigReply>; child: ChildProcess }> {
+  const child = fork(RIG, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting: Array<(m: RigReply) => void> = [];
+  child.on('message', (m: RigReply) => waiting.shift()?.(m));
+  const next = (): Promise<RigReply> =>
+    new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      child.once('exit', (code) => reject(new Error(`discord rig (${args.engine}) exited with ${code}`)));
+    });
+  await next();
+  return { child, ask: (m) => (child.send(m), next()) };
+}
+
 /** 200 `/restyle text` interactions, 10 at a time: inline, or recorded first in the SQLite outbox or BullMQ on `redisUrl`. */
-async function deferral(engine: 'inline' | 'sqlite' | 'redis', redisUrl?: string): Promise<Deferral> {
+async function deferral(engine: Engine, redisUrl?: string): Promise<Deferral> {
   const model = await startFakeOpenAI();
   model.setLatency(MODEL_MS);
   const fake = await startFakeDiscord();
@@ -119,53 +129,51 @@ async function deferral(engine: 'inline' | 'sqlite' | 'redis', redisUrl?: string
   const channel = await fake.addChannel(guild.id, { name: 'general' });
   const user = fake.addUser('ana');
   fake.addMember(guild.id, user.id);
-  const dir = mkdtempSync(join(tmpdir(), 'restyle-bench-discord-'));
-  const store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: join(dir, 'restyle.sqlite'), connectTimeoutMs: 1000 });
-  // The embedded default, as `restyle bot` opens it: the outbox table in the store's file, on its connection.
-  const queue =
-    engine === 'sqlite' ? await openOutboxQueue({ path: join(dir, 'restyle.sqlite'), connection: store.sqliteQuery! }) : engine === 'redis' ? await openBullQueue({ url: redisUrl!, prefix: `bench-${Date.now()}` }) : undefined;
-  const proc = await startProcess(fake, store, model.url, { [`discord:${channel.id}`]: 'house' }, undefined, queue);
-  const arrived = new Map<string, number>();
-  proc.running.client.on(Events.Raw, (p: { t?: string; d?: { id?: string } }) => {
-    if (p.t === 'INTERACTION_CREATE' && p.d?.id) arrived.set(p.d.id, Date.now());
-  });
+  const rig = await startRig({ engine, discordUrl: fake.url, token: fake.token, modelUrl: model.url, channel: channel.id, modelMs: MODEL_MS, ...(redisUrl ? { redisUrl } : {}) });
   try {
     const defer: number[] = [];
-    const hop: number[] = [];
-    const own: number[] = [];
+    const sent: FakeInteraction[] = [];
     let late = 0;
-    const t0 = performance.now();
-    for (let i = 0; i < INTERACTIONS; i += AT_ONCE) {
-      const batch: FakeInteraction[] = await Promise.all(
+    /** A batch of AT_ONCE interactions; resolves once each is deferred (at Discord). */
+    const batch = async (text: (k: number) => string, measured: boolean): Promise<void> => {
+      const its: FakeInteraction[] = await Promise.all(
         Array.from({ length: AT_ONCE }, (_, k) =>
           fake.interact({
             type: 2,
             user: user.id,
             channel: channel.id,
-            data: { id: '1', name: 'restyle', type: 1, options: [{ type: 1, name: 'text', options: [{ type: 3, name: 'text', value: `Release ${i + k} is out.` }] }] },
+            data: { id: '1', name: 'restyle', type: 1, options: [{ type: 1, name: 'text', options: [{ type: 3, name: 'text', value: text(k) }] }] },
           }),
         ),
       );
-      for (const it of batch) {
+      for (const it of its) {
         const cb = await fake.waitForRequest('POST', /^\/interactions\/\d+\/[^/]+\/callback$/, (r) => r.path.includes(`/${it.id}/`));
+        if (!measured) continue;
         if (cb.status !== undefined && cb.status !== 204) late += 1;
         defer.push(cb.at - it.createdAt);
-        hop.push((arrived.get(it.id) ?? cb.at) - it.createdAt);
-        own.push(cb.at - (arrived.get(it.id) ?? cb.at));
+        sent.push(it);
       }
-    }
+    };
+    // The rig is a new process: warm its JIT and connections first, so no measured interaction pays for it.
+    for (let w = 0; w < WARM_BATCHES; w++) await batch((k) => `Warm-up ${w}-${k}.`, false);
+    const t0 = performance.now();
+    for (let i = 0; i < INTERACTIONS; i += AT_ONCE) await batch((k) => `Release ${i + k} is out.`, true);
     const dispatchMs = performance.now() - t0;
+    const previewsOf = (): number => fake.events.filter((e) => e.kind === 'edit-original' && String(e.body.content).includes('RELEASE')).length;
     const before = fake.events.filter((e) => e.kind === 'edit-original').length;
-    await proc.settle();
-    const previews = fake.events.filter((e) => e.kind === 'edit-original' && String(e.body.content).includes('RELEASE')).length;
-    return { defer, hop, own, late, dispatchMs, before, previews };
+    // Every preview, once the model answers (the bench has no vi.waitFor).
+    const until = Date.now() + MODEL_MS + 30_000;
+    while (previewsOf() < INTERACTIONS && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    const reply = await rig.ask({ report: true });
+    const arrived = new Map('arrived' in reply ? reply.arrived : []);
+    const callbacks = new Map(fake.requests.filter((r) => /\/callback$/.test(r.path)).map((r) => [r.path.split('/')[2]!, r.at]));
+    const hop = sent.map((it) => (arrived.get(it.id) ?? callbacks.get(it.id)!) - it.createdAt);
+    const own = sent.map((it) => callbacks.get(it.id)! - (arrived.get(it.id) ?? callbacks.get(it.id)!));
+    return { defer, hop, own, late, dispatchMs, before, previews: previewsOf() };
   } finally {
-    await queue?.close(0);
-    await proc.running.stop();
-    await store.close();
+    await rig.ask({ close: true }).catch(() => {});
     await fake.close();
     await model.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
