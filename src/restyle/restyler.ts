@@ -434,7 +434,8 @@ export class Restyler {
     signal: AbortSignal,
   ): Promise<{ text: string; usage: TokenUsage; cached: boolean; remember?: () => Promise<void> }> {
     const useCache = options.cache !== false && this.deps.settings.restyle.cacheTtlSeconds > 0;
-    const key = sha256(step.endpoint.baseUrl, step.model, messages, step.temperature);
+    // Hashed only when the cache is on: it runs on every restyle.
+    const key = useCache ? sha256(step.endpoint.baseUrl, step.model, messages, step.temperature) : '';
     const cache = this.deps.store.ns<string>('cache');
     if (useCache) {
       const hit = await cache.get(key).catch((error: unknown) => {
