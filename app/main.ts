@@ -40,7 +40,8 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
     }
     if (!entry.enabled(ctx.settings)) {
       ctx.logger.info(`${entry.name}: off (set ${entry.enableHint} to enable)`);
-      http.posterUnavailable(entry.name, `${entry.name} is off in this process: set ${entry.enableHint} to enable it`);
+      // With every role here (`npm start`), no other process takes this platform's posts: refused at once.
+      http.posterUnavailable(entry.name, `${entry.name} is off in this process: set ${entry.enableHint} to enable it`, { nowhere: roles.size === ROLES.length });
       continue;
     }
     const platform = await entry.load();

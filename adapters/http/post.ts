@@ -17,8 +17,8 @@ export type Poster = NonNullable<RunningPlatform['post']>;
 /** Checks a post's channel and thread for the platform (`ChatPlatform.checkPost`). */
 export type PostCheck = NonNullable<ChatPlatform['checkPost']>;
 
-/** A platform as `POST /v1/post` sees it: running here, or why not. */
-export type PlatformSlot = { post: Poster; check?: PostCheck } | { unavailable: string };
+/** A platform as `POST /v1/post` sees it: running here, or why not (`nowhere`: no process can post there). */
+export type PlatformSlot = { post: Poster; check?: PostCheck } | { unavailable: string; nowhere?: boolean };
 
 export interface PostRouteDeps {
   ctx: Pick<AppContext, 'restyler' | 'store' | 'metrics' | 'logger' | 'queue'>;
@@ -131,6 +131,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
   return async (req, res) => {
     deps.authorize(req);
     const body = parse(await readJson(req, deps.bodyLimit));
+    refuseNowhere(deps.platform(body.channel.slice(0, body.channel.indexOf(':'))));
     const key = idempotencyKey(req);
     if (key === undefined) {
       const answer = await run(undefined, body);
@@ -159,4 +160,9 @@ function parse(input: unknown): PostBody {
     });
   }
   return body;
+}
+
+/** A post no process can make (its platform is off where every role runs) is refused at once, not queued to retry. */
+function refuseNowhere(slot: PlatformSlot | undefined): void {
+  if (slot && 'unavailable' in slot && slot.nowhere) throw new RestyleError('platform_unavailable', slot.unavailable);
 }

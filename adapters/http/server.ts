@@ -30,8 +30,12 @@ export interface HttpServer extends HttpMount {
   route(method: string, path: string, handler: Handler): void;
   /** Let `POST /v1/post` reach a running platform: channels `<platform>:…` are checked with `check` (before the model runs), then posted with `post`. */
   addPoster(platform: string, post: Poster, check?: PostCheck): void;
-  /** Why `<platform>:` channels cannot be posted to from this process (`POST /v1/post` answers 503 with it). */
-  posterUnavailable(platform: string, reason: string): void;
+  /**
+   * Why `<platform>:` channels cannot be posted to from this process (`POST /v1/post` answers 503 with it).
+   * `nowhere`: no process can (the platform is off in a process that runs every role), so a post is refused at
+   * once instead of being queued for a jobs process elsewhere.
+   */
+  posterUnavailable(platform: string, reason: string, options?: { nowhere?: boolean }): void;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -107,8 +111,8 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024, opened }: HttpSe
     addPoster(platform, post, check) {
       platforms.set(platform, { post, ...(check ? { check } : {}) });
     },
-    posterUnavailable(platform, reason) {
-      platforms.set(platform, { unavailable: reason });
+    posterUnavailable(platform, reason, options) {
+      platforms.set(platform, { unavailable: reason, ...(options?.nowhere ? { nowhere: true } : {}) });
     },
     mount(prefix, handler) {
       mounts.push({ prefix, handler });

@@ -418,17 +418,18 @@ describe('POST /v1/post: metrics', () => {
 });
 
 describe('POST /v1/post through serve()', () => {
-  async function served(env: Record<string, string>, only?: 'web') {
+  async function served(env: Record<string, string>, only?: 'web', queue?: 'open') {
     const dir = tmpDir('post-serve');
     const settings = settingsFrom(
       config({ 'slack:CSERVE': 'wavy' }),
       { OPENAI_API_KEY: 'sk-post', OPENAI_BASE_URL: model.url, RESTYLE_DATA_DIR: dir, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, ...env },
       dir,
     );
-    const c = await createContext(settings, { logger: silentLogger(), registry: 'off' });
+    const c = await createContext(settings, { logger: silentLogger(), registry: 'off', ...(queue ? { queue } : {}) });
     const services = await serve(c, { port: 0, ...(only ? { roles: [only] } : {}) });
     return {
       url: `http://127.0.0.1:${services.port}`,
+      ctx: c,
       async close() {
         await services.stop(5_000);
         await c.close();
@@ -448,6 +449,23 @@ describe('POST /v1/post through serve()', () => {
       expect(off.status).toBe(503);
       expect(((await off.json()) as ErrorBody).error).toEqual({ code: 'platform_unavailable', message: expect.stringMatching(/^discord is off in this process: set DISCORD_BOT_TOKEN/) });
       expect(model.requestsTo('/chat/completions').filter((q) => String(q.body.messages[1].content).includes('Nowhere to go.'))).toHaveLength(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with the durable queue, as `restyle bot` runs: a post to a platform that is off is refused at once, not queued to retry', async () => {
+    const app = await served({}, undefined, 'open');
+    try {
+      const r = await postTo(app.url, { channel: `discord:${general.id}`, text: 'Off everywhere.' }, { 'idempotency-key': 'off-everywhere' });
+      expect(r.status).toBe(503);
+      expect(((await r.json()) as ErrorBody).error).toEqual({ code: 'platform_unavailable', message: expect.stringMatching(/^discord is off in this process: set DISCORD_BOT_TOKEN/) });
+      // Nothing recorded: no job retries it, and the key is free for a retry once Discord is on.
+      expect((await app.ctx.queue!.stats()).depth).toBe(0);
+      expect((await app.ctx.queue!.failed()).map((j) => j.id)).toEqual([]);
+      // Slack is on: its posts still go through the queue.
+      expect((await postTo(app.url, { channel: 'slack:CSERVE', text: 'Queued post.' }, {})).status).toBe(200);
+      expect(slackPosts('CSERVE', 'Queued post.')).toHaveLength(1);
     } finally {
       await app.close();
     }
