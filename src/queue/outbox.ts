@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { RestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { decide, tellGaveUp, unparsable } from './policy.js';
-import { openSqliteDb, sharedSqliteDb, sqliteError, type Row, type SqliteDb, type SqliteQuery } from './sqlite-db.js';
+import { sqliteError } from '../store/sqlite-errors.js';
+import { openSqliteDb, sharedSqliteDb, type Row, type SqliteDb, type SqliteQuery } from './sqlite-db.js';
 import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface OutboxOptions {
@@ -58,7 +59,7 @@ export async function openOutboxQueue(options: OutboxOptions): Promise<JobQueue>
     await db.all('PRAGMA synchronous=NORMAL');
     for (const sql of SCHEMA) await db.all(sql);
   } catch (error) {
-    throw sqliteError(options.path, error);
+    throw queueError(options.path, error);
   }
   const queue = new OutboxQueue(db, options);
   await queue.recover();
@@ -374,7 +375,7 @@ class OutboxQueue implements JobQueue {
     try {
       return await op();
     } catch (error) {
-      throw sqliteError(this.location, error);
+      throw queueError(this.location, error);
     }
   }
 }
@@ -400,4 +401,9 @@ function isDeadLocalOwner(owner: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** Without a code, the error is the shared connection's, closed under us (the store closing first): retryable. */
+function queueError(path: string, error: unknown): RestyleError {
+  return sqliteError(`job queue in ${path}`, error, 'store_unavailable');
 }

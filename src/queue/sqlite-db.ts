@@ -1,4 +1,3 @@
-import { RestyleError } from '../errors.js';
 import { openSqliteConnection, type Row, type SqliteQuery } from '../store/sqlite-connection.js';
 
 export type { Row, SqliteQuery };
@@ -34,13 +33,4 @@ export function openSqliteDb(path: string, busyTimeoutMs: number): Promise<OwnSq
  */
 export function sharedSqliteDb(query: SqliteQuery): SqliteDb {
   return { all: query, close: () => Promise.resolve() };
-}
-
-/** A SQLite failure as the store reports it: `store_unavailable` when the file cannot be used now. */
-export function sqliteError(path: string, error: unknown): RestyleError {
-  if (error instanceof RestyleError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
-  const busy = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|READONLY|FULL|PERM)/.test(code) || !code.startsWith('SQLITE_');
-  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-  return new RestyleError(busy ? 'store_unavailable' : 'store_error', `job queue in ${path} ${busy ? 'is unavailable' : 'failed'}: ${reason}`, { cause: error, retryable: busy });
 }

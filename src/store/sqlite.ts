@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import { RestyleError } from '../errors.js';
+import { sqliteError } from './sqlite-errors.js';
 import { KeyvNamespace, validTtl, type Backend } from './keyv-namespace.js';
 import { KEYV_TABLE_SQL, KeyvSqliteAdapter } from './keyv-sqlite.js';
 import { startCheckpointer, WAL_SAFETY_PAGES } from './sqlite-checkpointer.js';
@@ -19,15 +20,14 @@ export interface SqliteStoreOptions {
 }
 
 /** Codes that mean "the file cannot be used right now", as opposed to a failing statement. */
-const UNAVAILABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_PERM', 'SQLITE_FULL', 'SQLITE_MISUSE']);
-
 /**
  * The embedded default: one SQLite file (`data/restyle.sqlite`), no server to run. One connection, one Keyv
  * per namespace over it. WAL mode so the bot and the CLI can use the file at the same time; claims use their
  * own table with a primary key, so "first writer wins" holds across connections and processes.
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const toError = (error: unknown): RestyleError => sqliteError(path, error);
+  // An error without a code here is Keyv's (de)serialization and the like, not the file's: not retryable.
+  const toError = (error: unknown): RestyleError => sqliteError(`SQLite store at ${path}`, error, 'store_error');
   let closed = false;
   // No deadline of ours: a local file either answers or fails, and busyTimeout bounds waiting for locks.
   const backend: Backend = {
@@ -110,17 +110,6 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   };
 }
 
-/** A failure of the file or a statement, as the store's typed error (`store_unavailable` is retryable). */
-function sqliteError(path: string, error: unknown): RestyleError {
-  if (error instanceof RestyleError) return error;
-  const code = classify(error);
-  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-  return new RestyleError(code, `SQLite store at ${path} ${code === 'store_unavailable' ? 'is unavailable' : 'failed'}: ${reason}`, {
-    cause: error,
-    retryable: code === 'store_unavailable',
-  });
-}
-
 /** Take `key` for `ttlMs`: true when this caller wrote the claim (a new one, or one that had expired). */
 async function claimRow(query: SqliteQuery, key: string, ttlMs: number): Promise<boolean> {
   const now = Date.now();
@@ -170,10 +159,3 @@ async function* rawEntries(query: SqliteQuery, prefix: string): AsyncIterable<[s
   }
 }
 
-function classify(error: unknown): 'store_unavailable' | 'store_error' {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string') return 'store_error'; // (de)serialization and the like
-  // better-sqlite3 gives extended codes (SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT…): the primary code decides.
-  if (code.startsWith('SQLITE_')) return UNAVAILABLE.has(code.split('_', 2).join('_')) ? 'store_unavailable' : 'store_error';
-  return 'store_unavailable'; // fs errors making the directory (EACCES, ENOTDIR, EROFS…)
-}
