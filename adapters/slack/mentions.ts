@@ -12,3 +12,24 @@ export function inertSlackMentions(text: string, allowed: Pingable): { text: str
   for (const m of [...refused].reverse()) out = `${out.slice(0, m.index)}&lt;${m.raw.slice(1, -1)}&gt;${out.slice(m.index + m.raw.length)}`;
   return { text: out, inert: [...new Set(refused.map((m) => m.key))] };
 }
+
+/**
+ * For streamed answers (`markdown_text`), where no one may be pinged: the asker's words are not at hand when
+ * the stream opens, as on Discord, whose streamed replies allow no mentions. Every Slack mention markup is
+ * written as the plain text it shows (`<!channel>` → `@channel`, `<@U1|ana>` → `@ana`, `<@U1>` → `@U1`):
+ * without the markup it pings no one, whatever `markdown_text` makes of `&lt;`.
+ */
+export function plainSlackMentions(text: string): string {
+  const markup = findMentions(text).filter((m) => m.raw.startsWith('<'));
+  let out = text;
+  for (const m of [...markup].reverse()) out = `${out.slice(0, m.index)}${shownAs(m.raw)}${out.slice(m.index + m.raw.length)}`;
+  return out;
+}
+
+/** `<@U1|ana>` → `@ana`, `<!subteam^S1|@devs>` → `@devs`, `<!here>` → `@here`, `<@U1>` → `@U1`. */
+function shownAs(raw: string): string {
+  const inner = raw.slice(1, -1);
+  const bar = inner.indexOf('|');
+  if (bar >= 0) return `@${inner.slice(bar + 1).replace(/^@/, '')}`;
+  return `@${inner.replace(/^[@!]/, '').replace(/\^.*$/, '')}`;
+}

@@ -12,6 +12,7 @@ import { splitMessage } from '../../src/bot/split-message.js';
 import type { Place, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
+import { plainSlackMentions } from './mentions.js';
 
 /** Post + update pace for the fallback (docs.slack.dev rate limits: postMessage ~1/s per channel, chat.update Tier 3). */
 export const SLACK_EDIT_PACE: Pace = { calls: 1, perMs: 1000 };
@@ -43,7 +44,8 @@ export class SlackReplyStream implements ReplyStream {
   append(text: string): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
     // One call at a time, in order; what arrives meanwhile goes out together. The caller does not wait.
-    this.pending += text;
+    // Mentions go out as plain text: a streamed answer pings no one (blocks arrive whole, so no markup is cut).
+    this.pending += plainSlackMentions(text);
     this.pumping ??= this.pump();
     return Promise.resolve();
   }
