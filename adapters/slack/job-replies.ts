@@ -1,6 +1,8 @@
 import type { Reply } from '../../src/bot/types.js';
 import type { JobContext, JobOutcome, JobQueue } from '../../src/queue/types.js';
+import { gaveUpText } from '../../src/bot/replies.js';
 import { toRestyleError } from '../../src/errors.js';
+import { escapeSlack } from '../../src/restyle/slack-text.js';
 import type { SlackDeps } from './deps.js';
 import { slackError } from './errors.js';
 import type { ShowTarget } from './show.js';
@@ -24,6 +26,16 @@ export async function replyOnce(job: JobContext, deps: Pick<SlackDeps, 'shower'>
   }
   if (reply) await deps.shower.show(reply, target);
   await job.save({ shown: true });
+}
+
+/**
+ * A press's job given up for good (`JobHandler.gaveUp`, in whichever process ran it): the pressed message
+ * says why, in place of "Posting…", so the presser hears even when the process that acked is gone or has
+ * stopped following. Marked in the job's state, so `followJob` does not say it again.
+ */
+export async function tellPressGaveUp(deps: Pick<SlackDeps, 'shower'>, job: JobContext, target: ShowTarget, reason: string): Promise<void> {
+  await deps.shower.show({ kind: 'done', text: escapeSlack(gaveUpText('that', reason)), ephemeral: true, replace: true }, { ...target, fromButton: true });
+  await job.save({ toldGaveUp: true });
 }
 
 /** Tell a person (ephemeral) that their request could not be recorded; a failure to tell is only logged. */
@@ -55,7 +67,7 @@ export async function followJob(queue: JobQueue, deps: Pick<SlackDeps, 'shower' 
   const raced = (await queue.outcome(id).catch(() => undefined))?.state.reply !== undefined;
   const last = await outcomeWithin(queue, id, FOLLOW_MS, signal);
   if (raced && last?.status === 'done' && last.state.reply) await show(last.state.reply as Reply);
-  if (last?.status === 'failed') await show({ kind: 'done', text: `That did not go through: ${last.reason ?? 'the job failed'}. Please try again.`, ephemeral: true, replace: true });
+  if (last?.status === 'failed' && !last.state.toldGaveUp) await show({ kind: 'done', text: `That did not go through: ${last.reason ?? 'the job failed'}. Please try again.`, ephemeral: true, replace: true });
 }
 
 /**

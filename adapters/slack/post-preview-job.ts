@@ -4,6 +4,7 @@ import type { JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';
 import type { SlackDeps } from './deps.js';
 import { readButtonPress } from './button-press.js';
+import { tellPressGaveUp } from './job-replies.js';
 
 export const POST_PREVIEW_JOB = 'slack.preview-post';
 
@@ -61,6 +62,7 @@ export function postPreviewJobs(queue: JobQueue, deps: SlackDeps): void {
         .catch((error: unknown) => deps.logger.warn({ err: toRestyleError(error).message }, 'slack: posted, but could not tell the user'));
       await job.save({ shown: true });
     },
+    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, { channel: p.channel, user: p.user, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) }, reason),
   });
 }
 

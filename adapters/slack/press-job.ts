@@ -4,7 +4,7 @@ import type { JobContext, JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';
 import { slackPlace } from './convert.js';
 import type { SlackDeps } from './deps.js';
-import { replyOnce, tellCannotTake } from './job-replies.js';
+import { replyOnce, tellCannotTake, tellPressGaveUp } from './job-replies.js';
 import { postState } from './post-preview-job.js';
 import { EDIT_BLOCK, EDIT_CALLBACK, EDIT_INPUT } from './render.js';
 import { readButtonPress } from './button-press.js';
@@ -122,6 +122,7 @@ export function pressJobs(queue: JobQueue, deps: SlackDeps): void {
         return deps.bot.pressOnce({ actor, action: p.action, id: p.id }, delivery(job));
       });
     },
+    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, { channel: p.channel, user: p.user, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) }, reason),
   });
   queue.handle<EditPayload>(EDIT_JOB, {
     parse: (payload) => editPayload.parse(payload),
@@ -132,6 +133,7 @@ export function pressJobs(queue: JobQueue, deps: SlackDeps): void {
         return deps.bot.submitEditOnce({ actor, id: p.previewId, text: p.text }, delivery(job));
       });
     },
+    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, { channel: p.channel, user: p.user, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) }, reason),
   });
 }
 

@@ -185,7 +185,9 @@ describe.each<QueueKind>(['sqlite', 'redis'])("Slack jobs for a channel the bot 
     expect(failed).toMatchObject({ id: `slack.press:save:${id}:trigger.gone`, attempts: 1 });
     expect(failed!.reason).toMatch(/chat.postEphemeral failed: /);
     expect(failed!.reason).toMatch(said);
-    expect(h.fake.callsTo('chat.postEphemeral')).toHaveLength(1);
+    // The job's reply once, and the give-up note once (it fails the same way): neither retried.
+    await vi.waitFor(() => expect(h.fake.callsTo('chat.postEphemeral')).toHaveLength(2));
+    expect(h.fake.callsTo('chat.postEphemeral').map((c) => String(c.args.text))[1]).toMatch(/^Sorry, that did not go through: /);
     expect(await samples(h)).toHaveLength(1);
   });
 
@@ -287,6 +289,22 @@ describe('a queued press that takes a while', () => {
     open();
     await vi.waitFor(async () => expect((await queue.outcome(`slack.preview-post:${id}:trigger.doomed`)).status).toBe('failed'), { timeout: 20_000 });
     await h.settle();
-    expect(shownAt(h, url)).toEqual(['Posting…', expect.stringMatching(/^That did not go through: .*gave up after 5 attempts.*Please try again\.$/)]);
+    // Said once, by the job giving up (the process that acked sees it was said and does not repeat it).
+    expect(shownAt(h, url)).toEqual(['Posting…', expect.stringMatching(/^Sorry, that did not go through: .*gave up after 5 attempts.*Please try again\.$/)]);
+  });
+
+  it('a press job that gives up in a process nobody follows it from (the acking one died) still tells the presser', async () => {
+    const { h, queue } = await start('sqlite');
+    const id = await preview(h, 'Orphaned.');
+    h.fake.handle('chat.postMessage', () => {
+      throw new Error('Slack is down'); // HTTP 500 every time: retried until the job gives up
+    });
+    const url = h.fake.responseUrl();
+    // Recorded as the intake does, but with no process following it (no "Posting…", no followJob).
+    const jobId = `slack.preview-post:${id}:trigger.orphan`;
+    await queue.enqueue({ kind: 'slack.preview-post', id: jobId, payload: { user: ANA, channel: CHANNEL, previewId: id, responseUrl: url } });
+    await vi.waitFor(async () => expect((await queue.outcome(jobId)).status).toBe('failed'), { timeout: 20_000 });
+    expect(shownAt(h, url)).toEqual([expect.stringMatching(/^Sorry, that did not go through: .*Please try again\.$/)]);
+    expect(h.fake.responses.filter((r) => url.endsWith(`/${r.id}`)).every((r) => r.body.replace_original === true)).toBe(true);
   });
 });
