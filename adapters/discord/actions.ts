@@ -65,7 +65,8 @@ export class DiscordActions implements ChatActions {
    * new message at 2,000 characters with code fences closed and reopened.
    */
   openStream(place: Place, options: StreamReplyOptions): ReplyStream {
-    const allowed = allowedMentionsFor(options.origin?.neutral ?? '', { onBehalfOfUser: false });
+    // As a post: only the asker's live mentions ping, broadcasts only where the channel allows them.
+    const allowed = allowedMentionsFor(options.asked ?? options.origin?.neutral ?? '', { onBehalfOfUser: false, broadcast: broadcastAllowed(this.allowBroadcast, place.key) });
     let first = true;
     return new EditingReply(
       {

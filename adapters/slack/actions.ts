@@ -36,7 +36,9 @@ export class SlackActions implements ChatActions {
     const call = (method: string, args: Record<string, unknown>): Promise<webApi.WebAPICallResult> => this.client.apiCall(method, args);
     // A job's messages carry its id (as posts do), so a rerun finds them: on the posted message, or when a native stream stops.
     const metadata = options.job ? { event_type: METADATA_EVENT, event_payload: { job: options.job.id } } : undefined;
-    return new SlackReplyStream(call, place, { ...options, ...(metadata ? { metadata } : {}), teamId: () => this.teamId(), limit: MESSAGE_LIMIT, logger: this.logger });
+    // As a post: only the asker's live mentions ping, broadcasts only where the channel allows them.
+    const allowed = pingable(options.asked ?? '', { broadcast: broadcastAllowed(this.allowBroadcast, place.key) });
+    return new SlackReplyStream(call, place, { ...options, ...(metadata ? { metadata } : {}), teamId: () => this.teamId(), limit: MESSAGE_LIMIT, logger: this.logger, allowed });
   }
 
   /** "is writing…" under the thread while the answer comes (apps with the Agents & AI Apps feature; ignored elsewhere). */

@@ -14,13 +14,12 @@ export function inertSlackMentions(text: string, allowed: Pingable): { text: str
 }
 
 /**
- * For streamed answers (`markdown_text`), where no one may be pinged: the asker's words are not at hand when
- * the stream opens, as on Discord, whose streamed replies allow no mentions. Every Slack mention markup is
- * written as the plain text it shows (`<!channel>` → `@channel`, `<@U1|ana>` → `@ana`, `<@U1>` → `@U1`):
- * without the markup it pings no one, whatever `markdown_text` makes of `&lt;`.
+ * For streamed answers (`markdown_text`): every mention markup that may not ping (see `pingable`) is written
+ * as the plain text it shows (`<!channel>` → `@channel`, `<@U1|ana>` → `@ana`, `<@U1>` → `@U1`): without the
+ * markup it pings no one, whatever `markdown_text` makes of `&lt;`.
  */
-export function plainSlackMentions(text: string): string {
-  const markup = findMentions(text).filter((m) => m.raw.startsWith('<'));
+export function plainSlackMentions(text: string, allowed: Pingable): string {
+  const markup = findMentions(text).filter((m) => m.raw.startsWith('<') && !allowed.has(m.key));
   let out = text;
   for (const m of [...markup].reverse()) out = `${out.slice(0, m.index)}${shownAs(m.raw)}${out.slice(m.index + m.raw.length)}`;
   return out;

@@ -9,6 +9,7 @@
 import type { webApi } from '@slack/bolt';
 import { EditingReply, type Pace } from '../../src/bot/edit-stream.js';
 import { splitMessage } from '../../src/bot/split-message.js';
+import type { Pingable } from '../../src/bot/safety.js';
 import type { Place, ReplyStream, StreamReplyOptions } from '../../src/bot/types.js';
 import type { Logger } from '../../src/log.js';
 import { slackError } from './errors.js';
@@ -31,7 +32,14 @@ export class SlackReplyStream implements ReplyStream {
   constructor(
     private readonly call: Call,
     private readonly place: Place,
-    private readonly options: StreamReplyOptions & { teamId: () => Promise<string | undefined>; limit: number; logger: Logger; metadata?: Record<string, unknown> },
+    private readonly options: StreamReplyOptions & {
+      teamId: () => Promise<string | undefined>;
+      limit: number;
+      logger: Logger;
+      metadata?: Record<string, unknown>;
+      /** Mentions that may ping (the asker's, see `pingable`); every other one goes out as plain text. */
+      allowed: Pingable;
+    },
   ) {
     this.reuse = [...(options.resume ?? [])];
     // Slack streams only into a thread; a rerun writes into the messages its earlier attempt began (edits).
@@ -44,8 +52,8 @@ export class SlackReplyStream implements ReplyStream {
   append(text: string): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
     // One call at a time, in order; what arrives meanwhile goes out together. The caller does not wait.
-    // Mentions go out as plain text: a streamed answer pings no one (blocks arrive whole, so no markup is cut).
-    this.pending += plainSlackMentions(text);
+    // Mentions that may not ping go out as plain text (blocks arrive whole, so no markup is cut).
+    this.pending += plainSlackMentions(text, this.options.allowed);
     this.pumping ??= this.pump();
     return Promise.resolve();
   }

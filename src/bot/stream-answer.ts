@@ -41,7 +41,7 @@ export async function streamAnswer(ctx: BotContext, input: AnswerInput, source: 
       }
       const text = space + guarded;
       space = '';
-      reply ??= open(place, { thread, recipient: actor, ...jobOptions(delivery) });
+      reply ??= open(place, { thread, recipient: actor, asked: input.text, ...jobOptions(delivery) });
       shown += text;
       await reply.append(text);
     }

@@ -103,6 +103,8 @@ export interface StreamReplyOptions {
   thread?: string;
   /** Who asked (Slack streams to a recipient outside DMs). */
   recipient?: Actor;
+  /** The asking human's words: only users mentioned live there may be pinged, as in `PostOptions.asked`. */
+  asked?: string;
   origin?: PostOptions['origin'];
   /** The durable job answering: its messages are tagged with its id where the platform allows. */
   job?: PostJob;

@@ -54,6 +54,21 @@ describe('Discord: streamed answers', () => {
     for (let i = 4; i < writes.length; i++) expect(writes[i]! - writes[i - 4]!).toBeGreaterThanOrEqual(5000 - 50);
   });
 
+  it('pings only whom the asker mentioned, as a post does: never @everyone or a user the answer model added', async () => {
+    const x = await start('(the answer is set below, once the users exist)');
+    const carl = x.user('carl');
+    const boss = x.user('boss');
+    model.setResponder((body) => (body.model === 'answer-1' ? `Done. cc <@${carl}> and <@${boss}>, @everyone look.` : (body.messages.at(-1).content as string).toUpperCase()));
+    await x.mention(`status? cc <@${carl}>`, 'ana', 'general');
+    await x.settle();
+    const writes = [...creates(x), ...edits(x)];
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) {
+      expect(w.body.allowed_mentions).toEqual({ parse: [], users: [carl], roles: [], replied_user: false });
+      expect(x.fake.pings(w.body)).toEqual({ everyone: false, users: [carl], roles: [] });
+    }
+  });
+
   it('continues in a new message at 2,000 characters without breaking a code fence', async () => {
     const code = Array.from({ length: 90 }, (_, i) => `const line${i} = ${i}; // keep`).join('\n');
     const answer = `Here is the script.\n\n\`\`\`js\n${code}\n\`\`\`\n\nRun it twice.`;

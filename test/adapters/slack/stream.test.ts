@@ -81,20 +81,20 @@ describe('Slack: streamed answers', () => {
     expect(x.fake.callsTo('chat.stopStream')).toHaveLength(1);
   });
 
-  it('a streamed answer pings no one: mention markup the answer model wrote goes out as plain text, streamed or in the fallback', async () => {
+  it('a streamed answer pings only whom the asker mentioned: other mention markup goes out as plain text, streamed or in the fallback', async () => {
     const x = await start();
-    // A prompt-injected answer model, paging the channel and a user nobody asked to ping.
-    model.setResponder((body) => (body.model === 'answer-1' ? 'Done. <!channel> and <@UBOSS|boss>, look.\n\nAlso <!here>.' : (body.messages.at(-1).content as string).toUpperCase()));
+    // A prompt-injected answer model, paging the channel and a user nobody asked to ping, beside the asker's own.
+    model.setResponder((body) => (body.model === 'answer-1' ? 'Done. <!channel> and <@UBOSS|boss>, look. cc <@UCARL>\n\nAlso <!here>.' : (body.messages.at(-1).content as string).toUpperCase()));
     for (const refuse of [false, true]) {
       if (refuse) x.fake.refuseStreaming('not_allowed_token_type');
-      await x.mention(`status ${refuse ? 'again' : 'please'}`, 'ana', 'general');
+      await x.mention(`status ${refuse ? 'again' : 'please'}, cc <@UCARL>`, 'ana', 'general');
       await x.settle();
     }
     const written = ['chat.startStream', 'chat.appendStream', 'chat.postMessage', 'chat.update'].flatMap((m) => x.fake.callsTo(m)).map((c) => String(c.args.markdown_text ?? c.args.text ?? ''));
     expect(written.join('\n')).toContain('@channel');
-    for (const text of written) expect(text).not.toMatch(/<[!@]/);
+    for (const text of written) expect(text.replaceAll('<@UCARL>', '')).not.toMatch(/<[!@]/);
     const replies = x.posts(`slack:${channelId('general')}`).map((p) => p.text);
-    expect(replies).toEqual(['DONE. @channel AND @boss, LOOK.\n\nALSO @here.', 'DONE. @channel AND @boss, LOOK.\n\nALSO @here.']);
+    expect(replies).toEqual(['DONE. @channel AND @boss, LOOK. CC <@UCARL>\n\nALSO @here.', 'DONE. @channel AND @boss, LOOK. CC <@UCARL>\n\nALSO @here.']);
   });
 
   it('falls back to chat.postMessage + chat.update when Slack refuses streaming, losing no text', async () => {
