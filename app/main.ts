@@ -66,12 +66,19 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
     ctx.logger.info(`http: listening on port ${port} (POST /v1/restyle, /v1/post, GET /healthz, /readyz, /metrics)`);
     if (!ctx.settings.http.apiToken) ctx.logger.warn('http: RESTYLE_API_TOKEN is not set, so /v1/* answers only on this machine (127.0.0.1); set it to call the API from elsewhere');
   }
+  // A jobs or gateway process has no API port; with --health-port its probes get one of their own.
+  let healthPort: number | undefined;
+  if (!web && options.healthPort !== undefined) {
+    healthPort = await http.listenHealth(options.healthPort);
+    ctx.logger.info(`http: health only on port ${healthPort} (GET /healthz, /readyz, /metrics)`);
+  }
   return {
     port,
+    ...(healthPort !== undefined ? { healthPort } : {}),
     async stop(deadlineMs = 10_000) {
       // Stop taking work, let in-flight requests finish, then close the platforms; give up at the deadline.
       const graceful = (async () => {
-        if (web) await http.close();
+        if (web || healthPort !== undefined) await http.close();
         // Jobs not finished by the deadline stay in the queue: another process, or this one restarted, runs them.
         await queue?.close(deadlineMs);
         for (const r of running.reverse()) await r.platform.stop();

@@ -37,8 +37,16 @@ export interface HttpServer extends HttpMount {
    */
   posterUnavailable(platform: string, reason: string, options?: { nowhere?: boolean }): void;
   listen(port: number, host?: string): Promise<number>;
+  /**
+   * For a process without the `web` role (`--health-port`): `/healthz`, `/readyz` and `/metrics` alone on
+   * their own port, for an orchestrator's probes; the API and the platforms' endpoints are not served there.
+   */
+  listenHealth(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
+
+/** The routes a health-only port serves. */
+const HEALTH_ROUTES = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
 
 const restyleBody = z
   .object({
@@ -98,6 +106,7 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024, opened }: HttpSe
   addRoutes(routes, { ctx, bodyLimit, platforms, readiness, access, requireAuth: auth.require });
   const handle = dispatcher(ctx, routes, mounts, auth, access);
   const server = opened?.server ?? createServer(handle);
+  let health: Server | undefined;
   server.requestTimeout = 120_000;
 
   return {
@@ -122,11 +131,17 @@ export function createHttpServer({ ctx, bodyLimit = 256 * 1024, opened }: HttpSe
       opened.handOver(handle);
       return Promise.resolve(opened.port);
     },
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+    listenHealth(port, host) {
+      health = createServer(dispatcher(ctx, new Map([...routes].filter(([key]) => HEALTH_ROUTES.has(key))), [], auth, access));
+      return listenOn(health, port, host);
+    },
+    async close() {
+      const closing = (srv: Server): Promise<void> =>
+        new Promise((resolve) => {
+          srv.close(() => resolve());
+          srv.closeIdleConnections();
+        });
+      await Promise.all([closing(server), ...(health ? [closing(health)] : [])]);
     },
   };
 }

@@ -77,7 +77,7 @@ describe('serve --only web (split processes)', () => {
 });
 
 describe('serve --only gateway / --only jobs (process roles)', () => {
-  async function setup(roles: Array<'gateway' | 'jobs'>, queued?: string) {
+  async function setup(roles: Array<'gateway' | 'jobs'>, queued?: string, healthPort?: number) {
     const guild = discord.addGuild({ name: 'Roles' });
     const channel = await discord.addChannel(guild.id, { name: 'releases' });
     const settings = settingsFrom(
@@ -91,7 +91,7 @@ describe('serve --only gateway / --only jobs (process roles)', () => {
     if (queued) await queue.enqueue({ kind: 'http.post', id: 'http.post:roles-early', payload: { channel: `discord:${channel.id}`, text: queued } });
     const ctx = await createContext(settings, { store, queue, logger: silentLogger(), registry: 'off' });
     const sessionsBefore = discord.sessions().length;
-    const services = await serve(ctx, { port: 0, roles });
+    const services = await serve(ctx, { port: 0, roles, ...(healthPort !== undefined ? { healthPort } : {}) });
     return {
       dir,
       channel,
@@ -118,6 +118,30 @@ describe('serve --only gateway / --only jobs (process roles)', () => {
     } finally {
       await p.stop();
     }
+  });
+
+  it('jobs with --health-port: /healthz, /readyz (the queue checked) and /metrics for probes on a port of their own, nothing else', async () => {
+    const p = await setup(['jobs'], undefined, 0);
+    const base = `http://127.0.0.1:${p.services.healthPort}`;
+    try {
+      expect(p.services.port).toBeUndefined();
+      expect(p.services.healthPort).toBeGreaterThan(0);
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ ready: true, checks: { store: true, queue: true } });
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/restyle_queue_depth/);
+      // The API and the platforms' endpoints stay on the web process.
+      const post = await fetch(`${base}/v1/post`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: `discord:${p.channel.id}`, text: 'not here' }) });
+      expect(post.status).toBe(404);
+      expect((await fetch(`${base}/slack/events`, { method: 'POST', body: '{}' })).status).toBe(404);
+      // Not ready once the queue cannot be written.
+      await p.queue.close(0);
+      expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    } finally {
+      await p.stop();
+    }
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
 
   it('jobs: runs the Discord event jobs a gateway process recorded (ChatPlatform.jobs registers every Discord kind)', async () => {

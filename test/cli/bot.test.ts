@@ -124,6 +124,35 @@ describe('restyle bot (npm start)', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
+  it('--only jobs --health-port: probes answer on that port, and SIGTERM ends it; misused, one line and exit 2', async () => {
+    const cwd = tmpDir('bot-health');
+    const env = { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bot', OPENAI_BASE_URL: fake.url };
+    const port = await freePort();
+    let logs = '';
+    const child = spawn(process.execPath, [BIN, 'bot', '--only', 'jobs', '--health-port', String(port)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+    await vi.waitFor(() => expect(logs).toContain(`health only on port ${port}`), { timeout: 15_000, interval: 50 });
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
+
+    for (const [args, said] of [
+      [['--health-port', '9'], /^--health-port is for a process without the web role/],
+      [['--only', 'jobs', '--health-port', 'nine'], /^--health-port nine: expected a port number/],
+    ] as const) {
+      let stderr = '';
+      const bad = spawn(process.execPath, [BIN, 'bot', ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(bad);
+      bad.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      expect(await new Promise<number | null>((resolve) => bad.once('exit', resolve))).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr.trim().replace(/^restyle: /, '')).toMatch(said);
+    }
+  });
+
   it('a port in use is one clear line and exit 2, with nothing left running', async () => {
     const { base } = await startBot();
     const port = new URL(base).port;

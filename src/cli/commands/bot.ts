@@ -11,6 +11,8 @@ import { parseRoles, type Role } from '../roles.js';
 export interface Services {
   /** The HTTP port, when this process serves HTTP (the `web` role). */
   readonly port?: number;
+  /** The health-only port (`--health-port`), in a process without the `web` role. */
+  readonly healthPort?: number;
   /** Stop taking work, finish what is in flight, close connections; at most `deadlineMs`. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -20,6 +22,8 @@ export interface ServeOptions {
   roles?: readonly Role[];
   /** The port, already opened while the app was built: the HTTP API takes it over instead of binding. */
   opened?: OpenPort;
+  /** Without the `web` role: serve `/healthz`, `/readyz` and `/metrics` alone on this port (0: any free one). */
+  healthPort?: number;
 }
 export type Serve = (ctx: AppContext, options: ServeOptions) => Promise<Services>;
 
@@ -43,6 +47,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
     .option('--port <n>', 'port for the HTTP API and Slack events (default: PORT or 3000)')
     .option('--only <roles>', 'run some roles (comma-separated): web (HTTP API + Slack events), gateway (Discord gateway), jobs (queue workers: answers and posts); default all')
     .option('--shutdown-seconds <n>', 'on SIGTERM, how long to let in-flight work finish', '10')
+    .option('--health-port <n>', 'with --only jobs or gateway (no HTTP API): serve /healthz, /readyz and /metrics on this port, for liveness and readiness probes')
     .addHelpText(
       'after',
       [
@@ -54,8 +59,9 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
         'Procfile: web = --only web, gateway = --only gateway, worker = --only jobs (scale worker apart from web).',
       ].join('\n'),
     )
-    .action(async function (this: Command, opts: { port?: string; only?: string; shutdownSeconds: string }) {
+    .action(async function (this: Command, opts: { port?: string; only?: string; shutdownSeconds: string; healthPort?: string }) {
       const roles = opts.only === undefined ? undefined : parseRoles(opts.only);
+      const healthPort = healthPortOf(opts.healthPort, roles);
       if (!/^\d+(\.\d+)?$/.test(opts.shutdownSeconds)) throw new RestyleError('usage', `--shutdown-seconds ${opts.shutdownSeconds}: expected a number of seconds, such as 10`);
       // Config first: a config error exits 2 with its one line before any port is opened.
       const settings = loadConfig({ env: io.env, path: this.optsWithGlobals<{ config?: string }>().config, cwd: io.cwd });
@@ -77,7 +83,7 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
         ctx = await createContext(settings, { logger, env: io.env, registry: 'sync', queue: 'open' });
         const retentionDays = settings.privacy.retentionDays;
         stopRetention = retentionDays ? startRetention(ctx.store, retentionDays, { logger }) : undefined;
-        services = await serve(ctx, { port, ...(roles ? { roles } : {}), ...(opened ? { opened } : {}) });
+        services = await serve(ctx, { port, ...(roles ? { roles } : {}), ...(opened ? { opened } : {}), ...(healthPort !== undefined ? { healthPort } : {}) });
       } catch (error) {
         stopRetention?.();
         await opened?.close();
@@ -108,4 +114,12 @@ export function registerBot(program: Command, io: CliIO, serve: Serve, openPort?
       await services.stop(deadlineMs);
       await ctx.close();
     });
+}
+
+/** `--health-port`: a port number, for a process without the `web` role (which serves /healthz on --port). */
+function healthPortOf(raw: string | undefined, roles: readonly Role[] | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65_535) throw new RestyleError('usage', `--health-port ${raw}: expected a port number (0–65535)`);
+  if (!roles || roles.includes('web')) throw new RestyleError('usage', '--health-port is for a process without the web role (--only jobs or --only gateway): the web role serves /healthz and /readyz on --port');
+  return Number(raw);
 }
