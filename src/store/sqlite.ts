@@ -19,7 +19,6 @@ export interface SqliteStoreOptions {
   checkpointIntervalMs?: number;
 }
 
-/** Codes that mean "the file cannot be used right now", as opposed to a failing statement. */
 /**
  * The embedded default: one SQLite file (`data/restyle.sqlite`), no server to run. One connection, one Keyv
  * per namespace over it. WAL mode so the bot and the CLI can use the file at the same time; claims use their
