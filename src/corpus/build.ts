@@ -273,11 +273,17 @@ interface Work {
 
 /** The requests a block needs: its style parameters (unless given), its neutral side (unless given). */
 function requestsFor(o: BuildOptions, b: PlannedBlock, names: readonly string[], encoded?: Protected): { params?: ChatRequest; destyle?: ChatRequest } {
+  const params = paramsRequestFor(o, b, names);
   return {
-    ...(names.length > 0 && !b.params ? { params: paramsRequest(o.editor, names, b.styled) } : {}),
+    ...(params ? { params } : {}),
     // The editor sees the block encoded, so its answer carries the placeholders the training lines hold.
     ...(b.neutral === undefined ? { destyle: destyleFor(o, encoded ?? encodeBlock(b.styled)) } : {}),
   };
+}
+
+/** The editor request that reads a block's style parameters, unless the style has none or the block gives them. */
+function paramsRequestFor(o: BuildOptions, b: PlannedBlock, names: readonly string[]): ChatRequest | undefined {
+  return names.length > 0 && !b.params ? paramsRequest(o.editor, names, b.styled) : undefined;
 }
 
 /** The editor request that de-styles one block, encoded. */
@@ -546,7 +552,7 @@ async function writeExamples(o: BuildOptions, plan: Plan, cache: EditorCache, na
       const pair = pairOf(b, slot >= 0 ? answerAt(cache, slot) : undefined, encoded);
       if ('reason' in pair) throw new RestyleError('internal', `block ${b.seq} passed its checks but has no pair: ${pair.reason}`);
       const neutral = pair.neutral;
-      const paramsReq = names.length > 0 && !b.params ? paramsRequest(o.editor, names, b.styled) : undefined;
+      const paramsReq = paramsRequestFor(o, b, names);
       const params = paramsReq ? parseParams(answerOf(cache, requestKey(paramsReq)).text, names)! : (b.params ?? {});
       // Both sides encoded, numbered as the filter numbers a live request (parity, issue 14).
       const styler = buildExample(o.style, pair.styler.input, pair.styler.output, params);
