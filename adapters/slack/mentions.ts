@@ -1,5 +1,5 @@
 import type { Pingable } from '../../src/bot/safety.js';
-import { findMentions } from '../../src/restyle/mentions.js';
+import { findMentions, type Mention } from '../../src/restyle/mentions.js';
 
 /**
  * Slack has no `allowed_mentions`: a `<!channel>` in posted text pings the channel. Every mention markup
@@ -7,9 +7,7 @@ import { findMentions } from '../../src/restyle/mentions.js';
  * was written and pings no one. Plain `@everyone` is already inert on Slack.
  */
 export function inertSlackMentions(text: string, allowed: Pingable): { text: string; inert: string[] } {
-  const refused = findMentions(text).filter((m) => m.raw.startsWith('<') && !allowed.has(m.key));
-  let out = text;
-  for (const m of [...refused].reverse()) out = `${out.slice(0, m.index)}&lt;${m.raw.slice(1, -1)}&gt;${out.slice(m.index + m.raw.length)}`;
+  const { out, refused } = rewriteRefused(text, allowed, (raw) => `&lt;${raw.slice(1, -1)}&gt;`);
   return { text: out, inert: [...new Set(refused.map((m) => m.key))] };
 }
 
@@ -19,10 +17,15 @@ export function inertSlackMentions(text: string, allowed: Pingable): { text: str
  * markup it pings no one, whatever `markdown_text` makes of `&lt;`.
  */
 export function plainSlackMentions(text: string, allowed: Pingable): string {
-  const markup = findMentions(text).filter((m) => m.raw.startsWith('<') && !allowed.has(m.key));
+  return rewriteRefused(text, allowed, shownAs).out;
+}
+
+/** Every Slack mention markup in `text` that may not ping, written as `as(raw)` instead. */
+function rewriteRefused(text: string, allowed: Pingable, as: (raw: string) => string): { out: string; refused: Mention[] } {
+  const refused = findMentions(text).filter((m) => m.raw.startsWith('<') && !allowed.has(m.key));
   let out = text;
-  for (const m of [...markup].reverse()) out = `${out.slice(0, m.index)}${shownAs(m.raw)}${out.slice(m.index + m.raw.length)}`;
-  return out;
+  for (const m of [...refused].reverse()) out = `${out.slice(0, m.index)}${as(m.raw)}${out.slice(m.index + m.raw.length)}`;
+  return { out, refused };
 }
 
 /** `<@U1|ana>` → `@ana`, `<!subteam^S1|@devs>` → `@devs`, `<!here>` → `@here`, `<@U1>` → `@U1`. */
