@@ -84,7 +84,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
 
   const post = async (body: PostBody, record?: (response: PostResponse) => Promise<void>, job?: PostJob): Promise<PostResponse> => {
     const { channel, text, thread } = body;
-    const name = channel.slice(0, channel.indexOf(':'));
+    const name = platformOf(channel);
     try {
       const platform = posterFor(name);
       // A malformed channel or thread is the caller's mistake: say so before the model is paid.
@@ -131,7 +131,7 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
   return async (req, res) => {
     deps.authorize(req);
     const body = parse(await readJson(req, deps.bodyLimit));
-    refuseNowhere(deps.platform(body.channel.slice(0, body.channel.indexOf(':'))));
+    refuseNowhere(deps.platform(platformOf(body.channel)));
     const key = idempotencyKey(req);
     if (key === undefined) {
       const answer = await run(undefined, body);
@@ -160,6 +160,11 @@ function parse(input: unknown): PostBody {
     });
   }
   return body;
+}
+
+/** The platform a channel key names: `slack` for `slack:C0123ABC`. */
+function platformOf(channel: string): string {
+  return channel.slice(0, channel.indexOf(':'));
 }
 
 /** A post no process can make (its platform is off where every role runs) is refused at once, not queued to retry. */
