@@ -17,13 +17,9 @@ export interface OwnSqliteDb extends SqliteDb {
   run(sql: string, ...params: unknown[]): Promise<{ changes: number }>;
 }
 
-export function openSqliteDb(path: string, busyTimeoutMs: number): Promise<OwnSqliteDb> {
-  try {
-    const connection = openSqliteConnection(path, busyTimeoutMs);
-    return Promise.resolve({ all: connection.query, run: connection.run, close: () => Promise.resolve(connection.close()) });
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
+export async function openSqliteDb(path: string, busyTimeoutMs: number): Promise<OwnSqliteDb> {
+  const connection = openSqliteConnection(path, busyTimeoutMs);
+  return { all: connection.query, run: connection.run, close: async () => connection.close() };
 }
 
 /**

@@ -52,21 +52,10 @@ export function openSqliteConnection(path: string, busyTimeoutMs: number): Sqlit
     statement.run(...values);
     return [];
   };
+  // Async only for the promise shape: the statement still runs at once, and a throw becomes a rejection.
   return {
-    query: (sql, ...params) => {
-      try {
-        return Promise.resolve(rows(sql, params));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
-    run: (sql, ...params) => {
-      try {
-        return Promise.resolve({ changes: prepared(sql).run(...params.map(bindable)).changes });
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
+    query: async (sql, ...params) => rows(sql, params),
+    run: async (sql, ...params) => ({ changes: prepared(sql).run(...params.map(bindable)).changes }),
     close: () => {
       statements.clear();
       if (db.open) db.close();
