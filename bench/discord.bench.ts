@@ -7,7 +7,7 @@
  * reactions (plus redeliveries and repeat reactions) through two shards run as two "processes" sharing
  * the Redis store: every one saved, none twice.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,7 +107,7 @@ interface Deferral {
 }
 
 /** The bot of one deferral run in its own process (bench/discord-rig.ts), logged in to `fake`. */
-async function startRig(args: RigArgs): Promise<{ ask(m: RigMessage): Promise<RigReply>; child: ChildProcess }> {
+async function startRig(args: RigArgs): Promise<{ ask(m: RigMessage): Promise<RigReply> }> {
   const child = fork(RIG, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting: Array<(m: RigReply) => void> = [];
   child.on('message', (m: RigReply) => waiting.shift()?.(m));
@@ -117,7 +117,7 @@ async function startRig(args: RigArgs): Promise<{ ask(m: RigMessage): Promise<Ri
       child.once('exit', (code) => reject(new Error(`discord rig (${args.engine}) exited with ${code}`)));
     });
   await next();
-  return { child, ask: (m) => (child.send(m), next()) };
+  return { ask: (m) => (child.send(m), next()) };
 }
 
 /** 200 `/restyle text` interactions, 10 at a time: inline, or recorded first in the SQLite outbox or BullMQ on `redisUrl`. */
