@@ -207,6 +207,18 @@ const interactionPayload = fc.oneof(
 );
 
 const isId = (v: unknown): v is string => typeof v === 'string' && v !== '';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * The fields of a press the way Slack sends them (https://api.slack.com/reference/interaction-payloads/block-actions):
+ * `team` and `enterprise` an object or null, `channel` and `container` objects, a button's `value` a string.
+ * The generator also draws any JSON there, which is refused with a 400 before Bolt sees it.
+ */
+const slackShapedPress = (p: Record<string, unknown>, actions: unknown[]): boolean =>
+  (p.team === undefined || p.team === null || (isObject(p.team) && (p.team.id === undefined || typeof p.team.id === 'string'))) &&
+  (p.enterprise === undefined || p.enterprise === null || isObject(p.enterprise)) &&
+  (p.channel === undefined || (isObject(p.channel) && (p.channel.id === undefined || typeof p.channel.id === 'string'))) &&
+  (p.container === undefined || isObject(p.container)) &&
+  actions.every((a) => isObject(a) && (a.value === undefined || typeof a.value === 'string') && (a.action_id === undefined || typeof a.action_id === 'string'));
 const RUNS = { numRuns: 150 };
 
 describe('Slack receiver fuzz', () => {
@@ -269,7 +281,7 @@ describe('Slack receiver fuzz', () => {
         const user = p.user as { id?: unknown } | undefined;
         const actions = p.actions as Array<{ action_id?: unknown }> | undefined;
         const ours = typeof actions?.[0]?.action_id === 'string' && /^(restyle|review)_(post|edit|save|discard|approve|reject)$/.test(actions[0].action_id);
-        const wellFormedPress = p.name === undefined && p.type === 'block_actions' && isId(user?.id) && Array.isArray(actions) && actions.every((a) => typeof a === 'object' && a !== null) && ours;
+        const wellFormedPress = p.name === undefined && p.type === 'block_actions' && isId(user?.id) && Array.isArray(actions) && slackShapedPress(p, actions) && ours;
         if (wellFormedPress && responseId && typeof p.response_url === 'string') {
           expect(res.status).toBe(200);
           expect(repliesTo(responseId)).toEqual([expect.stringMatching(/expired|already used|Only /)]);
