@@ -47,6 +47,8 @@ interface Figure {
   texts: string[];
   /** Why unstyled, where the path reports it. */
   reasons: Array<string | undefined>;
+  /** Each answer's reason with how long it took (restyle() only). */
+  timed?: Array<{ r: string | undefined; ms: number }>;
 }
 
 interface Scenario {
@@ -102,7 +104,9 @@ const scenarios: Scenario[] = [
     name: 'model-hang',
     arm: (model) => model.hangNext(EVERY),
     styled: false,
-    reasons: ['deadline_exceeded'],
+    // On a busy machine a path can join after the first hung calls ran out their deadline: the queue then
+    // knows it cannot finish in time and refuses at once (overload), as it should.
+    reasons: ['deadline_exceeded', 'overloaded'],
   },
 ];
 
@@ -210,6 +214,7 @@ async function run(scenario: Scenario): Promise<Figure[]> {
         maxMs: Math.max(0, ...directResults.map((r) => r.ms)),
         texts: directResults.map((r) => r.r.text),
         reasons: directResults.map((r) => r.r.reason),
+        timed: directResults.map((x) => ({ r: x.r.reason, ms: x.ms })),
       },
     ];
     const modelCalls = model.requestsTo('/chat/completions');
@@ -258,9 +263,12 @@ describe('chaos: the style model fails while answers flow through Slack, the HTT
         }
       }
       if (scenario.name === 'model-hang') {
-        // Bounded by the deadline, not by the fault: no answer came back much before it either.
-        const direct = figures.find((f) => f.path === 'restyle()')!;
-        expect(direct.maxMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+        // Bounded by the deadline, not by the fault: no answer that waited for the model came back much before it.
+        for (const { r, ms } of figures.find((f) => f.path === 'restyle()')!.timed ?? []) {
+          if (r === 'deadline_exceeded') expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+        }
+        // The paths join within moments of the first hung call, so some of them waited out the deadline.
+        expect(figures.flatMap((f) => f.reasons)).toContain('deadline_exceeded');
       }
     }, 60_000);
   }
