@@ -4,7 +4,7 @@ import type { JobQueue } from '../../src/queue/types.js';
 import { toRestyleError } from '../../src/errors.js';
 import type { SlackDeps } from './deps.js';
 import { readButtonPress } from './button-press.js';
-import { tellPressGaveUp } from './job-replies.js';
+import { tellCannotTake, tellPressGaveUp } from './job-replies.js';
 
 export const POST_PREVIEW_JOB = 'slack.preview-post';
 
@@ -38,9 +38,7 @@ export function postPreviewIntake(queue: JobQueue, deps: Pick<SlackDeps, 'client
     } catch (error) {
       deps.logger.warn({ err: toRestyleError(error).message, channel: job.payload.channel }, 'slack: could not queue a Post press; telling the user');
       const text = "I can't take your Post right now (my work queue is unavailable), so nothing was posted. Please press Post again in a minute.";
-      await deps.client.chat
-        .postEphemeral({ channel: job.payload.channel, user: job.payload.user, text })
-        .catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, 'slack: could not tell the user either'));
+      await tellCannotTake(deps, { channel: job.payload.channel, user: job.payload.user }, text);
     }
   };
 }
