@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, vi } from 'vitest';
 import { stringify } from 'yaml';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { BIN } from '../support/cli.js';
 import { freePort } from '../support/redis-server.js';
 
@@ -25,6 +26,36 @@ export function killAllBots(): void {
   running.clear();
 }
 process.once('exit', killAllBots);
+
+/** The answer model's system prompt in these runs: the one fake model tells answer requests from style requests by it. */
+export const ANSWER_PROMPT = 'ANSWER-SOURCE';
+
+/** A bot that asks and restyles its answers: `answer(question)` for the answer prompt, the style (upper case) for anything else. */
+export function startChaosModel(answer: (question: string) => string = (q) => `Answer to ${q}`): Promise<FakeOpenAI> {
+  return startFakeOpenAI({
+    responder: (body) => {
+      const user = String(body.messages.at(-1).content);
+      return body.messages[0].content === ANSWER_PROMPT ? answer(user) : user.toUpperCase();
+    },
+  });
+}
+
+/** The model requests that asked for an answer (not for its style). */
+export const answerRequests = (model: FakeOpenAI) => model.requests.filter((r) => (r.body as { messages?: Array<{ content: string }> } | undefined)?.messages?.[0]?.content === ANSWER_PROMPT);
+
+/** The settings every kill test runs with: a loud style on `channel`, the answer model, a short lease, all mentions at once. */
+export function chaosConfig(channel: string, answer: Record<string, unknown> = {}, restyle: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    styles: { loud: { model: 'loud-1' } },
+    channels: { [channel]: 'loud' },
+    restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 15_000, ...restyle },
+    bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 15_000, ...answer } },
+    // A short lease so a dead worker's jobs are handed over quickly; all mentions run at once.
+    queue: { leaseMs: 2_000, concurrency: 64 },
+    // One asker sends every mention: the per-user reply limit (rateLimits.replies) is not what is measured.
+    rateLimits: { replies: { points: 0 } },
+  };
+}
 
 /** Write `config/restyle.yaml` in `cwd` (made if missing). */
 export function writeConfig(cwd: string, config: Record<string, unknown>): void {

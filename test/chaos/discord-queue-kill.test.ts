@@ -7,24 +7,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import type { FakeOpenAI } from '../fakes/openai.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { killAllBots, startBot, writeConfig } from './bot-process.js';
+import { answerRequests, chaosConfig, killAllBots, startBot, startChaosModel, writeConfig } from './bot-process.js';
 
-const ANSWER_PROMPT = 'ANSWER-SOURCE';
 const MENTIONS = 50;
 const MODEL_MS = 2_000;
 
 let model: FakeOpenAI;
 let discord: FakeDiscord;
 beforeEach(async () => {
-  model = await startFakeOpenAI({
-    responder: (body) => {
-      const user = String(body.messages.at(-1).content);
-      return body.messages[0].content === ANSWER_PROMPT ? `Answer to ${user}` : user.toUpperCase();
-    },
-  });
+  model = await startChaosModel();
   discord = await startFakeDiscord();
 });
 afterEach(async () => {
@@ -33,8 +27,6 @@ afterEach(async () => {
   await discord.close();
 });
 
-const answerRequests = () => model.requests.filter((r) => (r.body as { messages?: Array<{ content: string }> } | undefined)?.messages?.[0]?.content === ANSWER_PROMPT);
-
 describe.each(['sqlite', 'redis'] as const)('chaos: the Discord bot is SIGKILLed with 50 mentions in flight (%s)', (kind) => {
   it('posts every answer exactly once after the restart; a replayed ⭐ makes one DM', { timeout: 120_000 }, async () => {
     const guild = discord.addGuild({ name: 'Acme' });
@@ -42,16 +34,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the Discord bot is SIGKILLed
     const ana = discord.addUser('ana');
     discord.addMember(guild.id, ana.id);
     const cwd = tmpDir(`discord-queue-kill-${kind}`);
-    writeConfig(cwd, {
-      styles: { loud: { model: 'loud-1' } },
-      channels: { [`discord:${channel.id}`]: 'loud' },
-      restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 15_000 },
-      bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 15_000 } },
-      // A short lease so a dead worker's jobs are handed over quickly; all 50 run at once.
-      queue: { leaseMs: 2_000, concurrency: 64 },
-      // One asker sends all 50: the per-user reply limit is not what is measured.
-      rateLimits: { replies: { points: 0 } },
-    });
+    writeConfig(cwd, chaosConfig(`discord:${channel.id}`));
     const redis = kind === 'redis' ? await startRedis() : undefined;
     const env = {
       OPENAI_API_KEY: 'sk-chaos',
@@ -72,7 +55,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the Discord bot is SIGKILLed
       expect(await discord.dispatch('MESSAGE_CREATE', discord.messagePayload(m))).toBe(1);
     }
     // Every mention is with the model (2 s): kill now.
-    await vi.waitFor(() => expect(answerRequests().length).toBe(MENTIONS), { timeout: 30_000, interval: 20 });
+    await vi.waitFor(() => expect(answerRequests(model).length).toBe(MENTIONS), { timeout: 30_000, interval: 20 });
     const answersTo = (id: string) => discord.posted(channel.id).filter((m) => m.message_reference?.message_id === id && m.content.toUpperCase().startsWith('ANSWER TO'));
     const answeredBeforeKill = asked.filter((id) => answersTo(id).length > 0).length;
     await first.kill();

@@ -6,13 +6,12 @@
  * from the restart to the last complete answer is printed (a figure, not a limit).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import type { FakeOpenAI } from '../fakes/openai.js';
 import { eventRequest, sendSigned, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { killAllBots, startBot, writeConfig } from './bot-process.js';
+import { chaosConfig, killAllBots, startBot, startChaosModel, writeConfig } from './bot-process.js';
 
-const ANSWER_PROMPT = 'ANSWER-SOURCE';
 const CHANNEL = 'CGENERAL';
 const ASKER = 'UANA';
 const SECRET = 'chaos-signing-secret';
@@ -23,12 +22,7 @@ const answerTo = (q: string) => [`Answer to ${q}.`, 'The deploy went out at ten 
 let model: FakeOpenAI;
 let slack: FakeSlack;
 beforeEach(async () => {
-  model = await startFakeOpenAI({
-    responder: (body) => {
-      const user = String(body.messages.at(-1).content);
-      return body.messages[0].content === ANSWER_PROMPT ? answerTo(user).join('\n\n') : user.toUpperCase();
-    },
-  });
+  model = await startChaosModel((q) => answerTo(q).join('\n\n'));
   slack = await startFakeSlack();
 });
 afterEach(async () => {
@@ -40,14 +34,7 @@ afterEach(async () => {
 describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed while 20 streamed answers are half written (%s)', (kind) => {
   it('each thread ends with one message holding the whole answer', { timeout: 120_000 }, async () => {
     const cwd = tmpDir(`queue-kill-stream-${kind}`);
-    writeConfig(cwd, {
-      styles: { loud: { model: 'loud-1' } },
-      channels: { [`slack:${CHANNEL}`]: 'loud' },
-      restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 15_000, maxBlockParagraphs: 1 },
-      bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 15_000, stream: true } },
-      queue: { leaseMs: 2_000, concurrency: 64 },
-      rateLimits: { replies: { points: 0 } },
-    });
+    writeConfig(cwd, chaosConfig(`slack:${CHANNEL}`, { stream: true }, { maxBlockParagraphs: 1 }));
     const redis = kind === 'redis' ? await startRedis() : undefined;
     const env = {
       OPENAI_API_KEY: 'sk-chaos',

@@ -5,13 +5,12 @@
  * the restart to the last answer is printed (a figure, not a limit).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import type { FakeOpenAI } from '../fakes/openai.js';
 import { eventRequest, sendSigned, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { killAllBots, startBot, writeConfig } from './bot-process.js';
+import { answerRequests, chaosConfig, killAllBots, startBot, startChaosModel, writeConfig } from './bot-process.js';
 
-const ANSWER_PROMPT = 'ANSWER-SOURCE';
 const CHANNEL = 'CGENERAL';
 const ASKER = 'UANA';
 const SECRET = 'chaos-signing-secret';
@@ -21,12 +20,7 @@ const MODEL_MS = 2_000;
 let model: FakeOpenAI;
 let slack: FakeSlack;
 beforeEach(async () => {
-  model = await startFakeOpenAI({
-    responder: (body) => {
-      const user = String(body.messages.at(-1).content);
-      return body.messages[0].content === ANSWER_PROMPT ? `Answer to ${user}` : user.toUpperCase();
-    },
-  });
+  model = await startChaosModel();
   slack = await startFakeSlack();
 });
 afterEach(async () => {
@@ -35,21 +29,10 @@ afterEach(async () => {
   await slack.close();
 });
 
-const answerRequests = () => model.requests.filter((r) => (r.body as { messages?: Array<{ content: string }> } | undefined)?.messages?.[0]?.content === ANSWER_PROMPT);
-
 describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed with 50 mentions in flight (%s)', (kind) => {
   it('posts every answer exactly once after the restart', { timeout: 120_000 }, async () => {
     const cwd = tmpDir(`queue-kill-${kind}`);
-    writeConfig(cwd, {
-      styles: { loud: { model: 'loud-1' } },
-      channels: { [`slack:${CHANNEL}`]: 'loud' },
-      restyle: { maxRetries: 0, cacheTtlSeconds: 0, requestTimeoutMs: 15_000 },
-      bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER_PROMPT, timeoutMs: 15_000 } },
-      // A short lease so Redis hands a dead worker's jobs over quickly; all 50 run at once.
-      queue: { leaseMs: 2_000, concurrency: 64 },
-      // One asker sends all 50: the per-user reply limit (rateLimits.replies, 20 a minute) is not what is measured.
-      rateLimits: { replies: { points: 0 } },
-    });
+    writeConfig(cwd, chaosConfig(`slack:${CHANNEL}`));
     const redis = kind === 'redis' ? await startRedis() : undefined;
     const env = {
       OPENAI_API_KEY: 'sk-chaos',
@@ -74,7 +57,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed with 50
       }),
     );
     // Every mention is with the model (2 s): kill now.
-    await vi.waitFor(() => expect(answerRequests().length).toBe(MENTIONS), { timeout: 30_000, interval: 20 });
+    await vi.waitFor(() => expect(answerRequests(model).length).toBe(MENTIONS), { timeout: 30_000, interval: 20 });
     const answeredBeforeKill = slack.callsTo('chat.postMessage').length;
     await first.kill();
 
