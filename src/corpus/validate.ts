@@ -117,6 +117,8 @@ function checkLine(text: string, first: boolean): Checked {
   if (typeof row !== 'object' || row === null || Array.isArray(row)) return fail('not a JSON object');
   const r = row as Record<string, unknown>;
   if ('prompt' in r || 'completion' in r) return fail('prompt/completion is the legacy completions format: chat models need {"messages": [...]}');
+  // `corpus build` writes pairs.jsonl beside the training files; a glob like out/*.jsonl picks it up too.
+  if ('neutral' in r && 'styled' in r && !('messages' in r)) return fail('a restyle pair {"neutral", "styled"} (pairs.jsonl), not a fine-tuning example: upload train.jsonl and valid.jsonl (destyle.*.jsonl for the de-styler)');
   const top = Object.keys(r).filter((k) => !TOP_KEYS.has(k));
   if (top.length > 0) c.problems.push(`unknown key(s) ${top.join(', ')}`);
   if (!Array.isArray(r.messages) || r.messages.length === 0) return fail('missing "messages" list');

@@ -73,6 +73,17 @@ describe('corpus validate against OpenAI chat fine-tuning rules', () => {
     expect(r.tokens.total).toBe(r.billing.tokensPerEpoch);
   });
 
+  it("restyle's own pairs.jsonl (picked up by a glob of the build's folder) is named for what it is, one problem a line", async () => {
+    const dir = tmpDir('validate-pairs');
+    const file = join(dir, 'pairs.jsonl');
+    // The keys `corpus build` writes in pairs.jsonl (src/corpus/build.ts), values shortened.
+    const pair = { doc: 'export.zip/general/2016-01-14.json', ref: '1452837352.000006', block: 0, split: 'train', source: 'editor', styled: 'Ahoy, the deploy be done.', neutral: 'The deploy is done.', sha256: 'a', neutralSha256: 'b' };
+    writeFileSync(file, `${JSON.stringify(pair)}\n${JSON.stringify({ ...pair, block: 1 })}\n`);
+    const r = await validateJsonl(file, 'pairs.jsonl');
+    expect(r.examples).toBe(0);
+    expect(r.issues).toEqual([1, 2].map((line) => ({ line, problem: expect.stringMatching(/^a restyle pair .*upload train\.jsonl and valid\.jsonl/) })));
+  });
+
   it('the per-example token limit follows the base model, and can be set', async () => {
     expect(exampleTokenLimit('gpt-3.5-turbo-0125')).toBe(16_385);
     expect(exampleTokenLimit('gpt-3.5-turbo-0613')).toBe(4_096);
