@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import * as z from 'zod';
 import { RestyleError } from '../../src/errors.js';
 
 /** Read a JSON body up to `limit` bytes; every failure is a RestyleError with an HTTP status in details. */
@@ -26,4 +27,15 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
 
 function tooLarge(limit: number): RestyleError {
   return new RestyleError('input_invalid', `body is larger than ${limit} bytes`, { details: { status: 413 } });
+}
+
+/** A required string field whose message tells a missing value (`required (what)`) from one of another type. */
+export function requiredString(what: string): z.ZodString {
+  return z.string({ error: (issue) => (issue.input === undefined ? `required (${what})` : `must be ${what}, not ${jsonKind(issue.input)}`) });
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

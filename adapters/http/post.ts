@@ -7,7 +7,7 @@ import type { PostJob } from '../../src/bot/types.js';
 import { guardMentions } from '../../src/bot/safety.js';
 import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
-import { readJson } from './body.js';
+import { readJson, requiredString } from './body.js';
 import { Idempotency, idempotencyKey, type Answer } from './idempotency.js';
 import { durablePosts, POST_WAIT_MS } from './post-job.js';
 
@@ -32,8 +32,8 @@ export interface PostRouteDeps {
 
 const postBody = z
   .object({
-    channel: z.string({ error: 'required (a channel key such as slack:C0123ABC or discord:112233445566778899)' }).min(1),
-    text: z.string({ error: 'required (a string)' }).refine((t) => t.trim() !== '', 'must not be empty'),
+    channel: requiredString('a channel key such as slack:C0123ABC or discord:112233445566778899').min(1),
+    text: requiredString('a string').refine((t) => t.trim() !== '', 'must not be empty'),
     thread: z.string().min(1).optional(),
     style: z.string().min(1).optional(),
     params: z.record(z.string(), z.string()).optional(),

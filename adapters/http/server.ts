@@ -5,7 +5,7 @@ import type { AppContext } from '../../src/app.js';
 import type { HttpMount } from '../../src/bot/platform.js';
 import { RestyleError, toRestyleError, type ErrorCode } from '../../src/errors.js';
 import { isLoopback, routeAccess } from './access.js';
-import { readJson } from './body.js';
+import { readJson, requiredString } from './body.js';
 import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
@@ -50,7 +50,7 @@ const HEALTH_ROUTES = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
 
 const restyleBody = z
   .object({
-    text: z.string({ error: 'required (a string)' }),
+    text: requiredString('a string'),
     style: z.string().min(1).optional(),
     channel: z.string().min(1).optional(),
     params: z.record(z.string(), z.string()).optional(),

@@ -133,7 +133,8 @@ describe('POST /v1/post: auth and input', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ text: 'x' }, /^channel: required/],
       [{ channel: 'slack:CGENERAL' }, /^text: required \(a string\)/],
-      [{ channel: 'slack:CGENERAL', text: 42 }, /^text: /],
+      [{ channel: 'slack:CGENERAL', text: 42 }, /^text: must be a string, not a number$/],
+      [{ channel: ['slack:CGENERAL'], text: 'hi' }, /^channel: must be a channel key such as slack:C0123ABC or discord:\d+, not a list$/],
       [{ channel: 'slack:CGENERAL', text: '  \n ' }, /^text: must not be empty/],
       [{ channel: 'slack:CGENERAL', text: 'x', thread: '' }, /^thread: /],
       [{ channel: 'slack:CGENERAL', text: 'x', params: { tone: 7 } }, /^params\.tone: /],

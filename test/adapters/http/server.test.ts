@@ -58,6 +58,8 @@ describe('HTTP API', () => {
     const cases: Array<[unknown, number, string, RegExp]> = [
       ['{not json', 400, 'input_invalid', /not valid JSON/],
       [{ style: 'wavy' }, 400, 'input_invalid', /^text: required/],
+      [{ text: 42 }, 400, 'input_invalid', /^text: must be a string, not a number$/],
+      [{ text: null }, 400, 'input_invalid', /^text: must be a string, not null$/],
       [{ text: 'x', style: 'nope' }, 400, 'style_unknown', /known styles: wavy/],
       [{ text: 'x', bogus: 1 }, 400, 'input_invalid', /unknown key\(s\) bogus/],
       // A channel name instead of a key: a clear 400 as /v1/post gives, not 200 `no_style`.
