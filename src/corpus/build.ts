@@ -243,6 +243,8 @@ async function planBlocks(o: BuildOptions, inputs: ReturnType<typeof resolveInpu
       const left = Object.entries(noise.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
       if (withoutProse > 0) left.push(`${withoutProse} without words`);
       const why = left.length > 0 ? ` (left out: ${left.join(', ')}; the rules are --min-words, --max-code-share, --link-words, --max-repeats)` : '';
+      // Nothing read at all under --author: most likely a mistyped id or name, not a noisy export.
+      if (docs.length === 0 && o.author) throw new RestyleError('input_invalid', `no message by --author "${o.author}" in ${from || 'the inputs'}: give a user id (U0123ABC, 112233445566778899) or the name the export shows`);
       throw new RestyleError('input_invalid', `no text blocks found in ${from || 'the inputs'}${why}`);
     }
     spool.seal();

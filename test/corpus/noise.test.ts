@@ -115,6 +115,12 @@ describe('corpus build on real exports leaves noise out and counts it', () => {
     expect(r.stderr).toMatch(/no text blocks found in .*source_export\.zip \(left out: 12 code; the rules are --min-words, --max-code-share, --link-words, --max-repeats\)/);
   });
 
+  it('--author that matches no one in the export says so, not "no text blocks"', async () => {
+    const r = await runInProcess(['corpus', 'build', '--in', join(REAL, 'slackdump/source_export.zip'), '--out', 'none', '--style', 'chat', '--author', 'U0NOBODY'], { env: env(), cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no message by --author "U0NOBODY" in .*source_export\.zip: give a user id/);
+  });
+
   it('tuned off, the same blocks are kept (the rules decide, not the reader)', async () => {
     const r = await build('off', '--min-words', '0', '--max-code-share', '1', '--link-words', '0', '--max-repeats', '0');
     expect(r.code, r.stderr).toBe(0);
