@@ -39,7 +39,9 @@ export async function serve(ctx: AppContext, options: ServeOptions): Promise<Ser
       continue;
     }
     if (!entry.enabled(ctx.settings)) {
-      ctx.logger.info(`${entry.name}: off (set ${entry.enableHint} to enable)`);
+      const missing = entry.missing?.(ctx.settings);
+      if (missing) ctx.logger.warn(`${entry.name}: off: ${missing} (set ${entry.enableHint} to enable)`);
+      else ctx.logger.info(`${entry.name}: off (set ${entry.enableHint} to enable)`);
       // With every role here (`npm start`), no other process takes this platform's posts: refused at once.
       http.posterUnavailable(entry.name, `${entry.name} is off in this process: set ${entry.enableHint} to enable it`, { nowhere: roles.size === ROLES.length });
       continue;

@@ -47,6 +47,15 @@ describe('restyle bot (npm start)', () => {
     expect(logs()).toMatch(/store sqlite at .*data\/restyle\.sqlite/);
   });
 
+  it('half a Slack set-up (a bot token without a signing secret or app token) is a warning naming what is missing', async () => {
+    const { logs } = await startBot({ SLACK_BOT_TOKEN: 'xoxb-half-set-up' });
+    const line = logs()
+      .split('\n')
+      .find((l) => l.includes('slack: off'));
+    expect(JSON.parse(line!)).toMatchObject({ level: 40, msg: expect.stringMatching(/^slack: off: SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET \(HTTP events\) nor SLACK_APP_TOKEN \(Socket Mode\) is/) });
+    expect(logs()).not.toContain('xoxb-half-set-up');
+  });
+
   it('on SIGTERM finishes the restyle in flight, then exits 0', async () => {
     const { child, base } = await startBot();
     fake.setLatency(800);
