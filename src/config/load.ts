@@ -8,7 +8,7 @@ import type * as z from 'zod';
 import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import type { Env } from './env.js';
-import { fileConfigSchema, type FileConfig, type StyleConfig } from './schema.js';
+import { fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
 import { own } from '../util/own.js';
 
 /** An OpenAI-compatible endpoint and the key for it (resolved from the environment, never from YAML). */
@@ -135,6 +135,10 @@ function parseYaml(text: string, shown: string): unknown {
 }
 
 function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; configFound: boolean; cwd: string }): Settings {
+  // Checked at start, as the config's base URLs are; the value is not echoed (it may carry credentials).
+  if (env.OPENAI_BASE_URL && !httpUrl.safeParse(env.OPENAI_BASE_URL).success) {
+    throw new RestyleError('config_invalid', 'OPENAI_BASE_URL: must be an http:// or https:// URL such as http://localhost:11434/v1', { details: { field: 'OPENAI_BASE_URL' } });
+  }
   const openai: Endpoint = {
     baseUrl: trimSlash(env.OPENAI_BASE_URL || DEFAULTS.openaiBaseUrl),
     apiKey: env.OPENAI_API_KEY || undefined,

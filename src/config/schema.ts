@@ -6,18 +6,19 @@ export const STYLE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 /** `slack:C0123ABC`, `discord:112233445566778899`, or `default` (the fallback for unmapped channels). */
 export const CHANNEL_KEY = /^(?:(?:slack|discord):[A-Za-z0-9_-]+|default)$/;
 
-const url = z.string().url('must be a URL such as http://localhost:11434/v1');
+// http(s) only: the OpenAI SDK speaks nothing else, and an ftp:// or file: address would only fail per request.
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL such as http://localhost:11434/v1' });
 
 export const styleSchema = z
   .object({
     model: z.string({ error: 'required' }).min(1, 'required'),
-    baseUrl: url.optional(),
+    baseUrl: httpUrl.optional(),
     /** Name of the environment variable holding this endpoint's key (never the key itself). */
     apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
     prompt: z.string().min(1).optional(),
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     destyler: z.string().min(1).optional(),
-    destylerBaseUrl: url.optional(),
+    destylerBaseUrl: httpUrl.optional(),
     destylerPrompt: z.string().min(1).optional(),
     temperature: z.number().min(0).max(2).optional(),
     maxTokens: z.number().int().positive().optional(),
@@ -54,8 +55,8 @@ const answerSchema = z
     source: z.enum(['none', 'openai', 'webhook']).default('none'),
     model: z.string().optional(),
     systemPrompt: z.string().optional(),
-    baseUrl: url.optional(),
-    url: url.optional(),
+    baseUrl: httpUrl.optional(),
+    url: httpUrl.optional(),
     timeoutMs: z.number().int().positive().default(30_000),
     /** Stream answers into the thread as they are written and styled (docs/streaming.md). */
     stream: z.boolean().default(false),
@@ -92,7 +93,7 @@ const botSchema = z
 const corpusSchema = z
   .object({
     editorModel: z.string().default('gpt-4.1'),
-    editorBaseUrl: url.optional(),
+    editorBaseUrl: httpUrl.optional(),
     editorPrompt: z.string().min(1).optional(),
     /** USD per 1M training tokens, for the report's cost estimate. */
     trainingPricePerMTok: z.number().min(0).default(5),
@@ -153,7 +154,7 @@ const safetySchema = z
 const proxySchema = z
   .object({
     /** Where chat completions really go; its key comes from `apiKeyEnv` (default OPENAI_API_KEY). */
-    baseUrl: url.optional(),
+    baseUrl: httpUrl.optional(),
     apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
     /** The style when neither the model name (`pirate/gpt-4.1-mini`), the header nor the token picks one. */
     defaultStyle: z.string().regex(STYLE_NAME, 'style names are letters, digits, - and _').optional(),

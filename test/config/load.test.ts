@@ -144,7 +144,7 @@ channels:
 
   it('rejects malformed channel keys and bad URLs', () => {
     const cwd = project('styles:\n  p: {model: x, baseUrl: "not a url"}\n');
-    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toMatch(/styles\.p\.baseUrl: must be a URL/);
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toMatch(/styles\.p\.baseUrl: must be an http:\/\/ or https:\/\/ URL/);
     const cwd2 = project('styles:\n  p: {model: x}\nchannels:\n  C123: p\n');
     expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: cwd2 })).message).toMatch(/channels\.C123: channel keys look like/);
   });
@@ -183,6 +183,15 @@ channels:
     const lines = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: many })).message.split('\n');
     expect(lines).toHaveLength(6);
     expect(lines.at(-1)).toBe('  … and 2 more');
+  });
+
+  it('base URLs are http(s): OPENAI_BASE_URL and a style\'s baseUrl are refused at start, the variable\'s value not echoed', () => {
+    const cwd = project('styles:\n  p: {model: x}\n');
+    const e = errorOf(() => loadConfig({ env: { OPENAI_BASE_URL: 'ftp://user:hunter2@models.example' }, path: 'restyle.yaml', cwd }));
+    expect(e).toMatchObject({ code: 'config_invalid', message: 'OPENAI_BASE_URL: must be an http:// or https:// URL such as http://localhost:11434/v1' });
+    expect(JSON.stringify(e.details)).not.toContain('hunter2');
+    const style = project('styles:\n  p: {model: x, baseUrl: "file:///etc/passwd"}\n');
+    expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: style })).message).toBe('restyle.yaml: styles.p.baseUrl: must be an http:// or https:// URL such as http://localhost:11434/v1');
   });
 
   it('getStyle lists known styles; requireApiKey names the variable, not a value', () => {
