@@ -1,7 +1,7 @@
 import type { ChatPlatform } from '../src/bot/platform.js';
 import type { Settings } from '../src/config/load.js';
 import { SLACK_ENABLE_HINT, slackEnabled, slackMissing } from './slack/enabled.js';
-import { DISCORD_ENABLE_HINT, discordEnabled } from './discord/enabled.js';
+import { DISCORD_ENABLE_HINT, discordEnabled, discordMissing } from './discord/enabled.js';
 
 /**
  * The chat platforms `restyle bot` knows. Each is loaded only when enabled, so `restyle text` never pays
@@ -20,5 +20,5 @@ export interface PlatformEntry {
 
 export const PLATFORMS: PlatformEntry[] = [
   { name: 'slack', enableHint: SLACK_ENABLE_HINT, enabled: slackEnabled, missing: slackMissing, load: async () => (await import('./slack/index.js')).slackPlatform, role: 'web' },
-  { name: 'discord', enableHint: DISCORD_ENABLE_HINT, enabled: discordEnabled, load: async () => (await import('./discord/index.js')).discordPlatform, role: 'gateway' },
+  { name: 'discord', enableHint: DISCORD_ENABLE_HINT, enabled: discordEnabled, missing: discordMissing, load: async () => (await import('./discord/index.js')).discordPlatform, role: 'gateway' },
 ];
