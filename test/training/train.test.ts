@@ -213,6 +213,30 @@ describe('restyle train (openai provider, against the fake fine-tuning API)', ()
     expect((await run(['train', 'status'])).stdout).toContain('no training jobs yet');
   });
 
+  it('a server that answers every route with 200 (a chat-only proxy) is never read as an upload or a started job', async () => {
+    // What such a server sends back for POST /files and POST /fine_tuning/jobs: a chat completion.
+    const proxy = await startFakeOpenAI();
+    const completion = { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'x', choices: [] };
+    let upload: unknown = completion;
+    proxy.route('POST', /^\/v1\/files$/, () => upload);
+    proxy.route('POST', /^\/v1\/fine_tuning\/jobs$/, () => completion);
+    try {
+      const r = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { ...env(), OPENAI_BASE_URL: proxy.url }, cwd });
+      expect(r.code).toBe(1);
+      expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^restyle: .*: POST \/files answered a "chat\.completion" object, not a file: does OPENAI_BASE_URL point at a server with OpenAI's fine-tuning API\?$/)]);
+      expect(r.stdout).not.toMatch(/started/);
+      expect((await run(['train', 'status'])).stdout).toContain('no training jobs yet');
+      // Past an upload that looks right, the job's answer is checked the same way.
+      upload = { id: 'file-1', object: 'file', purpose: 'fine-tune' };
+      const job = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { ...env(), OPENAI_BASE_URL: proxy.url }, cwd });
+      expect(job.code).toBe(1);
+      expect(job.stderr).toMatch(/POST \/fine_tuning\/jobs answered a "chat\.completion" object, not a fine_tuning\.job/);
+      expect((await run(['train', 'status'])).stdout).toContain('no training jobs yet');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('quota exceeded: one line naming billing and the export route', async () => {
     ft.setMode('quota');
     const r = await run(['train', '--style', 'pirate', '--data', 'corpus']);
