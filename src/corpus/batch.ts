@@ -6,6 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type OpenAI from 'openai';
 import { toStreamingFile } from 'openai';
 import { RestyleError } from '../errors.js';
+import { expectApiObject } from '../llm/api-object.js';
 import type { EditorAnswer, EditorCache } from './cache.js';
 import { AtomicJsonl, writeFileAtomic } from './write.js';
 
@@ -86,7 +87,7 @@ export async function runBatches(requests: AsyncIterable<BatchRequest>, cache: E
   }
   for (const b of state.batches) {
     if (!b.inputFileId) {
-      const uploaded = await call(deps, () => deps.sdk.files.create({ file: toStreamingFile(createReadStream(join(deps.dir, b.file)), b.file), purpose: 'batch' }));
+      const uploaded = expectApiObject(await call(deps, () => deps.sdk.files.create({ file: toStreamingFile(createReadStream(join(deps.dir, b.file)), b.file), purpose: 'batch' })), 'file', 'POST /files', deps.sdk.baseURL);
       b.inputFileId = uploaded.id;
       save();
     }
@@ -94,9 +95,14 @@ export async function runBatches(requests: AsyncIterable<BatchRequest>, cache: E
       const adopted = await findBatch(deps, b.inputFileId);
       const batch =
         adopted ??
-        (await call(deps, () =>
-          deps.sdk.batches.create({ input_file_id: b.inputFileId!, endpoint: ENDPOINT, completion_window: '24h', metadata: { source: 'restyle corpus build', input_sha256: b.inputHash.slice(0, 16) } }),
-        ));
+        expectApiObject(
+          await call(deps, () =>
+            deps.sdk.batches.create({ input_file_id: b.inputFileId!, endpoint: ENDPOINT, completion_window: '24h', metadata: { source: 'restyle corpus build', input_sha256: b.inputHash.slice(0, 16) } }),
+          ),
+          'batch',
+          'POST /batches',
+          deps.sdk.baseURL,
+        );
       b.batchId = batch.id;
       save();
       if (!adopted) outcome.submitted += b.count;
@@ -119,7 +125,7 @@ export async function runBatches(requests: AsyncIterable<BatchRequest>, cache: E
   let lastLogged = '';
   while (state.batches.length > 0) {
     for (const b of [...state.batches]) {
-      const batch = await call(deps, () => deps.sdk.batches.retrieve(b.batchId!));
+      const batch = expectApiObject(await call(deps, () => deps.sdk.batches.retrieve(b.batchId!)), 'batch', `GET /batches/${b.batchId}`, deps.sdk.baseURL);
       const rc = batch.request_counts ?? { completed: 0, failed: 0, total: b.count };
       counts.set(b.batchId!, { completed: rc.completed, failed: rc.failed, total: rc.total || b.count });
       if (!TERMINAL.has(batch.status)) continue;

@@ -324,4 +324,27 @@ describe('--batch', () => {
     expect(JSON.parse(r.stdout).editor).toMatchObject({ mode: 'batch', requests: input.length, reused: 0 });
     expect(r.stderr).toMatch(/batch: submitted batch_fake_\d+ with \d+ request\(s\)/);
   });
+
+  it('a server that answers the Files and Batch routes with something else (a chat-only proxy) stops the run; nothing is polled or kept', async () => {
+    const proxy = await startFakeOpenAI();
+    const completion = { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'x', choices: [] };
+    let upload: unknown = completion;
+    proxy.route('POST', /^\/v1\/files$/, () => upload);
+    proxy.route('GET', /^\/v1\/batches/, () => ({ object: 'list', data: [], has_more: false }));
+    proxy.route('POST', /^\/v1\/batches$/, () => completion);
+    const build = (dir: string) => runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', join(cwd, dir), '--style', 'publius', '--batch', '--poll-seconds', '1'], { env: { ...env(), OPENAI_BASE_URL: proxy.url }, cwd });
+    try {
+      const r = await build('proxied');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/POST \/files answered a "chat\.completion" object, not a file: does it serve OpenAI's Files API\?/);
+      // An upload that looks right, then a "batch" that is not one: refused before its id is kept and polled.
+      upload = { id: 'file-1', object: 'file', purpose: 'batch' };
+      const b = await build('proxied2');
+      expect(b.code).not.toBe(0);
+      expect(b.stderr).toMatch(/POST \/batches answered a "chat\.completion" object, not a batch: does it serve OpenAI's Batch API\?/);
+      expect(proxy.requests.filter((q) => q.method === 'GET' && /\/batches\/./.test(q.path))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

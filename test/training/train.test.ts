@@ -223,7 +223,7 @@ describe('restyle train (openai provider, against the fake fine-tuning API)', ()
     try {
       const r = await runInProcess(['train', '--style', 'pirate', '--data', 'corpus'], { env: { ...env(), OPENAI_BASE_URL: proxy.url }, cwd });
       expect(r.code).toBe(1);
-      expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^restyle: .*: POST \/files answered a "chat\.completion" object, not a file: does OPENAI_BASE_URL point at a server with OpenAI's fine-tuning API\?$/)]);
+      expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^restyle: .*: POST \/files answered a "chat\.completion" object, not a file: does it serve OpenAI's Files API\?$/)]);
       expect(r.stdout).not.toMatch(/started/);
       expect((await run(['train', 'status'])).stdout).toContain('no training jobs yet');
       // Past an upload that looks right, the job's answer is checked the same way.

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type OpenAI from 'openai';
 import type { Endpoint } from '../../config/load.js';
-import { RestyleError } from '../../errors.js';
+import type { RestyleError } from '../../errors.js';
+import { expectApiObject } from '../../llm/api-object.js';
 import { sha256 } from '../../util/hash.js';
 import { hashFiles } from '../dataset.js';
 import { explainTrainingError, type ErrorContext } from '../errors.js';
@@ -76,7 +77,7 @@ export class OpenAIProvider implements TrainingProvider {
     } catch (error) {
       throw explainTrainingError(this.client.toError(error, baseModel), ctx);
     }
-    expectAnswer(job, 'fine_tuning.job', 'POST /fine_tuning/jobs', this.baseUrl);
+    expectApiObject(job, 'fine_tuning.job', 'POST /fine_tuning/jobs', this.baseUrl);
     const now = new Date().toISOString();
     const record: JobRecord = {
       id: job.id,
@@ -118,7 +119,7 @@ export class OpenAIProvider implements TrainingProvider {
     } catch (error) {
       throw explainTrainingError(this.client.toError(error), ctx);
     }
-    expectAnswer(file, 'file', 'POST /files', this.baseUrl);
+    expectApiObject(file, 'file', 'POST /files', this.baseUrl);
     await this.jobs.saveUpload(key, file.id);
     return file.id;
   }
@@ -130,7 +131,7 @@ export class OpenAIProvider implements TrainingProvider {
     } catch (error) {
       throw explainTrainingError(this.client.toError(error), { jobId: id, baseUrl: this.baseUrl });
     }
-    return expectAnswer(job, 'fine_tuning.job', `GET /fine_tuning/jobs/${id}`, this.baseUrl);
+    return expectApiObject(job, 'fine_tuning.job', `GET /fine_tuning/jobs/${id}`, this.baseUrl);
   }
 
   async cancel(id: string): Promise<RemoteJob> {
@@ -180,16 +181,4 @@ export class OpenAIProvider implements TrainingProvider {
     }
     return out.sort((a, b) => a.step - b.step);
   }
-}
-
-/**
- * A compatible server's answer must be the object OpenAI answers there: a server that answers anything with
- * 200 (a chat-only proxy) must never read as an uploaded file or a started job.
- */
-function expectAnswer<T>(value: T, object: 'file' | 'fine_tuning.job', route: string, baseUrl: string): T {
-  const v = value as { id?: unknown; object?: unknown; status?: unknown } | null;
-  const ok = typeof v === 'object' && v !== null && typeof v.id === 'string' && v.id !== '' && (v.object === undefined || v.object === object) && (object === 'file' || typeof v.status === 'string');
-  if (ok) return value;
-  const got = typeof v?.object === 'string' ? `a "${v.object.slice(0, 40)}" object` : 'something else';
-  throw new RestyleError('llm_error', `${baseUrl}: ${route} answered ${got}, not a ${object}: does OPENAI_BASE_URL point at a server with OpenAI's fine-tuning API?`, { details: { baseUrl, route } });
 }
