@@ -97,7 +97,11 @@ export class LlmClient {
       const completion: ChatCompletion = await sdk.chat.completions.create(body, { signal: attempt.signal, timeout: attempt.timeoutMs, maxRetries: 0 });
       const choice = completion.choices[0];
       if (!choice) throw new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${req.model}" returned no choices`, { details: { baseUrl: this.endpoint.baseUrl, model: req.model } });
-      const text = choice.message.content ?? '';
+      const content: unknown = choice.message?.content;
+      if (content != null && typeof content !== 'string') {
+        throw new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${req.model}" returned a message whose content is not text`, { details: { baseUrl: this.endpoint.baseUrl, model: req.model } });
+      }
+      const text = content ?? '';
       return {
         text,
         model: completion.model || req.model,
@@ -133,7 +137,8 @@ export class LlmClient {
       for await (const chunk of stream) {
         idle.restart();
         if (chunk.usage) usage = toUsage(chunk.usage, () => 0, () => 0);
-        const delta = chunk.choices[0]?.delta?.content;
+        const delta: unknown = chunk.choices?.[0]?.delta?.content;
+        if (delta != null && typeof delta !== 'string') throw new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${req.model}" streamed content that is not text`, { details: { baseUrl: this.endpoint.baseUrl, model: req.model } });
         if (delta) {
           text += delta;
           // Time spent by the consumer is not the server being idle.

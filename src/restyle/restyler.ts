@@ -46,7 +46,7 @@ export interface RestyleResult {
   model: string | null;
   /** Blocks sent to (or answered from cache for) the model; code and whitespace not counted. */
   blocks: number;
-  /** Blocks that kept their original text because the reply broke a placeholder or added a mention or link. */
+  /** Blocks that kept their original text because the reply broke a placeholder, added a mention or link, was empty, or ran on (over 4× the block plus 200 characters). */
   fallbacks: number;
   /** Blocks answered from the cache. */
   cached: number;
@@ -68,7 +68,7 @@ export interface StyledBlock {
   /** True when the model's styling is used. */
   styled: boolean;
   cached: boolean;
-  /** Why it is unstyled: `code`, `space`, `placeholders`, `mentions`, `no_style`, `cut` (input failed), `text_too_long`, or the styler's error code. */
+  /** Why it is unstyled: `code`, `space`, `placeholders`, `mentions`, `empty_reply`, `reply_too_long`, `no_style`, `cut` (input failed), `text_too_long`, or the styler's error code. */
   reason?: string;
 }
 
@@ -394,7 +394,7 @@ export class Restyler {
     steps: Step[],
     options: RestyleOptions,
     signal: AbortSignal,
-  ): Promise<{ text: string | null; kept?: 'placeholders' | 'mentions'; usage: TokenUsage; cached: boolean }> {
+  ): Promise<{ text: string | null; kept?: 'placeholders' | 'mentions' | 'empty_reply' | 'reply_too_long'; usage: TokenUsage; cached: boolean }> {
     const guarded = protect(segment.text);
     // Keep the block's own leading/trailing whitespace out of the model's hands.
     const lead = /^\s*/.exec(guarded.text)![0];
@@ -413,7 +413,16 @@ export class Restyler {
       current = r.text.trim();
     }
     // An empty reply is never a styling of a non-empty block.
-    const restored = current === '' ? null : restore(lead + current + trail, guarded);
+    if (current === '') {
+      this.logger.warn({ model: steps[steps.length - 1]!.model }, 'restyle: the model replied with no text; block kept as written');
+      return { text: null, kept: 'empty_reply', usage, cached: allCached };
+    }
+    // Nor is one many times its length: a model running on (a repetition loop) would flood the channel.
+    if (current.length > maxReplyLength(segment.text.length)) {
+      this.logger.warn({ model: steps[steps.length - 1]!.model, chars: current.length, block: segment.text.length }, 'restyle: the reply is many times the block; block kept as written');
+      return { text: null, kept: 'reply_too_long', usage, cached: allCached };
+    }
+    const restored = restore(lead + current + trail, guarded);
     if (restored === null) {
       this.logger.debug({ model: steps[steps.length - 1]!.model }, 'restyle: placeholders altered; block kept as written');
       return { text: null, kept: 'placeholders', usage, cached: allCached };
@@ -496,4 +505,9 @@ function deadlineError(error: unknown, deadlineMs: number): RestyleError {
     cause: error,
     ...(last ? { details: { lastError: last } } : {}),
   });
+}
+
+/** The longest reply taken as a styling of a block of `chars` characters: generous for styles that embellish. */
+export function maxReplyLength(chars: number): number {
+  return 4 * chars + 200;
 }

@@ -78,6 +78,21 @@ describe('LlmClient.chat', () => {
     });
   });
 
+  it('a reply whose message content is not text (or that has no choices) is llm_error saying so, not a tokenizer error', async () => {
+    const odd = await startFakeOpenAI();
+    let reply: unknown = { id: 'c', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: { evil: true } }, finish_reason: 'stop' }] };
+    odd.route('POST', /^\/v1\/chat\/completions$/, () => reply);
+    try {
+      const c = client({ endpoint: { baseUrl: odd.url, apiKey: KEY, apiKeyEnv: 'OPENAI_API_KEY' }, maxRetries: 0 });
+      const e = await rejection(c.chat({ model: 'ft:loud', messages }));
+      expect(e).toMatchObject({ code: 'llm_error', message: `${odd.url}: model "ft:loud" returned a message whose content is not text` });
+      reply = { id: 'c', object: 'chat.completion', model: 'm', choices: [] };
+      expect(await rejection(c.chat({ model: 'ft:loud', messages }))).toMatchObject({ code: 'llm_error', message: `${odd.url}: model "ft:loud" returned no choices` });
+    } finally {
+      await odd.close();
+    }
+  });
+
   it('sends jsonSchema as a strict json_schema response_format', async () => {
     const schema = { type: 'object', properties: { tone: { type: 'string' } }, required: ['tone'], additionalProperties: false };
     fake.setResponder(() => '{"tone":"wry"}');
@@ -269,6 +284,27 @@ describe('LlmClient.chatStream', () => {
       requests: 1,
     });
     expect(c.limiter.stats.inFlight).toBe(0);
+  });
+
+  it('a streamed delta whose content is not text ends the stream with llm_error saying so', async () => {
+    const odd = await startFakeOpenAI();
+    odd.route('POST', /^\/v1\/chat\/completions$/, (ctx) => {
+      ctx.res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (content: unknown) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+      ctx.res.end(`${chunk('Aye, ')}${chunk({ evil: true })}data: [DONE]\n\n`);
+    });
+    try {
+      const c = client({ endpoint: { baseUrl: odd.url, apiKey: KEY, apiKeyEnv: 'OPENAI_API_KEY' }, maxRetries: 0 });
+      const seen: string[] = [];
+      const consume = async (): Promise<void> => {
+        for await (const d of c.chatStream({ model: 'ft:loud', messages })) seen.push(d);
+      };
+      expect(await rejection(consume())).toMatchObject({ code: 'llm_error', message: `${odd.url}: model "ft:loud" streamed content that is not text` });
+      expect(seen).toEqual(['Aye, ']);
+      expect(c.limiter.stats.inFlight).toBe(0);
+    } finally {
+      await odd.close();
+    }
   });
 
   it('retries connecting, and reports errors as RestyleErrors', async () => {

@@ -139,6 +139,40 @@ describe('Restyler', () => {
     expect(broken.styled).toBe(true);
   });
 
+  it('a reply that is empty or runs on (over 4× the block plus 200 characters) keeps the block as written and is not cached', async () => {
+    const { restyler } = make({}, { maxBlockParagraphs: 1 });
+    const text = 'Deploy done.\n\nSecond block.';
+    // A fine-tuned model stuck in a repetition loop: 2 MB for a 12-character block would flood the channel.
+    fake.setResponder((body) => ((body.messages[1].content as string).startsWith('Deploy') ? 'AYE. '.repeat(400_000) : (body.messages[1].content as string).toUpperCase()));
+    const loop = await restyler.stream(
+      (async function* () {
+        yield text;
+      })(),
+      { style: 'loud' },
+    );
+    const blocks = [];
+    let next = await loop.next();
+    while (!next.done) {
+      blocks.push(next.value);
+      next = await loop.next();
+    }
+    expect(blocks.filter((b) => b.kind === 'prose').map((b) => [b.text, b.reason])).toEqual([
+      ['Deploy done.', 'reply_too_long'],
+      ['SECOND BLOCK.', undefined],
+    ]);
+    expect(next.value).toMatchObject({ text: 'Deploy done.\n\nSECOND BLOCK.', fallbacks: 1, styled: true });
+    // The rejected reply was not cached: asked again, the model is asked again.
+    fake.setResponder((body) => (body.messages[1].content as string).toUpperCase());
+    const before = chatRequests().length;
+    expect(await restyler.restyle('Deploy done.', { style: 'loud' })).toMatchObject({ text: 'DEPLOY DONE.', fallbacks: 0 });
+    expect(chatRequests().length).toBe(before + 1);
+    // Within the bound is a styling: 4 × 11 + 200 characters.
+    fake.setResponder(() => 'A'.repeat(4 * 'Build done.'.length + 200));
+    expect(await restyler.restyle('Build done.', { style: 'loud' })).toMatchObject({ fallbacks: 0, styled: true });
+    fake.setResponder(() => '');
+    expect(await restyler.restyle('Tests pass.\n\nAll green.', { style: 'loud' })).toMatchObject({ text: 'Tests pass.\n\nAll green.', fallbacks: 2, styled: false });
+  });
+
   it('never adds a mention the original lacked', async () => {
     const { restyler } = make();
     fake.setResponder(() => 'Hear ye <!channel>!');

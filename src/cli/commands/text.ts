@@ -45,7 +45,7 @@ export function registerText(program: Command, io: CliIO): void {
         });
         if (opts.json) write(io.stdout, JSON.stringify(result, null, 2));
         else io.stdout.write(result.text.endsWith('\n') || result.text === '' ? result.text : `${result.text}\n`);
-        if (result.fallbacks > 0) io.stderr.write(`restyle: ${result.fallbacks} of ${result.blocks} block(s) kept as written (the model altered a protected span)\n`);
+        if (result.fallbacks > 0) io.stderr.write(`restyle: ${result.fallbacks} of ${result.blocks} block(s) kept as written (the reply broke a protected span, added a mention or link, was empty or ran on)\n`);
       });
     });
 }
