@@ -3,6 +3,7 @@ import { RestyleError, toRestyleError } from '../errors.js';
 import type { ChatMessage } from '../llm/types.js';
 import type { ChatClientProvider } from '../restyle/restyler.js';
 import type { Actor, Place } from './types.js';
+import { capDeltas, capText } from './answer-cap.js';
 import { webhookDeltas } from './answer-stream.js';
 
 /** One earlier message of the thread, oldest first, as the adapter read it from the platform. */
@@ -39,9 +40,9 @@ export function answerSourceFrom(
   const cfg = settings.bot.answer;
   if (cfg.source === 'openai') {
     const endpoint: Endpoint = cfg.baseUrl ? { ...settings.openai, baseUrl: cfg.baseUrl.replace(/\/+$/, '') } : settings.openai;
-    return new OpenAIAnswerSource(deps.llm, endpoint, cfg.model!, cfg.systemPrompt ?? DEFAULT_ANSWER_PROMPT, cfg.timeoutMs);
+    return new OpenAIAnswerSource(deps.llm, endpoint, cfg.model!, cfg.systemPrompt ?? DEFAULT_ANSWER_PROMPT, cfg.timeoutMs, cfg.maxChars);
   }
-  if (cfg.source === 'webhook') return new WebhookAnswerSource(cfg.url!, cfg.timeoutMs, deps.fetch ?? fetch);
+  if (cfg.source === 'webhook') return new WebhookAnswerSource(cfg.url!, cfg.timeoutMs, deps.fetch ?? fetch, cfg.maxChars);
   return null;
 }
 
@@ -55,11 +56,13 @@ export class OpenAIAnswerSource implements AnswerSource {
     private readonly model: string,
     private readonly systemPrompt: string,
     private readonly timeoutMs: number,
+    /** The longest answer posted (`bot.answer.maxChars`, see ./answer-cap.ts). */
+    private readonly maxChars = Infinity,
   ) {}
 
   async answer(request: AnswerRequest): Promise<string> {
     const result = await this.llm.get(this.endpoint).chat({ model: this.model, messages: this.messages(request), signal: AbortSignal.timeout(this.timeoutMs) });
-    return result.text;
+    return capText(result.text, this.maxChars);
   }
 
   /** `stream: true`; `timeoutMs` is then an idle timeout (no delta for that long), not a cap on the whole answer. */
@@ -67,10 +70,10 @@ export class OpenAIAnswerSource implements AnswerSource {
     const client = this.llm.get(this.endpoint);
     const req = { model: this.model, messages: this.messages(request), timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) };
     if (!client.chatStream) {
-      yield (await client.chat({ ...req, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs) })).text;
+      yield capText((await client.chat({ ...req, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs) })).text, this.maxChars);
       return;
     }
-    yield* client.chatStream(req);
+    yield* capDeltas(client.chatStream(req), this.maxChars);
   }
 
   private messages(request: AnswerRequest): ChatMessage[] {
@@ -90,6 +93,8 @@ export class WebhookAnswerSource implements AnswerSource {
     private readonly url: string,
     private readonly timeoutMs: number,
     private readonly fetchFn: typeof fetch,
+    /** The longest answer posted (`bot.answer.maxChars`, see ./answer-cap.ts). */
+    private readonly maxChars = Infinity,
   ) {}
 
   /** The whole answer: the stream joined (the service may answer JSON, SSE or NDJSON either way). */
@@ -135,7 +140,7 @@ export class WebhookAnswerSource implements AnswerSource {
       }
       restart();
       try {
-        for await (const delta of webhookDeltas(response, where)) {
+        for await (const delta of capDeltas(webhookDeltas(response, where), this.maxChars)) {
           restart();
           yield delta;
         }

@@ -56,6 +56,8 @@ export const DEFAULTS = {
   },
   bot: {
     reactions: { sample: 'star', approve: '+1', reject: '-1' },
+    /** The longest answer posted (`bot.answer.maxChars`): the most the filter styles (restyle.maxChars). */
+    answerMaxChars: 40_000,
   },
   /** Per-caller limits (`points` per `durationSeconds`; 0 points = off), answered 429 / a polite note. */
   rateLimits: {

@@ -60,6 +60,8 @@ const answerSchema = z
     timeoutMs: z.number().int().positive().default(30_000),
     /** Stream answers into the thread as they are written and styled (docs/streaming.md). */
     stream: z.boolean().default(false),
+    /** The longest answer posted: past it the answer is cut with a note (a looping model must not flood the thread). */
+    maxChars: z.number().int().min(100).default(DEFAULTS.bot.answerMaxChars),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -69,7 +71,7 @@ const answerSchema = z
 
 const botSchema = z
   .object({
-    answer: answerSchema.default({ source: 'none', timeoutMs: 30_000, stream: false }),
+    answer: answerSchema.default({ source: 'none', timeoutMs: 30_000, stream: false, maxChars: DEFAULTS.bot.answerMaxChars }),
     reactions: z
       .object({
         sample: z.string().min(1).default(DEFAULTS.bot.reactions.sample),

@@ -183,6 +183,19 @@ describe('Slack over HTTP', () => {
     expect(metadata[0]).toEqual({ event_type: 'restyle_reply', event_payload: { style: 'loud', model: 'loud-1', hash: expect.stringMatching(/^[0-9a-f]{16}$/) } });
   });
 
+  it('an answer model that runs on is cut at bot.answer.maxChars with a note, not posted as message after message', async () => {
+    const x = await start({ config: config({ bot: { answer: { source: 'openai', model: 'answer-1', systemPrompt: ANSWER, maxChars: 2000 } } }) });
+    // A model stuck in a loop: 200,000 characters would be ~52 Slack messages.
+    const loop = 'And so the deploy went on. '.repeat(7500);
+    model.setResponder((body) => (body.messages[0]?.content === ANSWER ? loop : String(body.messages.at(-1)?.content ?? '').toUpperCase()));
+    await x.mention('what happened?', 'ana', 'general');
+    await x.settle();
+    const posted = x.posts().map((p) => p.text).join('\n\n');
+    expect(x.posts()).toHaveLength(1);
+    expect(posted.endsWith('… (ANSWER CUT AT 2,000 CHARACTERS)')).toBe(true);
+    expect(posted.length).toBeLessThan(2000 + 60);
+  });
+
   it('reports a Slack error on Post and keeps the preview usable', async () => {
     const x = await start();
     await x.command('Try twice.', 'ana', 'general');
