@@ -101,13 +101,13 @@ export function validate(raw: unknown, source = 'config'): FileConfig {
   // reportInput: without it zod leaves `input` out, and a wrong type ("fast" for a number) read as `required`.
   const result = fileConfigSchema.safeParse(cleaned ?? {}, { reportInput: true });
   if (result.success) return result.data;
-  // Every problem at once, so one edit fixes the file; an unknown key first, as it often explains a
-  // "required" beside it (`modle:` for `model:`).
+  // Every problem at once, on one line, so one edit fixes the file; an unknown key first, as it often
+  // explains a "required" beside it (`modle:` for `model:`).
   const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-  const line = (i: z.core.$ZodIssue): string => `${source}: ${formatPath(i.path) ? `${formatPath(i.path)}: ` : ''}${issueMessage(i)}`;
-  const shown = issues.slice(0, MAX_SHOWN_ISSUES).map(line);
+  const part = (i: z.core.$ZodIssue): string => `${formatPath(i.path) ? `${formatPath(i.path)}: ` : ''}${issueMessage(i)}`;
+  const shown = issues.slice(0, MAX_SHOWN_ISSUES).map(part);
   if (issues.length > MAX_SHOWN_ISSUES) shown.push(`… and ${issues.length - MAX_SHOWN_ISSUES} more`);
-  throw new RestyleError('config_invalid', shown.join('\n  '), {
+  throw new RestyleError('config_invalid', `${source}: ${shown.join('; ')}`, {
     details: { file: source, field: formatPath(issues[0]!.path), issues: issues.map((i) => `${formatPath(i.path)}: ${issueMessage(i)}`) },
   });
 }
