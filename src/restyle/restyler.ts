@@ -508,6 +508,6 @@ function deadlineError(error: unknown, deadlineMs: number): RestyleError {
 }
 
 /** The longest reply taken as a styling of a block of `chars` characters: generous for styles that embellish. */
-export function maxReplyLength(chars: number): number {
+function maxReplyLength(chars: number): number {
   return 4 * chars + 200;
 }
