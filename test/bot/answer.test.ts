@@ -50,6 +50,22 @@ describe('WebhookAnswerSource streams', () => {
     expect(await source().answer(request)).toBe('All green.');
   });
 
+  it('a service that never stops streaming is cut at maxChars with a note, and its connection is closed', async () => {
+    let closed = false;
+    reply = (res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const timer = setInterval(() => res.write('{"text":"and on "}\n'), 2);
+      res.on('close', () => {
+        clearInterval(timer);
+        closed = true;
+      });
+    };
+    const capped = new WebhookAnswerSource(url, 2000, fetch, 100);
+    const text = await capped.answer(request);
+    expect(text).toBe(`${'and on '.repeat(14)}an\n\n… (answer cut at 100 characters)`);
+    await vi.waitFor(() => expect(closed).toBe(true), { timeout: 5000, interval: 10 });
+  });
+
   it('reads server-sent events: {"text"} deltas and OpenAI chunks, until [DONE]', async () => {
     reply = (res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
