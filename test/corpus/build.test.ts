@@ -248,6 +248,14 @@ describe('style parameters and validation', () => {
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[0\]: unknown key\(s\) extra/m);
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[0\]: unknown role "narrator"/m);
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[1\]: missing content/m);
+    // A whole file of one mistake (pairs.jsonl picked up by out/*.jsonl): three lines of it, then the count.
+    const pairs = await runInProcess(['corpus', 'validate', join(out, 'pairs.jsonl')], { env: {}, cwd });
+    expect(pairs.code).toBe(1);
+    const lines = pairs.stdout.trim().split('\n');
+    const total = readFileSync(join(out, 'pairs.jsonl'), 'utf8').trim().split('\n').length;
+    expect(lines.filter((l) => /pairs\.jsonl:\d+: a restyle pair/.test(l))).toHaveLength(3);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`pairs\\.jsonl: … and ${total - 3} more line\\(s\\) with: a restyle pair`)));
+    expect(lines.at(-1)).toMatch(new RegExp(`0 usable example\\(s\\) of ${total} line\\(s\\), ${total} problem\\(s\\)`));
   });
 });
 

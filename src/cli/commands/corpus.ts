@@ -187,7 +187,7 @@ function addCorpusValidate(corpus: Command, io: CliIO): void {
       if (opts.json) write(io.stdout, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
       else {
         for (const r of reports) {
-          for (const i of r.issues) write(io.stdout, `${r.file}:${i.line}: ${i.problem}`);
+          for (const line of issueLines(r.file, r.issues)) write(io.stdout, line);
           for (const w of r.warnings) write(io.stdout, `${r.file}: warning: ${w}`);
           const t = r.tokens;
           write(
@@ -199,4 +199,20 @@ function addCorpusValidate(corpus: Command, io: CliIO): void {
       }
       if (reports.some((r) => r.issues.length > 0)) throw new CliExit(1);
     });
+}
+
+/** Lines shown per problem text: a whole file of the same mistake (out/*.jsonl picking up pairs.jsonl) is summed up, not listed. */
+const SHOWN_PER_PROBLEM = 3;
+
+/** `file:line: problem` for each issue, but past SHOWN_PER_PROBLEM lines of one problem a count of the rest. */
+function issueLines(file: string, issues: ReadonlyArray<{ line: number; problem: string }>): string[] {
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  for (const i of issues) {
+    const n = (seen.get(i.problem) ?? 0) + 1;
+    seen.set(i.problem, n);
+    if (n <= SHOWN_PER_PROBLEM) out.push(`${file}:${i.line}: ${i.problem}`);
+  }
+  for (const [problem, n] of seen) if (n > SHOWN_PER_PROBLEM) out.push(`${file}: … and ${(n - SHOWN_PER_PROBLEM).toLocaleString('en-US')} more line(s) with: ${problem}`);
+  return out;
 }
