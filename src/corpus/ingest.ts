@@ -1,7 +1,7 @@
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { createInterface } from 'node:readline';
 import { RestyleError } from '../errors.js';
+import { isLongLine, readLines, tooLong } from '../util/read-lines.js';
 import { isSlackExportDir, parseDiscordExport, readDiscordExport, readSlackExport } from './chat-exports.js';
 import type { SourceDoc, Warn } from './source.js';
 import type { ZipLimits } from './zip.js';
@@ -161,10 +161,10 @@ function readJson(file: string, shown: string): unknown {
 }
 
 async function* readJsonl(file: string, shown: string, rel: string): AsyncGenerator<SourceDoc> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of lines) {
+  for await (const line of readLines(file)) {
     n += 1;
+    if (isLongLine(line)) throw new RestyleError('file_invalid', `${shown}:${n}: ${tooLong(line.chars)}`, { details: { file: shown, line: n } });
     if (line.trim() === '') continue;
     let row: unknown;
     try {

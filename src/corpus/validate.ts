@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { countMessageTokens } from '../llm/tokens.js';
 import type { ChatMessage } from '../llm/types.js';
+import { isLongLine, readLines, tooLong } from '../util/read-lines.js';
 import { defaultEpochs, exampleTokenLimit, TokenTally } from './stats.js';
 
 export interface ValidationIssue {
@@ -148,8 +147,12 @@ export async function validateJsonl(file: string, shown = file, options: Validat
   let overLimit = 0;
   let billed = 0;
   let line = 0;
-  for await (const text of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+  for await (const text of readLines(file)) {
     line += 1;
+    if (isLongLine(text)) {
+      issues.push({ line, problem: tooLong(text.chars) });
+      continue;
+    }
     const c = checkLine(text, line === 1);
     for (const p of c.problems) issues.push({ line, problem: p });
     for (const n of c.notes) notes.push(`line ${line}: ${n}`);

@@ -1,6 +1,6 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
 import { RestyleError } from '../errors.js';
+import { isLongLine, readLines, tooLong } from '../util/read-lines.js';
 
 /** One single-turn chat fine-tuning example: system prompt, the user's text, the wanted reply. */
 export interface ChatExample {
@@ -19,10 +19,11 @@ export async function readExamples(file: string, shown = file): Promise<ChatExam
   if (!existsSync(file)) throw new RestyleError('file_not_found', `${shown}: no such file`, { details: { file: shown } });
   const out: ChatExample[] = [];
   let line = 0;
-  for await (const text of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+  for await (const text of readLines(file)) {
     line += 1;
-    if (text.trim() === '') continue;
     const bad = (why: string): RestyleError => new RestyleError('file_invalid', `${shown}:${line}: ${why}`, { details: { file: shown, line } });
+    if (isLongLine(text)) throw bad(tooLong(text.chars));
+    if (text.trim() === '') continue;
     let row: { messages?: Array<{ role?: unknown; content?: unknown }> };
     try {
       row = JSON.parse(text) as typeof row;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateJsonl } from '../../src/corpus/validate.js';
 import { exampleTokenLimit } from '../../src/corpus/stats.js';
+import { MAX_LINE_CHARS } from '../../src/util/read-lines.js';
 import { tmpDir } from '../support/tmp.js';
 
 const CASES = resolve(import.meta.dirname, '../fixtures/openai-cookbook/cases');
@@ -82,6 +83,16 @@ describe('corpus validate against OpenAI chat fine-tuning rules', () => {
     const r = await validateJsonl(file, 'pairs.jsonl');
     expect(r.examples).toBe(0);
     expect(r.issues).toEqual([1, 2].map((line) => ({ line, problem: expect.stringMatching(/^a restyle pair .*upload train\.jsonl and valid\.jsonl/) })));
+  });
+
+  it('a line over the one-line limit (64 Mi characters) is one problem, never held whole; the lines around it are checked', async () => {
+    const dir = tmpDir('validate-long');
+    const file = join(dir, 'long.jsonl');
+    const ok = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] });
+    writeFileSync(file, `${ok}\n${'x'.repeat(MAX_LINE_CHARS + 1)}\n${ok}\n`);
+    const r = await validateJsonl(file, 'long.jsonl');
+    expect(r.examples).toBe(2);
+    expect(r.issues).toEqual([{ line: 2, problem: `a line of ${(MAX_LINE_CHARS + 1).toLocaleString('en-US')} characters, over the ${MAX_LINE_CHARS.toLocaleString('en-US')}-character limit for one line: not read` }]);
   });
 
   it('the per-example token limit follows the base model, and can be set', async () => {
