@@ -1,4 +1,5 @@
 import type { CheckResult, DoctorCheck } from '../../src/doctor.js';
+import { discordMissing } from './enabled.js';
 
 // discord-api-types' ApplicationFlags, inlined so `restyle doctor` needs discord.js only when Discord is set up.
 const MESSAGE_CONTENT = (1 << 18) | (1 << 19); // GatewayMessageContent | GatewayMessageContentLimited
@@ -10,6 +11,9 @@ const MESSAGE_CONTENT = (1 << 18) | (1 << 19); // GatewayMessageContent | Gatewa
  */
 export const discordCheck: DoctorCheck = async (ctx) => {
   const { discord } = ctx.settings;
+  // Half a set-up (the application id alone): Discord will not start, as `restyle bot` warns (the same words).
+  const missing = discordMissing(ctx.settings);
+  if (missing) return [{ status: 'fail', name: 'discord', detail: `${missing}: Discord will not start` }];
   if (!discord.botToken) return [];
   const { REST, Routes, DiscordAPIError } = await import('discord.js');
   const { COMMAND_NAME, MENU_RESTYLE, MENU_SAVE } = await import('./commands.js');

@@ -9,5 +9,5 @@ export const DISCORD_ENABLE_HINT = 'DISCORD_BOT_TOKEN (and DISCORD_CLIENT_ID for
 
 /** Why Discord is off although its application id is set (a half-made set-up), else undefined. */
 export function discordMissing(settings: Pick<Settings, 'discord'>): string | undefined {
-  return !settings.discord.botToken && settings.discord.clientId ? 'DISCORD_CLIENT_ID is set, but DISCORD_BOT_TOKEN is not' : undefined;
+  return !settings.discord.botToken && settings.discord.clientId ? 'DISCORD_CLIENT_ID is set but DISCORD_BOT_TOKEN is not' : undefined;
 }

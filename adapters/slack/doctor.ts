@@ -1,5 +1,5 @@
 import type { CheckResult, DoctorCheck } from '../../src/doctor.js';
-import { slackEnabled } from './enabled.js';
+import { slackMissing } from './enabled.js';
 
 /** The bot scopes adapters/slack/manifest.yaml asks for; a token missing one breaks a feature silently. */
 export const REQUIRED_SLACK_SCOPES = ['app_mentions:read', 'channels:history', 'groups:history', 'im:history', 'chat:write', 'commands', 'reactions:read', 'users:read'];
@@ -10,11 +10,11 @@ export const REQUIRED_SLACK_SCOPES = ['app_mentions:read', 'channels:history', '
  */
 export const slackCheck: DoctorCheck = async (ctx) => {
   const { slack } = ctx.settings;
-  if (!slack.botToken) return [];
   const results: CheckResult[] = [];
-  if (!slackEnabled(ctx.settings)) {
-    results.push({ status: 'fail', name: 'slack', detail: 'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is: Slack will not start' });
-  }
+  // Half a set-up: Slack will not start, as `restyle bot` warns (the same words).
+  const missing = slackMissing(ctx.settings);
+  if (missing) results.push({ status: 'fail', name: 'slack', detail: `${missing}: Slack will not start` });
+  if (!slack.botToken) return results;
   // Bolt is loaded only when Slack is configured, so `restyle doctor` stays quick without it.
   const { webApi } = await import('@slack/bolt');
   const client = new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 1 }, timeout: 10_000 });

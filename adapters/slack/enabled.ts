@@ -15,7 +15,7 @@ export const SLACK_ENABLE_HINT = 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP
 export function slackMissing(settings: Pick<Settings, 'slack'>): string | undefined {
   const s = settings.slack;
   if (slackEnabled(settings)) return undefined;
-  if (s.botToken) return 'SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is';
-  if (s.signingSecret || s.appToken) return `${s.signingSecret ? 'SLACK_SIGNING_SECRET' : 'SLACK_APP_TOKEN'} is set, but SLACK_BOT_TOKEN is not`;
+  if (s.botToken) return 'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is';
+  if (s.signingSecret || s.appToken) return `${s.signingSecret ? 'SLACK_SIGNING_SECRET' : 'SLACK_APP_TOKEN'} is set but SLACK_BOT_TOKEN is not`;
   return undefined;
 }

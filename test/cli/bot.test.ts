@@ -52,7 +52,7 @@ describe('restyle bot (npm start)', () => {
     const line = logs()
       .split('\n')
       .find((l) => l.includes('slack: off'));
-    expect(JSON.parse(line!)).toMatchObject({ level: 40, msg: expect.stringMatching(/^slack: off: SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET \(HTTP events\) nor SLACK_APP_TOKEN \(Socket Mode\) is/) });
+    expect(JSON.parse(line!)).toMatchObject({ level: 40, msg: expect.stringMatching(/^slack: off: SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET \(HTTP events\) nor SLACK_APP_TOKEN \(Socket Mode\) is/) });
     expect(logs()).not.toContain('xoxb-half-set-up');
   });
 

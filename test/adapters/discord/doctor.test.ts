@@ -30,6 +30,12 @@ describe('restyle doctor: Discord', () => {
     expect(after.stdout + after.stderr).not.toContain(fake.token);
   });
 
+  it('an application id without a bot token is ✗ naming the missing token', async () => {
+    const r = await runInProcess(['doctor'], { env: { DISCORD_CLIENT_ID: '112233445566778899' }, cwd: tmpDir('discord-doctor') });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✗ discord: DISCORD_CLIENT_ID is set but DISCORD_BOT_TOKEN is not: Discord will not start');
+  });
+
   it('the Message Content intent switched off is ✗ with where to switch it on', async () => {
     const fake = await fakeDiscord({ privilegedIntents: INTENTS.GuildMembers });
     const r = await doctor(fake);

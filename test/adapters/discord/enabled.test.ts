@@ -12,6 +12,6 @@ describe('whether Discord starts, and what a half-made set-up lacks', () => {
   it('off and silent with nothing set; off with a warning naming the token when only the application id is set', () => {
     expect(discordMissing(with_({}))).toBeUndefined();
     expect(discordEnabled(with_({ clientId: '112233445566778899' }))).toBe(false);
-    expect(discordMissing(with_({ clientId: '112233445566778899' }))).toBe('DISCORD_CLIENT_ID is set, but DISCORD_BOT_TOKEN is not');
+    expect(discordMissing(with_({ clientId: '112233445566778899' }))).toBe('DISCORD_CLIENT_ID is set but DISCORD_BOT_TOKEN is not');
   });
 });

@@ -44,6 +44,10 @@ describe('restyle doctor: Slack', () => {
     const half = await doctor({ SLACK_BOT_TOKEN: TOKEN });
     expect(half.code).toBe(1);
     expect(half.stdout).toContain('✗ slack: SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is: Slack will not start');
+    // The other half alone: no token to check, but the set-up is still named.
+    const secretOnly = await runInProcess(['doctor'], { env: { SLACK_SIGNING_SECRET: 'shh' }, cwd: tmpDir('slack-doctor') });
+    expect(secretOnly.code).toBe(1);
+    expect(secretOnly.stdout).toContain('✗ slack: SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: Slack will not start');
   });
 
   it('an unreachable Slack API is ✗ naming where it was tried', async () => {

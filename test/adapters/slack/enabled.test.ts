@@ -17,8 +17,8 @@ describe('whether Slack starts, and what a half-made set-up lacks', () => {
   });
 
   it('names the missing half, never a value', () => {
-    expect(slackMissing(with_({ botToken: 'xoxb-secret-value' }))).toBe('SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is');
-    expect(slackMissing(with_({ signingSecret: 'sig-value' }))).toBe('SLACK_SIGNING_SECRET is set, but SLACK_BOT_TOKEN is not');
-    expect(slackMissing(with_({ appToken: 'xapp-value' }))).toBe('SLACK_APP_TOKEN is set, but SLACK_BOT_TOKEN is not');
+    expect(slackMissing(with_({ botToken: 'xoxb-secret-value' }))).toBe('SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) nor SLACK_APP_TOKEN (Socket Mode) is');
+    expect(slackMissing(with_({ signingSecret: 'sig-value' }))).toBe('SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not');
+    expect(slackMissing(with_({ appToken: 'xapp-value' }))).toBe('SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not');
   });
 });
