@@ -33,8 +33,9 @@ export async function replyOnce(job: JobContext, deps: Pick<SlackDeps, 'shower'>
  * says why, in place of "Posting…", so the presser hears even when the process that acked is gone or has
  * stopped following. Marked in the job's state, so `followJob` does not say it again.
  */
-export async function tellPressGaveUp(deps: Pick<SlackDeps, 'shower'>, job: JobContext, target: ShowTarget, reason: string): Promise<void> {
-  await deps.shower.show({ kind: 'done', text: escapeSlack(gaveUpText('that', reason)), ephemeral: true, replace: true }, { ...target, fromButton: true });
+export async function tellPressGaveUp(deps: Pick<SlackDeps, 'shower'>, job: JobContext, presser: { channel: string; user: string; responseUrl?: string | undefined }, reason: string): Promise<void> {
+  const target: ShowTarget = { channel: presser.channel, user: presser.user, ...(presser.responseUrl ? { responseUrl: presser.responseUrl } : {}), fromButton: true };
+  await deps.shower.show({ kind: 'done', text: escapeSlack(gaveUpText('that', reason)), ephemeral: true, replace: true }, target);
   await job.save({ toldGaveUp: true });
 }
 

@@ -60,7 +60,7 @@ export function postPreviewJobs(queue: JobQueue, deps: SlackDeps): void {
         .catch((error: unknown) => deps.logger.warn({ err: toRestyleError(error).message }, 'slack: posted, but could not tell the user'));
       await job.save({ shown: true });
     },
-    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, { channel: p.channel, user: p.user, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) }, reason),
+    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, p, reason),
   });
 }
 

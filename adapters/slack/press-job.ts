@@ -122,7 +122,7 @@ export function pressJobs(queue: JobQueue, deps: SlackDeps): void {
         return deps.bot.pressOnce({ actor, action: p.action, id: p.id }, delivery(job));
       });
     },
-    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, { channel: p.channel, user: p.user, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) }, reason),
+    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, p, reason),
   });
   queue.handle<EditPayload>(EDIT_JOB, {
     parse: (payload) => editPayload.parse(payload),
@@ -133,7 +133,7 @@ export function pressJobs(queue: JobQueue, deps: SlackDeps): void {
         return deps.bot.submitEditOnce({ actor, id: p.previewId, text: p.text }, delivery(job));
       });
     },
-    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, { channel: p.channel, user: p.user, ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}) }, reason),
+    gaveUp: (p, job, reason) => tellPressGaveUp(deps, job, p, reason),
   });
 }
 
