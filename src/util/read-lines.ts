@@ -31,17 +31,17 @@ export async function* readLines(file: string, maxChars = MAX_LINE_CHARS, chunkB
     for (let i = from; i < text.length; i++) {
       const ch = text.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
-      yield add(text.slice(from, i), true)!;
+      append(text.slice(from, i));
+      yield finish();
       if (ch === 13) {
         if (i + 1 === text.length) pendingCr = true;
         else if (text.charCodeAt(i + 1) === 10) i += 1;
       }
       from = i + 1;
     }
-    add(text.slice(from), false);
+    append(text.slice(from));
   }
-  // Append to the current line; on `end`, return it (or its LongLine) and start the next.
-  function add(piece: string, end: boolean): string | LongLine | undefined {
+  function append(piece: string): void {
     if (skipped >= 0) skipped += piece.length;
     else if (length + piece.length > maxChars) {
       skipped = length + piece.length;
@@ -50,7 +50,9 @@ export async function* readLines(file: string, maxChars = MAX_LINE_CHARS, chunkB
       parts.push(piece);
       length += piece.length;
     }
-    if (!end) return undefined;
+  }
+  // The current line (or its LongLine), and start the next.
+  function finish(): string | LongLine {
     const line: string | LongLine = skipped >= 0 ? { tooLong: true, chars: skipped } : parts.join('');
     parts = [];
     length = 0;
@@ -59,7 +61,7 @@ export async function* readLines(file: string, maxChars = MAX_LINE_CHARS, chunkB
   }
   for await (const chunk of createReadStream(file, chunkBytes ? { highWaterMark: chunkBytes } : {})) yield* cut(decoder.write(chunk as Buffer));
   yield* cut(decoder.end());
-  if (length > 0 || skipped >= 0) yield add('', true)!;
+  if (length > 0 || skipped >= 0) yield finish();
 }
 
 export function isLongLine(line: string | LongLine): line is LongLine {
