@@ -1,12 +1,12 @@
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type OpenAI from 'openai';
 import { toStreamingFile } from 'openai';
 import { RestyleError } from '../errors.js';
 import { expectApiObject } from '../llm/api-object.js';
+import { isLongLine, MAX_LINE_CHARS, readLines, splitLines } from '../util/read-lines.js';
 import type { EditorAnswer, EditorCache } from './cache.js';
 import { AtomicJsonl, writeFileAtomic } from './write.js';
 
@@ -30,6 +30,8 @@ export interface BatchDeps {
   /** The Batch API's limits per batch (50,000 requests, 200 MB); lower to split sooner. */
   maxRequests?: number;
   maxBytes?: number;
+  /** The longest result line read (MAX_LINE_CHARS); a longer one is skipped, never built whole. */
+  maxLineChars?: number;
 }
 
 export interface BatchOutcome {
@@ -167,8 +169,8 @@ function loadState(file: string): BatchState {
 async function inputKeys(file: string): Promise<string[]> {
   if (!existsSync(file)) return [];
   const keys: string[] = [];
-  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
-    const m = /^\{"custom_id":"([^"]+)"/.exec(line);
+  for await (const line of readLines(file)) {
+    const m = isLongLine(line) ? null : /^\{"custom_id":"([^"]+)"/.exec(line);
     if (m) keys.push(m[1]!);
   }
   return keys;
@@ -237,12 +239,17 @@ interface OutputLine {
 /** Stream a finished batch's output and error files into the cache; record every line that has no answer. */
 async function collect(b: BatchRecord, batch: Batch, cache: EditorCache, deps: BatchDeps, outcome: BatchOutcome): Promise<void> {
   const expected = new Set(await inputKeys(join(deps.dir, b.file)));
+  let unread = 0;
   for (const fileId of [batch.output_file_id, batch.error_file_id]) {
     if (!fileId) continue;
     const res = await call(deps, () => deps.sdk.files.content(fileId));
     if (!res.body) continue;
-    const lines = createInterface({ input: Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), crlfDelay: Infinity });
-    for await (const text of lines) {
+    // The endpoint's file, not ours: a line over the limit is skipped unread (its request is sent again).
+    for await (const text of splitLines(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), deps.maxLineChars)) {
+      if (isLongLine(text)) {
+        unread += 1;
+        continue;
+      }
       if (!text.trim()) continue;
       let row: OutputLine;
       try {
@@ -272,7 +279,9 @@ async function collect(b: BatchRecord, batch: Batch, cache: EditorCache, deps: B
       }
     }
   }
-  for (const key of expected) outcome.failures.set(key, `batch ${batch.id} ended ${batch.status} before answering this request`);
+  if (unread > 0) deps.log(`batch: ${batch.id}: ${unread} result line(s) over the ${(deps.maxLineChars ?? MAX_LINE_CHARS).toLocaleString('en-US')}-character limit for one line were not read; their requests are sent again next run`);
+  const missing = unread > 0 ? `batch ${batch.id}: no readable answer (a result line over the length limit, or none)` : `batch ${batch.id} ended ${batch.status} before answering this request`;
+  for (const key of expected) outcome.failures.set(key, missing);
   deps.log(`batch: ${batch.id} ${batch.status}; collected`);
 }
 

@@ -16,7 +16,12 @@ export const MAX_LINE_CHARS = 64 * 1024 * 1024;
  * break), except that a line over `maxChars` is not built: it comes as a `LongLine`, so one hostile line of
  * gigabytes cannot exhaust memory or hit the engine's string limit.
  */
-export async function* readLines(file: string, maxChars = MAX_LINE_CHARS, chunkBytes?: number): AsyncGenerator<string | LongLine, void, undefined> {
+export function readLines(file: string, maxChars = MAX_LINE_CHARS, chunkBytes?: number): AsyncGenerator<string | LongLine, void, undefined> {
+  return splitLines(createReadStream(file, chunkBytes ? { highWaterMark: chunkBytes } : {}), maxChars);
+}
+
+/** `readLines` over any stream of UTF-8 bytes (a download, say). */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxChars = MAX_LINE_CHARS): AsyncGenerator<string | LongLine, void, undefined> {
   const decoder = new StringDecoder('utf8');
   let parts: string[] = [];
   let length = 0;
@@ -59,7 +64,7 @@ export async function* readLines(file: string, maxChars = MAX_LINE_CHARS, chunkB
     skipped = -1;
     return line;
   }
-  for await (const chunk of createReadStream(file, chunkBytes ? { highWaterMark: chunkBytes } : {})) yield* cut(decoder.write(chunk as Buffer));
+  for await (const chunk of chunks) yield* cut(decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
   yield* cut(decoder.end());
   if (length > 0 || skipped >= 0) yield finish();
 }
