@@ -9,6 +9,7 @@ import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import type { Env } from './env.js';
 import { fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
+import { keysAt, nearestKey } from './suggest.js';
 import { own } from '../util/own.js';
 
 /** An OpenAI-compatible endpoint and the key for it (resolved from the environment, never from YAML). */
@@ -288,7 +289,14 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
   if (issue.code === 'invalid_type') return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shownInput(issue.input)}`;
   if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = keysAt(fileConfigSchema, issue.path);
+    const named = issue.keys.map((k) => {
+      const near = nearestKey(k, allowed.filter((a) => !issue.keys.includes(a)));
+      return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
+    });
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}`;
+  }
   return issue.message;
 }
 

@@ -126,7 +126,18 @@ channels:
   it('rejects unknown keys (typos) by name', () => {
     const cwd = project('styles:\n  pirate:\n    modle: x\n    model: y\n');
     const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
-    expect(e.message).toBe('restyle.yaml: styles.pirate: unknown key "modle"');
+    expect(e.message).toBe('restyle.yaml: styles.pirate: unknown key "modle" (did you mean "model"?)');
+  });
+
+  it('names the key a typo most likely meant, at any depth, and only when one is close', () => {
+    const message = (yaml: string): string => errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: project(yaml) })).message;
+    expect(message('stlyes: {}\n')).toBe('restyle.yaml: unknown key "stlyes" (did you mean "styles"?)');
+    expect(message('llm:\n  concurency: 3\n')).toBe('restyle.yaml: llm: unknown key "concurency" (did you mean "concurrency"?)');
+    expect(message('bot:\n  answer:\n    maxchars: 3\n')).toBe('restyle.yaml: bot.answer: unknown key "maxchars" (did you mean "maxChars"?)');
+    expect(message('styles:\n  pirate:\n    model: x\n    Prompt: y\n')).toBe('restyle.yaml: styles.pirate: unknown key "Prompt" (did you mean "prompt"?)');
+    // Nothing near: named as it is.
+    expect(message('styles:\n  pirate:\n    model: x\n    colour: y\n')).toBe('restyle.yaml: styles.pirate: unknown key "colour"');
+    expect(message('foo: 1\n')).toBe('restyle.yaml: unknown key "foo"');
   });
 
   it('rejects a channel mapped to an unknown style, listing the known ones', () => {
@@ -177,8 +188,8 @@ channels:
   it('a misspelt key is named first, before the "required" it causes; past five problems the rest are counted', () => {
     const cwd = project('styles:\n  pirate:\n    modle: pirate-1\n');
     const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
-    expect(e.message).toBe('restyle.yaml: styles.pirate: unknown key "modle"; styles.pirate.model: required');
-    expect(e.details).toMatchObject({ field: 'styles.pirate', issues: ['styles.pirate: unknown key "modle"', 'styles.pirate.model: required'] });
+    expect(e.message).toBe('restyle.yaml: styles.pirate: unknown key "modle" (did you mean "model"?); styles.pirate.model: required');
+    expect(e.details).toMatchObject({ field: 'styles.pirate', issues: ['styles.pirate: unknown key "modle" (did you mean "model"?)', 'styles.pirate.model: required'] });
     const many = project(`styles:\n${Array.from({ length: 7 }, (_, i) => `  s${i}: {model: [x]}\n`).join('')}`);
     const parts = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: many })).message.split('; ');
     expect(parts).toHaveLength(6);
