@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { settingsFrom } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { Restyler } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startRedis } from '../support/redis.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 
 describe('chaos: the real redis-server stops mid-run and comes back', () => {
   it('answers keep flowing (styled or failing open), writes fail loudly while down and work after', async () => {

@@ -1,21 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { runInProcess } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let cwd: string;
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 beforeEach(() => {
   fake.reset();
   // The fake editor "strips the style": semicolons become full stops, every word survives.

@@ -1,19 +1,13 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { tmpDir } from '../support/tmp.js';
 import { runBin, runInProcess } from '../support/cli.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let cwd: string;
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 beforeEach(() => {
   cwd = tmpDir('cli');
   mkdirSync(join(cwd, 'config'));

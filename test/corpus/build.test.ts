@@ -1,25 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { startFakeOpenAI } from '../fakes/openai.js';
 import { tmpDir } from '../support/tmp.js';
 import { BIN, runInProcess } from '../support/cli.js';
 import { countMessageTokens } from '../../src/llm/tokens.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/corpus/federalist');
-let fake: FakeOpenAI;
 let cwd: string;
 
 // The fake editor "strips the style": semicolons become full stops. Every fact survives.
 const editor = (body: { messages: Array<{ role: string; content: string }> }) => body.messages.at(-1)!.content.replace(/;/g, '.');
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 beforeEach(() => {
   fake.reset();
   fake.setResponder(editor);

@@ -1,22 +1,15 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { describe, expect, it } from 'vitest';
 import { runInProcess } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
 const REAL = resolve(import.meta.dirname, '../fixtures/realworld');
 const FILES = ['train.jsonl', 'valid.jsonl', 'destyle.train.jsonl', 'destyle.valid.jsonl'];
 
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  fake.setResponder((body: { messages: Array<{ content: string }> }) => body.messages.at(-1)!.content.replace(/,/g, ''));
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI({ responder: (body: { messages: Array<{ content: string }> }) => body.messages.at(-1)!.content.replace(/,/g, '') });
 
 /** A working directory with a config, and the given inputs laid out under it. */
 function workspace(name: string): string {

@@ -1,25 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_STYLE_PROMPT } from '../../src/config/defaults.js';
 import { buildExample } from '../../src/restyle/messages.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { runInProcess } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
 import { depiratise, piratise, writeCorpus } from '../training/corpus.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let cwd: string;
 
 // Models the fake serves: a perfect styler, one that changes nothing, one that drops protected spans, a de-styler.
 const MODELS = ['ft:pirate:good', 'ft:pirate:lazy', 'ft:pirate:mangle', 'ft:pirate:destyle'];
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI({ models: MODELS });
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI({ models: MODELS });
 beforeEach(() => {
   fake.reset();
   fake.setResponder((body) => {

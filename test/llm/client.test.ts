@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Endpoint } from '../../src/config/load.js';
 import { RestyleError } from '../../src/errors.js';
 import { LlmClient, type LlmClientOptions } from '../../src/llm/client.js';
 import { RateLimiter } from '../../src/llm/limiter.js';
 import type { ChatMessage } from '../../src/llm/types.js';
 import { UsageMeter } from '../../src/llm/usage.js';
-import { fakeUsage, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { fakeUsage, startFakeOpenAI } from '../fakes/openai.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
 const KEY = 'sk-test-key-4f9a2c';
-let fake: FakeOpenAI;
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI({ apiKey: KEY });
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI({ apiKey: KEY });
 beforeEach(() => {
   fake.reset();
   fake.setResponder((body) => String(body.messages.at(-1).content).toUpperCase());

@@ -1,23 +1,17 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { settingsFrom, type Settings } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { Restyler } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { RestyleError } from '../../src/errors.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { tmpDir } from '../support/tmp.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let store: Store;
 let dir: string;
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 beforeEach(async () => {
   dir = tmpDir('filter');
   store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });

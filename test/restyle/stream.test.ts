@@ -1,24 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settingsFrom, type Settings } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { Restyler, type StyledBlock } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { DeltaQueue } from '../support/deltas.js';
 import { tmpDir } from '../support/tmp.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let store: Store;
 
 const ANSWER = ['First, the build passed.', 'Second, the deploy finished at 10:30.', 'Third, see https://example.com/Docs for <@U123>.', 'Fourth, nothing else.', 'Fifth and last.'].join('\n\n');
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 beforeEach(async () => {
   const dir = tmpDir('stream');
   store = await openStore({ redisUrl: undefined, dataDir: dir, sqlitePath: `${dir}/restyle.sqlite`, connectTimeoutMs: 1000 });

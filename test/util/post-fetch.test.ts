@@ -8,24 +8,19 @@ import { createPostFetch } from '../../src/util/post-fetch.js';
 import { RateLimiter } from '../../src/llm/limiter.js';
 import type { ChatMessage } from '../../src/llm/types.js';
 import { UsageMeter } from '../../src/llm/usage.js';
-import { fakeUsage, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { fakeUsage } from '../fakes/openai.js';
+import { useFakeOpenAI } from '../support/fake-openai.js';
 
 // The corpus build's transport (src/util/post-fetch.ts) under the real openai SDK, against the fake provider:
 // the same requests, answers and error mapping as the global fetch gives LlmClient (test/llm/client.test.ts).
 const KEY = 'sk-test-key-json-fetch';
-let fake: FakeOpenAI;
 let fallbackCalls: string[];
 const recordingFallback: typeof fetch = (input, init) => {
   fallbackCalls.push(String(input));
   return fetch(input, init);
 };
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI({ apiKey: KEY });
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI({ apiKey: KEY });
 beforeEach(() => {
   fake.reset();
   fake.setResponder((body) => String(body.messages.at(-1).content).toUpperCase());

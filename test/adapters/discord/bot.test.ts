@@ -1,5 +1,5 @@
 import { Events } from 'discord.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDiscord } from '../../../adapters/discord/app.js';
 import { createDiscordClient } from '../../../adapters/discord/client.js';
 import { PLATFORMS } from '../../../adapters/platforms.js';
@@ -9,22 +9,16 @@ import { silentLogger } from '../../../src/log.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { openStore } from '../../../src/store/index.js';
 import { startFakeDiscord, INTENTS, PERMISSIONS, type FakeInteraction } from '../../fakes/discord.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { startRedis } from '../../support/redis.js';
 import { tmpDir } from '../../support/tmp.js';
 import { emojiFor, idFor, startDiscordHarness, userKey, type DiscordHarness, type DiscordHarnessOptions } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const ANSWER_PROMPT = 'ANSWER-SOURCE';
-let model: FakeOpenAI;
 let answer: (question: string) => string;
 let h: DiscordHarness | undefined;
 
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI();
 beforeEach(() => {
   model.reset();
   answer = (q) => `Answer to ${q}`;

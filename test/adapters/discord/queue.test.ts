@@ -5,23 +5,17 @@
  * job exists once the deferral is sent, replays add nothing, an unwritable queue is said to the user, an
  * expired interaction token falls back to a DM, a refused channel fails the job once.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobHandler, JobQueue } from '../../../src/queue/types.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { openTestQueue, type QueueKind } from '../../support/queue.js';
 import { idFor, startDiscordHarness, userKey, type DiscordHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const ANSWER_PROMPT = 'ANSWER-SOURCE';
-let model: FakeOpenAI;
 let h: DiscordHarness | undefined;
 
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI();
 beforeEach(() => {
   model.reset();
   model.setResponder((body) => {

@@ -1,16 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { channelKey, idFor, startDiscordHarness, type DiscordHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
-let model: FakeOpenAI;
 let h: DiscordHarness | undefined;
 
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI();
 beforeEach(() => model.reset());
 afterEach(async () => {
   await h?.close();

@@ -1,25 +1,19 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createContext, type AppContext } from '../../../src/app.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { tmpDir } from '../../support/tmp.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let ctx: AppContext;
 let http: HttpServer;
 let base: string;
 
 const TEXT = 'First block.\n\nSecond block.\n\n```\nkeep()\n```\n\nLast block.';
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI();
 beforeEach(async () => {
   fake.reset();
   fake.setResponder((body) => `~${body.messages[1].content}~`);

@@ -1,24 +1,17 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type AppContext } from '../../../src/app.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
 import { networkInterfaces } from 'node:os';
 import { createHttpServer, isLoopback, type HttpServer } from '../../../adapters/http/server.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { tmpDir } from '../../support/tmp.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
-let fake: FakeOpenAI;
 let ctx: AppContext;
 let http: HttpServer;
 let base: string;
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  fake.setResponder((body) => `~${body.messages[1].content}~`);
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeOpenAI({ responder: (body) => `~${body.messages[1].content}~` });
 
 async function start(env: Record<string, string> = {}): Promise<void> {
   const dir = tmpDir('http');

@@ -1,23 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSlackHarness, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(import.meta.dirname, '../../fixtures/slack-requests', name), 'utf8')) as { event: Record<string, unknown> };
 
-let model: FakeOpenAI;
 let h: SlackHarness | undefined;
 const lines: Array<Record<string, unknown>> = [];
 
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-  model.setResponder((body: { messages: Array<{ content: string }> }) => `Answer to: ${body.messages.at(-1)!.content}`);
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI({ responder: (body: { messages: Array<{ content: string }> }) => `Answer to: ${body.messages.at(-1)!.content}` });
 afterEach(async () => {
   await h?.close();
   h = undefined;

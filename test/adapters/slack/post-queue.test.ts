@@ -2,23 +2,17 @@
  * The `/restyle` preview's Post button through the durable queue: recorded inside Bolt's ack() (before
  * Slack hears 200), posted by a job exactly once — on SQLite and on Redis.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { buttonPayload, interactionRequest } from '../../fakes/slack.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 type Kind = 'sqlite' | 'redis';
 const CHANNEL = channelId('general');
 const ANA = userId('ana');
 
-let model: FakeOpenAI;
-beforeAll(async () => {
-  model = await startFakeOpenAI({ responder: (body) => String(body.messages.at(-1).content).toUpperCase() });
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI({ responder: (body) => String(body.messages.at(-1).content).toUpperCase() });
 const startQueued = queuedSlackHarnesses();
 
 function start(kind: Kind): Promise<{ h: SlackHarness; queue: JobQueue }> {

@@ -3,28 +3,22 @@
  * ack() under an id from the payload (a redelivery is the same job), each effect once, the person told once
  * — on SQLite and on Redis. (The whole use-case contract also runs queued: ./contract-queued.test.ts.)
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { ReplyOrigins } from '../../../src/bot/origins.js';
 import { FeedbackRepository } from '../../../src/samples/feedback.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { buttonPayload, interactionRequest, viewSubmissionPayload } from '../../fakes/slack.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import type { QueueKind } from '../../support/queue.js';
 import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const CHANNEL = channelId('general');
 const ANA = userId('ana');
 const RITA = userId('rita');
 
-let model: FakeOpenAI;
-beforeAll(async () => {
-  model = await startFakeOpenAI({ responder: (body) => String(body.messages.at(-1).content).toUpperCase() });
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI({ responder: (body) => String(body.messages.at(-1).content).toUpperCase() });
 const startQueued = queuedSlackHarnesses();
 
 function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueue }> {

@@ -4,27 +4,21 @@
  * acknowledged where nobody waits (a deleted message: 503, so Slack sends it again) — never acknowledged
  * as work that would then never be done.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ReplyOrigins } from '../../../src/bot/origins.js';
 import { openBullQueue } from '../../../src/queue/bullmq.js';
 import type { JobQueue } from '../../../src/queue/types.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { buttonPayload, interactionRequest, viewSubmissionPayload } from '../../fakes/slack.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { openTestQueue } from '../../support/queue.js';
 import { startRedis } from '../../support/redis.js';
 import { channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const CHANNEL = channelId('general');
 const ANA = userId('ana');
 
-let model: FakeOpenAI;
-beforeAll(async () => {
-  model = await startFakeOpenAI({ responder: (body) => String(body.messages.at(-1).content).toUpperCase() });
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI({ responder: (body) => String(body.messages.at(-1).content).toUpperCase() });
 const harnesses: SlackHarness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) await h.close();

@@ -1,6 +1,6 @@
 import { App, LogLevel } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SlackActions } from '../../../adapters/slack/actions.js';
 import { restyleSlack, noRestyle } from '../../../adapters/slack/middleware.js';
 import { slackPlace } from '../../../adapters/slack/convert.js';
@@ -8,22 +8,16 @@ import { ReplyOrigins } from '../../../src/bot/origins.js';
 import { SampleRepository } from '../../../src/samples/repository.js';
 import { silentLogger } from '../../../src/log.js';
 import { openStore } from '../../../src/store/index.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import { buttonPayload, commandRequest, eventRequest, interactionRequest, sendSigned, startFakeSlack } from '../../fakes/slack.js';
 import { startRedis } from '../../support/redis.js';
 import { tmpDir } from '../../support/tmp.js';
 import { BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, channelId, startSlackHarness, userId, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const ANSWER = 'ANSWER-SOURCE';
-let model: FakeOpenAI;
 let h: SlackHarness | undefined;
 
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI();
 afterEach(async () => {
   await h?.close();
   h = undefined;

@@ -3,12 +3,12 @@
  * soon as it begins and tagged with the job id when the stream stops, so a second attempt writes the
  * answer into the message the first one began instead of posting another — on SQLite and on Redis.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openSqliteDb } from '../../../src/queue/sqlite-db.js';
 import type { JobQueue } from '../../../src/queue/types.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
 import type { QueueKind } from '../../support/queue.js';
 import { channelId, queuedSlackHarnesses, userId, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const CHANNEL = channelId('general');
 const ANA = userId('ana');
@@ -17,14 +17,7 @@ const STYLED = PARAS.map((p) => p.toUpperCase()).join('\n\n');
 /** A rewrite goes out as paced edits (one Slack call a second, SLACK_EDIT_PACE): several seconds for three blocks. */
 const WAIT = { timeout: 20_000 };
 
-let model: FakeOpenAI;
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-  model.setResponder((body) => (body.model === 'answer-1' ? PARAS.join('\n\n') : String(body.messages.at(-1).content).toUpperCase()));
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI({ responder: (body) => (body.model === 'answer-1' ? PARAS.join('\n\n') : String(body.messages.at(-1).content).toUpperCase()) });
 const startQueued = queuedSlackHarnesses();
 
 function start(kind: QueueKind): Promise<{ h: SlackHarness; queue: JobQueue }> {

@@ -1,19 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../../fakes/openai.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { channelId, startSlackHarness, type SlackHarness } from './harness.js';
+import { useFakeOpenAI } from '../../support/fake-openai.js';
 
 const PARAS = ['The **deploy** finished at 10:30.', 'Every check passed; see [the run](https://ci.example.com/run/7).', 'Nothing else needs doing.', 'Ping me if it breaks.'];
 const ANSWER = PARAS.join('\n\n');
 
-let model: FakeOpenAI;
 let h: SlackHarness | undefined;
 
-beforeAll(async () => {
-  model = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await model.close();
-});
+const model = useFakeOpenAI();
 beforeEach(() => {
   model.reset();
   model.setResponder((body) => (body.model === 'answer-1' ? ANSWER : (body.messages.at(-1).content as string).toUpperCase()));
