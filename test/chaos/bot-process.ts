@@ -100,3 +100,21 @@ export async function startBot(cwd: string, env: Record<string, string>, args: s
     },
   };
 }
+
+/** Wait until the bot's queue has nothing left to run (`restyle_queue_depth 0`): no late duplicate can still come. */
+export async function waitDrained(bot: BotProcess, timeoutMs = 30_000): Promise<void> {
+  await vi.waitFor(async () => expect(await (await fetch(`${bot.base}/metrics`)).text()).toMatch(/^restyle_queue_depth 0$/m), { timeout: timeoutMs, interval: 200 });
+}
+
+/** The environment of a Slack bot run against `model` and `slack`, its data in `cwd/data`, on Redis when `redisUrl` is given. */
+export function slackChaosEnv(cwd: string, model: { url: string }, slack: { url: string }, secret: string, redisUrl?: string): Record<string, string> {
+  return {
+    OPENAI_API_KEY: 'sk-chaos',
+    OPENAI_BASE_URL: model.url,
+    SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789',
+    SLACK_SIGNING_SECRET: secret,
+    SLACK_API_URL: slack.url,
+    RESTYLE_DATA_DIR: `${cwd}/data`,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+  };
+}

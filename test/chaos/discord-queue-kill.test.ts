@@ -10,7 +10,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
 import type { FakeOpenAI } from '../fakes/openai.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { answerRequests, chaosConfig, killAllBots, startBot, startChaosModel, writeConfig } from './bot-process.js';
+import { answerRequests, chaosConfig, killAllBots, startBot, startChaosModel, waitDrained, writeConfig } from './bot-process.js';
 
 const MENTIONS = 50;
 const MODEL_MS = 2_000;
@@ -65,7 +65,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the Discord bot is SIGKILLed
     await vi.waitFor(() => expect(asked.filter((id) => answersTo(id).length === 0)).toEqual([]), { timeout: 90_000, interval: 100 });
     const boundMs = Date.now() - restartedAt;
     // Quiet: nothing left to run, so no late duplicate can still come.
-    await vi.waitFor(async () => expect(await (await fetch(`${second.base}/metrics`)).text()).toMatch(/^restyle_queue_depth 0$/m), { timeout: 30_000, interval: 200 });
+    await waitDrained(second);
     const counts = asked.map((id) => answersTo(id).length);
     const lost = counts.filter((n) => n === 0).length;
     const duplicated = counts.filter((n) => n > 1).length;
@@ -82,7 +82,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the Discord bot is SIGKILLed
     await discord.dispatch('MESSAGE_REACTION_ADD', star);
     const dms = () => discord.posted(discord.dmChannel(ana.id).id).map((m) => m.content);
     await vi.waitFor(() => expect(dms()).toEqual([expect.stringMatching(/^Saved as a sample for style `loud`/)]), { timeout: 30_000, interval: 100 });
-    await vi.waitFor(async () => expect(await (await fetch(`${second.base}/metrics`)).text()).toMatch(/^restyle_queue_depth 0$/m), { timeout: 30_000, interval: 200 });
+    await waitDrained(second);
     expect(dms()).toHaveLength(1);
     await second.stop();
   });

@@ -10,7 +10,7 @@ import type { FakeOpenAI } from '../fakes/openai.js';
 import { eventRequest, sendSigned, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { chaosConfig, killAllBots, startBot, startChaosModel, writeConfig } from './bot-process.js';
+import { chaosConfig, killAllBots, slackChaosEnv, startBot, startChaosModel, waitDrained, writeConfig } from './bot-process.js';
 
 const CHANNEL = 'CGENERAL';
 const ASKER = 'UANA';
@@ -36,15 +36,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed while 2
     const cwd = tmpDir(`queue-kill-stream-${kind}`);
     writeConfig(cwd, chaosConfig(`slack:${CHANNEL}`, { stream: true }, { maxBlockParagraphs: 1 }));
     const redis = kind === 'redis' ? await startRedis() : undefined;
-    const env = {
-      OPENAI_API_KEY: 'sk-chaos',
-      OPENAI_BASE_URL: model.url,
-      SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      RESTYLE_DATA_DIR: `${cwd}/data`,
-      ...(redis ? { REDIS_URL: redis.url } : {}),
-    };
+    const env = slackChaosEnv(cwd, model, slack, SECRET, redis?.url);
     model.setStreamRate(4);
     const first = await startBot(cwd, env);
 
@@ -69,13 +61,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed while 2
     const complete = ({ ts, q }: { ts: string; q: string }) => replies(ts).some((m) => m.text === whole(q) && !m.streaming);
     await vi.waitFor(() => expect(sent.filter((s) => !complete(s)).map((s) => s.q)).toEqual([]), { timeout: 90_000, interval: 100 });
     const boundMs = Date.now() - restartedAt;
-    await vi.waitFor(
-      async () => {
-        const metrics = await (await fetch(`${second.base}/metrics`)).text();
-        expect(metrics).toMatch(/^restyle_queue_depth 0$/m);
-      },
-      { timeout: 30_000, interval: 200 },
-    );
+    await waitDrained(second);
     const counts = sent.map(({ ts }) => replies(ts).length);
     const duplicated = counts.filter((n) => n > 1).length;
     const rewritten = new Set(slack.callsTo('chat.update').map((c) => String(c.args.ts))).size;

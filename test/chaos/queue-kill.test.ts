@@ -9,7 +9,7 @@ import type { FakeOpenAI } from '../fakes/openai.js';
 import { eventRequest, sendSigned, startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { answerRequests, chaosConfig, killAllBots, startBot, startChaosModel, writeConfig } from './bot-process.js';
+import { answerRequests, chaosConfig, killAllBots, slackChaosEnv, startBot, startChaosModel, waitDrained, writeConfig } from './bot-process.js';
 
 const CHANNEL = 'CGENERAL';
 const ASKER = 'UANA';
@@ -34,15 +34,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed with 50
     const cwd = tmpDir(`queue-kill-${kind}`);
     writeConfig(cwd, chaosConfig(`slack:${CHANNEL}`));
     const redis = kind === 'redis' ? await startRedis() : undefined;
-    const env = {
-      OPENAI_API_KEY: 'sk-chaos',
-      OPENAI_BASE_URL: model.url,
-      SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      RESTYLE_DATA_DIR: `${cwd}/data`,
-      ...(redis ? { REDIS_URL: redis.url } : {}),
-    };
+    const env = slackChaosEnv(cwd, model, slack, SECRET, redis?.url);
     model.setLatency(MODEL_MS);
     const first = await startBot(cwd, env);
 
@@ -68,13 +60,7 @@ describe.each(['sqlite', 'redis'] as const)('chaos: the bot is SIGKILLed with 50
     await vi.waitFor(() => expect(sent.filter((ts) => answersTo(ts).length === 0)).toEqual([]), { timeout: 90_000, interval: 100 });
     const boundMs = Date.now() - restartedAt;
     // Quiet: nothing left to run, so no late duplicate can still come.
-    await vi.waitFor(
-      async () => {
-        const metrics = await (await fetch(`${second.base}/metrics`)).text();
-        expect(metrics).toMatch(/^restyle_queue_depth 0$/m);
-      },
-      { timeout: 30_000, interval: 200 },
-    );
+    await waitDrained(second);
     const counts = sent.map((ts) => answersTo(ts).length);
     const lost = counts.filter((n) => n === 0).length;
     const duplicated = counts.filter((n) => n > 1).length;

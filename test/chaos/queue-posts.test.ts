@@ -14,7 +14,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { killAllBots, startBot, writeConfig, type BotProcess } from './bot-process.js';
+import { killAllBots, slackChaosEnv, startBot, waitDrained, writeConfig, type BotProcess } from './bot-process.js';
 
 const CHANNEL = 'CGENERAL';
 const SLACK_DOWN_MS = 5_000;
@@ -35,7 +35,7 @@ afterEach(async () => {
 function env(cwd: string, extra: Record<string, string> = {}): Record<string, string> {
   // One caller sending 1,000 posts: the per-caller /v1 limit (rateLimits.api) is not what is measured here.
   writeConfig(cwd, { queue: { leaseMs: 5_000, concurrency: CONCURRENCY, backoffMs: 200 }, rateLimits: { api: { points: 0 } } });
-  return { OPENAI_API_KEY: 'sk-chaos', OPENAI_BASE_URL: model.url, SLACK_BOT_TOKEN: 'xoxb-chaos-0123456789', SLACK_SIGNING_SECRET: 'chaos-secret', SLACK_API_URL: slack.url, RESTYLE_DATA_DIR: `${cwd}/data`, ...extra };
+  return { ...slackChaosEnv(cwd, model, slack, 'chaos-secret'), ...extra };
 }
 
 /** POST until the API takes it (200 posted, 202 queued, 409 the key's first request still runs); retry broken connections. */
@@ -70,7 +70,7 @@ function tally(keys: string[]): { lost: number; duplicated: number } {
 const lookups = (): number => slack.callsTo('conversations.history').filter((c) => String(c.args.include_all_metadata) === 'true').length;
 
 async function drained(bot: BotProcess): Promise<void> {
-  await vi.waitFor(async () => expect(await (await fetch(`${bot.base}/metrics`)).text()).toMatch(/^restyle_queue_depth 0$/m), { timeout: 60_000, interval: 200 });
+  await waitDrained(bot, 60_000);
 }
 
 async function inBatches(n: number, width: number, fn: (i: number) => Promise<unknown>): Promise<void> {
