@@ -96,10 +96,10 @@ export class LlmClient {
     const { value, attempts } = await this.withRetries({ model: req.model, signal: req.signal, timeoutMs: req.timeoutMs, estimatedTokens: estimated }, async (attempt) => {
       const completion: ChatCompletion = await sdk.chat.completions.create(body, { signal: attempt.signal, timeout: attempt.timeoutMs, maxRetries: 0 });
       const choice = completion.choices[0];
-      if (!choice) throw new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${req.model}" returned no choices`, { details: { baseUrl: this.endpoint.baseUrl, model: req.model } });
+      if (!choice) throw this.modelError(req.model, 'returned no choices');
       const content: unknown = choice.message?.content;
       if (content != null && typeof content !== 'string') {
-        throw new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${req.model}" returned a message whose content is not text`, { details: { baseUrl: this.endpoint.baseUrl, model: req.model } });
+        throw this.modelError(req.model, 'returned a message whose content is not text');
       }
       const text = content ?? '';
       return {
@@ -138,7 +138,7 @@ export class LlmClient {
         idle.restart();
         if (chunk.usage) usage = toUsage(chunk.usage, () => 0, () => 0);
         const delta: unknown = chunk.choices?.[0]?.delta?.content;
-        if (delta != null && typeof delta !== 'string') throw new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${req.model}" streamed content that is not text`, { details: { baseUrl: this.endpoint.baseUrl, model: req.model } });
+        if (delta != null && typeof delta !== 'string') throw this.modelError(req.model, 'streamed content that is not text');
         if (delta) {
           text += delta;
           // Time spent by the consumer is not the server being idle.
@@ -185,6 +185,11 @@ export class LlmClient {
   /** Map anything the SDK threw for this endpoint to a `RestyleError` (for callers using `sdk` directly). */
   toError(error: unknown, model?: string): RestyleError {
     return toLlmError(error, this.errorContext(model));
+  }
+
+  /** The model answered, but not with a usable completion: `llm_error` naming the endpoint and model. */
+  private modelError(model: string, what: string): RestyleError {
+    return new RestyleError('llm_error', `${this.endpoint.baseUrl}: model "${model}" ${what}`, { details: { baseUrl: this.endpoint.baseUrl, model } });
   }
 
   private params(req: ChatRequest): Omit<ChatCompletionCreateParamsNonStreaming, 'stream'> {
