@@ -17,30 +17,16 @@ import type { Store } from '../../src/store/types.js';
 import { BIN, runInProcess } from '../support/cli.js';
 import { startRedis } from '../support/redis.js';
 import { tmpDir } from '../support/tmp.js';
-import { writeUnindexed } from '../support/unindexed-store.js';
+import { oldSample, writeUnindexed } from '../support/unindexed-store.js';
 
 const N = 50_000;
-const STATUSES = ['pending', 'approved', 'rejected'] as const;
-
-const sampleAt = (i: number): Sample => ({
-  id: `old-${i}`,
-  kind: 'styled',
-  status: STATUSES[(i * 7) % 3]!,
-  source: 'reaction',
-  style: i % 4 === 0 ? 'quiet' : 'loud',
-  platform: 'slack',
-  channel: `slack:C${i % 5}`,
-  savedBy: 'slack:UANA',
-  styled: `text ${i}`,
-  createdAt: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
-});
 
 /**
  * 50,000 samples as the code before the index stored them: the first written by Keyv, the rest copied in bulk
  * in the exact form Keyv gave the first (writing each through Keyv would take minutes on a busy machine).
  */
 async function writeOld(kind: 'sqlite' | 'redis', where: string): Promise<void> {
-  const first = sampleAt(0);
+  const first = oldSample(0);
   await writeUnindexed(kind, where, [first]);
   if (kind === 'sqlite') {
     const db = await openSqliteDb(where, 5_000);
@@ -48,7 +34,7 @@ async function writeOld(kind: 'sqlite' | 'redis', where: string): Promise<void> 
     const raw = String(row!.value);
     expect(raw).toContain(JSON.stringify(first));
     await db.run('BEGIN');
-    for (let i = 1; i < N; i++) await db.run('INSERT INTO keyv(key, value) VALUES(?, ?)', `samples:old-${i}`, raw.replace(JSON.stringify(first), JSON.stringify(sampleAt(i))));
+    for (let i = 1; i < N; i++) await db.run('INSERT INTO keyv(key, value) VALUES(?, ?)', `samples:old-${i}`, raw.replace(JSON.stringify(first), JSON.stringify(oldSample(i))));
     await db.run('COMMIT');
     await db.close();
     return;
@@ -59,7 +45,7 @@ async function writeOld(kind: 'sqlite' | 'redis', where: string): Promise<void> 
   expect(raw).toContain(JSON.stringify(first));
   for (let i = 1; i < N; i += 5_000) {
     const multi = client.multi();
-    for (let j = i; j < Math.min(N, i + 5_000); j++) multi.set(`restyle:samples:old-${j}`, raw.replace(JSON.stringify(first), JSON.stringify(sampleAt(j))));
+    for (let j = i; j < Math.min(N, i + 5_000); j++) multi.set(`restyle:samples:old-${j}`, raw.replace(JSON.stringify(first), JSON.stringify(oldSample(j))));
     await multi.exec();
   }
   await client.close();

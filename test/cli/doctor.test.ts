@@ -10,7 +10,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { tmpDir } from '../support/tmp.js';
 import { runInProcess } from '../support/cli.js';
 import { startRedis } from '../support/redis.js';
-import { writeUnindexed } from '../support/unindexed-store.js';
+import { oldSample, writeUnindexed } from '../support/unindexed-store.js';
 
 let fake: FakeOpenAI;
 let cwd: string;
@@ -83,21 +83,7 @@ describe('restyle doctor', () => {
 });
 
 /** Samples spread over statuses and channels, as an older version saved them. */
-function oldSamples(n: number): Sample[] {
-  const statuses = ['pending', 'approved', 'rejected'] as const;
-  return Array.from({ length: n }, (_, i) => ({
-    id: `old-${i}`,
-    kind: 'styled',
-    status: statuses[(i * 7) % 3]!,
-    source: 'reaction',
-    style: i % 4 === 0 ? 'quiet' : 'loud',
-    platform: 'slack',
-    channel: `slack:C${i % 5}`,
-    savedBy: 'slack:UANA',
-    styled: `text ${i}`,
-    createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
-  }));
-}
+const oldSamples = (n: number): Sample[] => Array.from({ length: n }, (_, i) => oldSample(i));
 
 /** Per status, what a full scan of `samples` counts (optionally in one channel). */
 function tally(samples: readonly Sample[], channel?: string): Record<string, number> {

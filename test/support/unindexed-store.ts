@@ -17,3 +17,21 @@ export async function writeUnindexed(kind: 'sqlite' | 'redis', where: string, sa
   }
   await keyv.disconnect();
 }
+
+const STATUSES = ['pending', 'approved', 'rejected'] as const;
+
+/** The i-th sample of an old store: statuses, two styles and five channels spread over the ids, a second apart. */
+export function oldSample(i: number): Sample {
+  return {
+    id: `old-${i}`,
+    kind: 'styled',
+    status: STATUSES[(i * 7) % 3]!,
+    source: 'reaction',
+    style: i % 4 === 0 ? 'quiet' : 'loud',
+    platform: 'slack',
+    channel: `slack:C${i % 5}`,
+    savedBy: 'slack:UANA',
+    styled: `text ${i}`,
+    createdAt: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
+  };
+}
