@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestyleError } from '../errors.js';
 import { writeFileAtomic } from '../corpus/write.js';
@@ -10,7 +10,15 @@ export interface ExportForgetResult {
   examples: number;
   /** Editor answers removed from `.cache/editor.jsonl`. */
   cached: number;
+  /**
+   * Folders restyle writes inside the corpus from its files (`export/` by `train --provider export`, `eval/` by
+   * `eval`), removed whole: they hold copies of the text, and are made again from the corpus.
+   */
+  derived: string[];
 }
+
+/** What restyle itself writes inside a corpus folder from its examples (train's exports, eval's reports). */
+const DERIVED = ['export', 'eval'];
 
 interface PairRow {
   split: 'train' | 'valid';
@@ -35,7 +43,8 @@ function lines(path: string): string[] {
  * example came from whom and which split it went to; the n-th `train` pair is line n of `train.jsonl` and of
  * `destyle.train.jsonl` (likewise `valid`), so the matching lines go from all five files, and the editor's
  * cached answers for them from `.cache/editor.jsonl`. Every file is checked before any is rewritten, and
- * each is replaced atomically. `report.json` gets a `forgotten` entry; its other counts describe the build.
+ * each is replaced atomically. The folders made from the corpus (`export/`, `eval/`) go too. `report.json`
+ * gets a `forgotten` entry; its other counts describe the build.
  */
 export function forgetUserInCorpus(dir: string, matches: (key: string | undefined) => boolean, now: Date = new Date()): ExportForgetResult {
   return forgetInCorpus(dir, { user: matches }, now);
@@ -89,7 +98,7 @@ function rewrite(dir: string, rule: CorpusRule, now: Date): ExportForgetResult {
     } else keepPairs.push(pairLines[i]!);
   });
   const removed = drop.train.size + drop.valid.size;
-  if (removed === 0) return { dir, examples: 0, cached: 0 };
+  if (removed === 0) return { dir, examples: 0, cached: 0, derived: [] };
 
   const rewrites: Array<[string, string[]]> = [];
   for (const side of ['train', 'valid'] as const) {
@@ -119,6 +128,8 @@ function rewrite(dir: string, rule: CorpusRule, now: Date): ExportForgetResult {
   }
   rewrites.push([pairsPath, keepPairs]);
   for (const [path, rows] of rewrites) writeFileAtomic(path, rows.length > 0 ? `${rows.join('\n')}\n` : '');
+  const derived = DERIVED.filter((name) => existsSync(join(dir, name)));
+  for (const name of derived) rmSync(join(dir, name), { recursive: true, force: true });
 
   const reportPath = join(dir, 'report.json');
   if (existsSync(reportPath)) {
@@ -130,5 +141,5 @@ function rewrite(dir: string, rule: CorpusRule, now: Date): ExportForgetResult {
       // A report we cannot read is left as it is: the data files are what matters.
     }
   }
-  return { dir, examples: removed, cached };
+  return { dir, examples: removed, cached, derived };
 }

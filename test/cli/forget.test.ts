@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
@@ -82,12 +82,21 @@ describe('restyle corpus forget', () => {
     await store.ns('samples').set('b1', sample('b1', 'slack:U02BO'));
     await store.ns('samples').set('b2', sample('b2', 'slack:U02BO'));
     await store.close();
+    // What restyle makes from the corpus, inside it: train's exports and eval's reports, with copies of the text.
+    const exported = await runInProcess(['train', '--provider', 'export', '--style', 'pirate', '--data', 'corpus'], { env: env(), cwd });
+    expect(exported.code, exported.stderr).toBe(0);
+    const evaluated = await runInProcess(['eval', '--style', 'pirate', '--data', 'corpus', '--max-fallback', '1'], { env: env(), cwd });
+    expect(evaluated.stderr).not.toMatch(/unexpected error/);
+    const derivedText = (name: string): string => readdirSync(join(out, name), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => read(join(e.parentPath, e.name))).join('\n');
+    expect(derivedText('export')).toMatch(/bo line|Bo writes/i);
+    expect(derivedText('eval')).toMatch(/bo line|Bo writes/i);
 
     const r = await runInProcess(['corpus', 'forget', '--user', 'slack:U02BO', '--corpus', 'corpus', '--json'], { env: env(), cwd });
     expect(r.code, r.stderr).toBe(0);
     const counts = JSON.parse(r.stdout);
     expect(counts.store).toEqual({ samples: 2, feedback: 0 });
-    expect(counts.corpora).toEqual([expect.objectContaining({ dir: 'corpus', examples: 24 })]);
+    expect(counts.corpora).toEqual([expect.objectContaining({ dir: 'corpus', examples: 24, derived: ['export', 'eval'] })]);
+    expect(existsSync(join(out, 'export')) || existsSync(join(out, 'eval'))).toBe(false);
     expect(counts.corpora[0].cached).toBeGreaterThanOrEqual(24);
     expect(r.stderr).toContain('retrain');
 

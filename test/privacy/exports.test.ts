@@ -34,7 +34,7 @@ describe('forgetting a user in a built corpus', () => {
       [undefined, 'train'],
       ['slack:U1', 'train'],
     ]);
-    expect(forgetUserInCorpus(dir, userMatcher('slack:U1'), new Date('2026-11-25T00:00:00Z'))).toEqual({ dir, examples: 3, cached: 3 });
+    expect(forgetUserInCorpus(dir, userMatcher('slack:U1'), new Date('2026-11-25T00:00:00Z'))).toEqual({ dir, examples: 3, cached: 3, derived: [] });
     const content = (f: string) => rows(join(dir, f)).map((r) => r.messages[1].content);
     expect(content('train.jsonl')).toEqual(['styled 1', 'styled 4']);
     expect(content('destyle.train.jsonl')).toEqual(['neutral 1', 'neutral 4']);

@@ -73,6 +73,7 @@ export function registerForget(corpus: Command, io: CliIO): void {
         for (const c of out.corpora) {
           const why = c.reason === 'user' ? `of ${flags.user}` : 'past the retention window';
           write(io.stdout, `${c.dir}: removed ${plural(c.examples, 'example')} ${why} from each direction and ${plural(c.cached, 'cached editor answer')}`);
+          if (c.derived.length > 0) write(io.stdout, `${c.dir}: removed ${c.derived.map((d) => `${d}/`).join(' and ')} (made from the corpus, with copies of the text; run train --provider export or eval again to remake)`);
         }
       });
     });
