@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 
 /**
  * The environment restyle reads, typed. The only place in the code base that touches `process.env`
@@ -37,9 +38,31 @@ export function processEnv(cwd: string = process.cwd()): Env {
   if (!dotenvLoaded) {
     dotenvLoaded = true;
     const file = resolve(cwd, '.env');
-    if (existsSync(file)) process.loadEnvFile(file);
+    if (existsSync(file)) for (const [name, value] of Object.entries(readEnvFile(file))) process.env[name] ??= value;
   }
   return process.env as Env;
+}
+
+/** A `.env` file's variables as `process.loadEnvFile` reads them, except that a byte-order mark (Notepad's UTF-8) does not become part of the first name. */
+export function readEnvFile(file: string): Record<string, string> {
+  return parseEnv(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as Record<string, string>;
+}
+
+/**
+ * A value as written in a shell, a docker `--env-file` or a systemd unit, where spaces around it and one pair
+ * of quotes are easily copied in (`OPENAI_BASE_URL="http://…/v1" `): neither is part of a URL, a token or a path.
+ */
+export function cleanEnvValue(value: string): string {
+  const trimmed = value.trim();
+  const quoted = trimmed.length >= 2 && (trimmed[0] === '"' || trimmed[0] === "'") && trimmed.at(-1) === trimmed[0];
+  return quoted ? trimmed.slice(1, -1).trim() : trimmed;
+}
+
+/** `env` with every value cleaned (`cleanEnvValue`). */
+export function cleanEnv(env: Env): Env {
+  const out: Env = {};
+  for (const [name, value] of Object.entries(env)) out[name] = value === undefined ? undefined : cleanEnvValue(value);
+  return out;
 }
 
 /** Names of the secrets we must never print; used by the logger's redaction and by tests. */

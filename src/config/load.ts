@@ -7,7 +7,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
-import type { Env } from './env.js';
+import { cleanEnv, cleanEnvValue, type Env } from './env.js';
 import { fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
 import { keysAt, nearestKey } from './suggest.js';
 import { own } from '../util/own.js';
@@ -76,7 +76,7 @@ export interface LoadOptions {
  * broken YAML.
  */
 export function loadConfig({ env, path, cwd = process.cwd() }: LoadOptions): Settings {
-  const explicit = path ?? env.RESTYLE_CONFIG;
+  const explicit = path ?? (env.RESTYLE_CONFIG ? cleanEnvValue(env.RESTYLE_CONFIG) : undefined);
   const file = resolve(cwd, explicit ?? DEFAULTS.configPath);
   const shown = displayPath(file, cwd);
   let raw: unknown = {};
@@ -135,7 +135,8 @@ function parseYaml(text: string, shown: string): unknown {
   }
 }
 
-function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; configFound: boolean; cwd: string }): Settings {
+function resolveSettings(cfg: FileConfig, rawEnv: Env, meta: { configPath: string; configFound: boolean; cwd: string }): Settings {
+  const env = cleanEnv(rawEnv);
   // Checked at start, as the config's base URLs are; the value is not echoed (it may carry credentials).
   if (env.OPENAI_BASE_URL && !httpUrl.safeParse(env.OPENAI_BASE_URL).success) {
     throw new RestyleError('config_invalid', 'OPENAI_BASE_URL: must be an http:// or https:// URL such as http://localhost:11434/v1', { details: { field: 'OPENAI_BASE_URL' } });
@@ -206,8 +207,20 @@ function resolveSettings(cfg: FileConfig, env: Env, meta: { configPath: string; 
     },
     http: { ...cfg.http, port, apiToken: env.RESTYLE_API_TOKEN || undefined, metricsToken: env.RESTYLE_METRICS_TOKEN || undefined },
     proxy: resolveProxy(cfg.proxy, env, endpointFor),
-    logLevel: env.LOG_LEVEL || DEFAULTS.logLevel,
+    logLevel: logLevel(env.LOG_LEVEL),
   };
+}
+
+/** pino's levels: an unknown one would stop every command with pino's own words, not naming the variable. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(value: string | undefined): string {
+  if (!value) return DEFAULTS.logLevel;
+  const level = value.toLowerCase();
+  if (!LOG_LEVELS.includes(level)) {
+    throw new RestyleError('config_invalid', `LOG_LEVEL: "${value.slice(0, 40)}" is not a log level; use one of ${LOG_LEVELS.join(', ')}`, { details: { field: 'LOG_LEVEL' } });
+  }
+  return level;
 }
 
 function resolveProxy(cfg: FileConfig['proxy'], env: Env, endpointFor: (baseUrl: string | undefined, apiKeyEnv: string | undefined) => Endpoint): Settings['proxy'] {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiKeyRequired, loadConfig, getStyle, requireApiKey, DEFAULT_STYLE_PROMPT } from '../../src/config/index.js';
 import { secretsOf, settingsFrom } from '../../src/config/load.js';
+import { readEnvFile } from '../../src/config/env.js';
 import { RestyleError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -175,6 +176,28 @@ channels:
       redisUrl: 'redis://127.0.0.1:1',
       dataDir: '/tmp/x',
     });
+  });
+
+  it('environment values as copied into env files: spaces around them and one pair of quotes are not part of them', () => {
+    const cwd = project();
+    const settings = loadConfig({ env: { OPENAI_BASE_URL: ' "http://127.0.0.1:9/v1" ', OPENAI_API_KEY: "'sk-quoted'", RESTYLE_DATA_DIR: 'data ', SLACK_BOT_TOKEN: 'xoxb-1\n', LOG_LEVEL: 'DEBUG ' }, cwd });
+    expect(settings.openai).toMatchObject({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-quoted' });
+    expect(settings.store.dataDir).toBe(join(cwd, 'data'));
+    expect(settings.slack.botToken).toBe('xoxb-1');
+    expect(settings.logLevel).toBe('debug');
+    // A quote inside a value is kept: only a matching pair around it goes.
+    expect(loadConfig({ env: { OPENAI_API_KEY: 'sk-"x' }, cwd }).openai.apiKey).toBe('sk-"x');
+  });
+
+  it('LOG_LEVEL must be one of pino\'s levels, named in the error', () => {
+    const e = errorOf(() => loadConfig({ env: { LOG_LEVEL: 'verbose' }, cwd: project() }));
+    expect(e.message).toBe('LOG_LEVEL: "verbose" is not a log level; use one of fatal, error, warn, info, debug, trace, silent');
+  });
+
+  it('a .env saved with a byte-order mark keeps its first variable', () => {
+    const cwd = project();
+    writeFileSync(join(cwd, '.env'), '\uFEFFOPENAI_API_KEY=sk-bom\nOPENAI_BASE_URL=http://127.0.0.1:9/v1\n');
+    expect(readEnvFile(join(cwd, '.env'))).toEqual({ OPENAI_API_KEY: 'sk-bom', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
   });
 
   it('a value of the wrong type says what was expected, not "required"', () => {
