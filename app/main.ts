@@ -126,6 +126,21 @@ export const cliDeps: CliDeps = {
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: processEnv(), cwd: process.cwd() };
   return runCli(argv, io, cliDeps);
+}
+
+/**
+ * `restyle doctor | head -3`: the reader went away, so the rest of the output is not wanted. That is no error;
+ * without a listener Node would throw it as a raw "Unhandled 'error' event" (EPIPE) stack.
+ */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
 }

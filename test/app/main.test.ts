@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve } from '../../app/main.js';
 import { createContext } from '../../src/app.js';
@@ -8,6 +9,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { openSqliteDb } from '../../src/queue/sqlite-db.js';
 import { openTestQueue } from '../support/queue.js';
+import { BIN } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
 import { DELETE_JOB } from '../../adapters/discord/delete-job.js';
 
@@ -175,5 +177,18 @@ describe('serve --only gateway / --only jobs (process roles)', () => {
     } finally {
       await p.stop();
     }
+  });
+});
+
+describe('restyle … | head', () => {
+  it('a reader that went away (EPIPE) ends the command quietly, without a stack trace', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+    // The reading end is closed before the command writes anything: its first write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error' event|\n\s+at /);
+    expect(code).toBe(0);
   });
 });
