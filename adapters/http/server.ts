@@ -9,6 +9,7 @@ import { readJson, requiredString } from './body.js';
 import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
+import { proxyTokenOf } from './proxy-token.js';
 import { apiRateLimit } from './rate-limit.js';
 import { listenOn } from './listen-on.js';
 import type { OpenPort } from '../../src/cli/commands/bot.js';
@@ -221,7 +222,13 @@ function addRoutes(routes: Routes, { ctx, bodyLimit, platforms, readiness, acces
  * own routes, and errors as JSON `{error: {code, message}}` with the status their code maps to.
  */
 function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAuth, access: ReturnType<typeof routeAccess>): (req: IncomingMessage, res: ServerResponse) => void {
-  const limitApi = apiRateLimit(ctx, (req) => (auth.token && auth.authorized(req) ? 'token' : `address:${req.socket.remoteAddress ?? ''}`));
+  // Each app with a proxy token is its own caller: requests without one (refused or not) count against their
+  // address only, so they cannot use up an app's budget behind a shared load balancer address.
+  const limitApi = apiRateLimit(ctx, (req) => {
+    if (auth.token && auth.authorized(req)) return 'token';
+    const app = proxyTokenOf(ctx.settings.proxy.tokens, req);
+    return app ? `proxy:${app.variable}` : `address:${req.socket.remoteAddress ?? ''}`;
+  });
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     // A request id for every request: the caller's, or a new one; echoed back and put on error logs.

@@ -26,9 +26,9 @@ afterEach(async () => {
   }
 });
 
-async function server(env: Record<string, string> = {}): Promise<{ base: string; ctx: AppContext; port: number }> {
+async function server(env: Record<string, string> = {}, config: Record<string, unknown> = {}): Promise<{ base: string; ctx: AppContext; port: number }> {
   const settings = settingsFrom(
-    { styles: { wavy: { model: 'wavy-1' } }, rateLimits: { api: { points: 3, durationSeconds: 60 } }, restyle: { cacheTtlSeconds: 0 } },
+    { styles: { wavy: { model: 'wavy-1' } }, rateLimits: { api: { points: 3, durationSeconds: 60 } }, restyle: { cacheTtlSeconds: 0 }, ...config },
     { OPENAI_API_KEY: 'sk-rate', OPENAI_BASE_URL: fake.url, RESTYLE_DATA_DIR: tmpDir('rate'), ...env },
   );
   const ctx = await createContext(settings, { logger: silentLogger() });
@@ -72,6 +72,18 @@ describe('rate limits on /v1/*', () => {
     expect((await restyle(port, auth, '127.0.0.2')).status).toBe(200);
     expect((await restyle(port, auth, '127.0.0.3')).status).toBe(200);
     expect((await restyle(port, auth, '127.0.0.4')).status).toBe(429);
+  });
+
+  it('an app with a proxy token has its own allowance: refused requests from its address do not use it up', async () => {
+    const { base } = await server({ RESTYLE_API_TOKEN: 'tok-rate-0123456789', WAVY_APP_TOKEN: 'app-tok-wavy-987' }, { proxy: { tokens: { WAVY_APP_TOKEN: 'wavy' } } });
+    const models = (authorization?: string) => fetch(`${base}/v1/models`, { headers: authorization ? { authorization } : {} });
+    // Callers without a token (the same load balancer address as the app) are refused, then limited…
+    const refused = [];
+    for (let i = 0; i < 5; i += 1) refused.push((await models()).status);
+    expect(refused).toEqual([401, 401, 401, 429, 429]);
+    // …and the app still gets its three.
+    for (let i = 0; i < 3; i += 1) expect((await models('Bearer app-tok-wavy-987')).status).toBe(200);
+    expect((await models('Bearer app-tok-wavy-987')).status).toBe(429);
   });
 
   it('with the Redis store, replicas share the count', async () => {
