@@ -87,6 +87,25 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   overloaded: 503,
 };
 
+/** What a model endpoint's failure is to our caller: a bad gateway, whatever the endpoint answered us. */
+const MODEL_CODES = new Set<ErrorCode>(['llm_timeout', 'llm_rate_limited', 'llm_unavailable', 'llm_auth', 'llm_forbidden', 'llm_bad_request', 'model_not_found', 'llm_error', 'quota_exceeded']);
+
+/**
+ * The error's own status (a caller's 400, a platform's 422), or the code's. Not a model endpoint's status: its
+ * 401 means our key was refused, not the caller's token, and its 500 is not a fault of ours.
+ */
+function statusOf(e: RestyleError): number {
+  if (MODEL_CODES.has(e.code)) return STATUS[e.code] ?? 502;
+  return Number(e.details.status) || STATUS[e.code] || 500;
+}
+
+/** Retry-After in seconds, from our own limits (`retryAfter`, s) or a model endpoint's (`retryAfterMs`). */
+function retryAfterOf(e: RestyleError): Record<string, string> {
+  if (e.details.retryAfter !== undefined) return { 'retry-after': String(e.details.retryAfter) };
+  const ms = Number(e.details.retryAfterMs);
+  return Number.isFinite(ms) && ms > 0 ? { 'retry-after': String(Math.ceil(ms / 1000)) } : {};
+}
+
 export { isLoopback } from './access.js';
 
 type Routes = Map<string, Handler>;
@@ -251,9 +270,9 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
       })
       .catch((error: unknown) => {
         const e = toRestyleError(error);
-        const status = Number(e.details.status) || STATUS[e.code] || 500;
+        const status = statusOf(e);
         if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
-        const retryAfter: Record<string, string> = e.details.retryAfter === undefined ? {} : { 'retry-after': String(e.details.retryAfter) };
+        const retryAfter = retryAfterOf(e);
         if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
         else res.end();
       });

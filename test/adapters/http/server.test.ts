@@ -91,6 +91,24 @@ describe('HTTP API', () => {
     expect(await (await post('/v1/restyle', { text: 'x', channel: 'slack:constructor' })).json()).toMatchObject({ styled: false, reason: 'no_style' });
   });
 
+  it('a model endpoint\'s refusal is a 502 to the caller (onError: error), never its own 401 or 400', async () => {
+    try {
+      // Our key refused upstream: not the caller's token.
+      fake.failNext(5, { status: 401 });
+      const auth = await post('/v1/restyle', { text: 'hello', style: 'wavy', onError: 'error' });
+      expect(auth.status).toBe(502);
+      expect((await auth.json()) as unknown).toMatchObject({ error: { code: 'llm_auth' } });
+      // The endpoint rejecting our request: not the caller's bad request.
+      fake.reset();
+      fake.failNext(5, { status: 400, message: 'max_tokens is too large' });
+      const bad = await post('/v1/restyle', { text: 'hello', style: 'wavy', onError: 'error' });
+      expect(bad.status).toBe(502);
+      expect((await bad.json()) as unknown).toMatchObject({ error: { code: 'llm_bad_request' } });
+    } finally {
+      fake.reset();
+    }
+  });
+
   it('requires the bearer token when RESTYLE_API_TOKEN is set', async () => {
     await http.close();
     await ctx.close();
