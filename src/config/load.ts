@@ -138,8 +138,9 @@ function parseYaml(text: string, shown: string): unknown {
 function resolveSettings(cfg: FileConfig, rawEnv: Env, meta: { configPath: string; configFound: boolean; cwd: string }): Settings {
   const env = cleanEnv(rawEnv);
   // Checked at start, as the config's base URLs are; the value is not echoed (it may carry credentials).
-  if (env.OPENAI_BASE_URL && !httpUrl.safeParse(env.OPENAI_BASE_URL).success) {
-    throw new RestyleError('config_invalid', 'OPENAI_BASE_URL: must be an http:// or https:// URL such as http://localhost:11434/v1', { details: { field: 'OPENAI_BASE_URL' } });
+  const baseUrlCheck = env.OPENAI_BASE_URL ? httpUrl.safeParse(env.OPENAI_BASE_URL) : undefined;
+  if (baseUrlCheck && !baseUrlCheck.success) {
+    throw new RestyleError('config_invalid', `OPENAI_BASE_URL: ${baseUrlCheck.error.issues[0]!.message}`, { details: { field: 'OPENAI_BASE_URL' } });
   }
   const openai: Endpoint = {
     baseUrl: trimSlash(env.OPENAI_BASE_URL || DEFAULTS.openaiBaseUrl),

@@ -228,6 +228,17 @@ channels:
     expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: style })).message).toBe('restyle.yaml: styles.p.baseUrl: must be an http:// or https:// URL such as http://localhost:11434/v1');
   });
 
+  it('a base URL with a user name or password is refused: it would be printed in errors, logs and API answers', () => {
+    const cwd = project('styles:\n  p: {model: x}\n');
+    const e = errorOf(() => loadConfig({ env: { OPENAI_BASE_URL: 'http://user:hunter2@127.0.0.1:9/v1' }, path: 'restyle.yaml', cwd }));
+    expect(e.message).toMatch(/^OPENAI_BASE_URL: must not carry a user name or password \(they would show in errors and logs\)/);
+    expect(`${e.message}${JSON.stringify(e.details)}`).not.toContain('hunter2');
+    const style = project('styles:\n  p: {model: x, baseUrl: "https://me:hunter2@models.example/v1"}\n');
+    const s = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: style }));
+    expect(s.message).toMatch(/^restyle\.yaml: styles\.p\.baseUrl: must not carry a user name or password/);
+    expect(s.message).not.toContain('hunter2');
+  });
+
   it('getStyle lists known styles; requireApiKey names the variable, not a value', () => {
     const cwd = project('styles:\n  b: {model: x}\n  a: {model: y}\n');
     const s = loadConfig({ env: {}, path: 'restyle.yaml', cwd });
