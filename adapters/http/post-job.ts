@@ -48,14 +48,19 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
 
   return {
     /** Write the job; resolves once it is durable. Same key, same job. */
-    async record(key: string | undefined, body: PostBody): Promise<string> {
+    async record(key: string | undefined, body: PostBody): Promise<RecordedPost> {
       const id = `${POST_JOB}:${key === undefined ? randomUUID() : sha256(key)}`;
-      try {
-        await queue.enqueue({ kind: POST_JOB, id, payload: body });
-      } catch (error) {
-        throw new RestyleError('store_unavailable', `cannot take the post now (nothing was posted; retry later): ${toRestyleError(error).message}`, { cause: error, retryable: true, details: { status: 503 } });
-      }
-      return id;
+      const enqueued = await cannotTakeUnless(queue.enqueue({ kind: POST_JOB, id, payload: body }));
+      return { id, failedBefore: enqueued.failed === true };
+    },
+    /**
+     * Under the key's claim (one request at a time): a job an earlier request with this key left failed is
+     * replaced by this request's, so a failed post keeps nothing and its retry runs again, with its own body.
+     */
+    async renew(post: RecordedPost, body: PostBody): Promise<void> {
+      if (!post.failedBefore) return;
+      await cannotTakeUnless(queue.drop(post.id));
+      await cannotTakeUnless(queue.enqueue({ kind: POST_JOB, id: post.id, payload: body }));
     },
     /**
      * The job's answer: 200 with the post, its error, or 202 while it is still being retried. `keep` writes
@@ -63,6 +68,22 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
      */
     answer: (id: string, keep?: (result: Answer) => Promise<void>) => answer(queue, id, waitMs, saved, keep),
   };
+}
+
+/** A post's job as its request recorded it. */
+export interface RecordedPost {
+  id: string;
+  /** An earlier request with the same key left its job failed: nothing was recorded now (see `renew`). */
+  failedBefore: boolean;
+}
+
+/** The queue's write, or 503 "cannot take the post now" saying nothing was posted. */
+async function cannotTakeUnless<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    throw new RestyleError('store_unavailable', `cannot take the post now (nothing was posted; retry later): ${toRestyleError(error).message}`, { cause: error, retryable: true, details: { status: 503 } });
+  }
 }
 
 /** Told with the answer, and the job's write of it (`kept`), still under way. */

@@ -9,7 +9,7 @@ import { CHANNEL_KEY } from '../../src/config/schema.js';
 import { RestyleError } from '../../src/errors.js';
 import { readJson, requiredString } from './body.js';
 import { Idempotency, idempotencyKey, type Answer } from './idempotency.js';
-import { durablePosts, POST_WAIT_MS } from './post-job.js';
+import { durablePosts, POST_WAIT_MS, type RecordedPost } from './post-job.js';
 
 /** Posts final text to one of a running platform's channels (`RunningPlatform.post`). */
 export type Poster = NonNullable<RunningPlatform['post']>;
@@ -125,13 +125,20 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
 
   // With a queue, the request is recorded before anything is posted (see ./post-job.ts).
   const durable = ctx.queue ? durablePosts(ctx.queue, post, parse) : undefined;
-  const run = async (key: string | undefined, body: PostBody, job?: string, keep?: (result: Answer) => Promise<void>) =>
-    durable ? durable.answer(job ?? (await durable.record(key, body)), keep) : { status: 200, body: await post(body) };
+  const run = async (key: string | undefined, body: PostBody, job?: RecordedPost, keep?: (result: Answer) => Promise<void>): Promise<Answer> => {
+    if (!durable) return { status: 200, body: await post(body) };
+    const recorded = job ?? (await durable.record(key, body));
+    await durable.renew(recorded, body);
+    return durable.answer(recorded.id, keep);
+  };
 
   return async (req, res) => {
     deps.authorize(req);
     const body = parse(await readJson(req, deps.bodyLimit));
-    refuseNowhere(deps.platform(platformOf(body.channel)));
+    const slot = deps.platform(platformOf(body.channel));
+    refuseNowhere(slot);
+    // A malformed channel or thread is the caller's 400 at once, before a job is recorded for it.
+    if (slot && 'post' in slot) slot.check?.({ channel: body.channel, ...(body.thread ? { thread: body.thread } : {}) });
     const key = idempotencyKey(req);
     if (key === undefined) {
       const answer = await run(undefined, body);

@@ -6,7 +6,7 @@ import { RestyleError, toRestyleError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactRedisUrl } from '../store/redis.js';
 import { decide, tellGaveUp, unparsable } from './policy.js';
-import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
+import { DEFAULT_QUEUE_POLICY, type Enqueued, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface BullQueueOptions {
   url: string;
@@ -87,23 +87,27 @@ class BullQueue implements JobQueue {
     return q;
   }
 
-  async enqueue(job: JobSpec): Promise<{ created: boolean }> {
+  async enqueue(job: JobSpec): Promise<Enqueued> {
     if (this.closed) throw new RestyleError('store_unavailable', `the job queue at REDIS_URL (${this.location}) is closed`, { retryable: true });
-    await this.write(async () => {
+    const failed = await this.write(async () => {
       if (!this.knownKinds.has(job.kind)) {
         await this.client.sAdd(this.kindsKey, job.kind);
         this.knownKinds.add(job.kind);
       }
+      const q = this.queue(job.kind);
+      // Asked on the same connection before the add (so Redis answers it first), in the same round trip.
+      const inFailedSet = this.client.zScore(q.toKey('failed'), toBullId(job.id)).catch(() => null);
       // An id BullMQ still holds (waiting, running, done within keepDoneMs, failed) is not added again.
-      await this.queue(job.kind).add(job.kind, job.payload, {
+      await q.add(job.kind, job.payload, {
         jobId: toBullId(job.id),
         attempts: this.policy.attempts,
         backoff: { type: 'restyle' },
         removeOnComplete: { age: Math.ceil(this.policy.keepDoneMs / 1000) },
         removeOnFail: false,
       });
+      return (await inFailedSet) !== null;
     });
-    return { created: true };
+    return failed ? { created: false, failed } : { created: true };
   }
 
   handle<P>(kind: string, handler: JobHandler<P>): void {

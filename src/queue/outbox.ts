@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { decide, tellGaveUp, unparsable } from './policy.js';
 import { sqliteError } from '../store/sqlite-errors.js';
 import { openSqliteDb, sharedSqliteDb, type Row, type SqliteDb, type SqliteQuery } from './sqlite-db.js';
-import { DEFAULT_QUEUE_POLICY, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
+import { DEFAULT_QUEUE_POLICY, type Enqueued, type FailedJob, type JobContext, type JobHandler, type JobOutcome, type JobQueue, type JobSpec, type QueuePolicy, type QueueRunOptions, type QueueStats } from './types.js';
 
 export interface OutboxOptions {
   /** The embedded store's SQLite file: the outbox lives beside the data it guards. */
@@ -114,7 +114,7 @@ class OutboxQueue implements JobQueue {
     });
   }
 
-  async enqueue(job: JobSpec): Promise<{ created: boolean }> {
+  async enqueue(job: JobSpec): Promise<Enqueued> {
     if (this.closed) throw new RestyleError('store_unavailable', `the job queue in ${this.location} is closed`, { retryable: true });
     let payload: string;
     try {
@@ -146,13 +146,19 @@ class OutboxQueue implements JobQueue {
       }
       // Started after the caller (an ack path) has its answer.
       if (r.length > 0) this.spawn({ id: job.id, kind: job.kind, payload, state: '{}', attempts: 1, createdAt: now }, true);
-      return { created: r.length > 0 };
+      return r.length > 0 ? { created: true } : this.known(job.id);
     }
     const r = await this.sql(() =>
       this.db.all(`INSERT INTO restyle_jobs(id, kind, payload, status, created_at, run_at) VALUES(?, ?, ?, 'waiting', ?, ?) ON CONFLICT(id) DO NOTHING RETURNING id`, job.id, job.kind, payload, now, now),
     );
     if (r.length > 0) this.wake();
-    return { created: r.length > 0 };
+    return r.length > 0 ? { created: true } : this.known(job.id);
+  }
+
+  /** An id enqueued again: nothing was added; say whether its job is in the failed set. */
+  private async known(id: string): Promise<Enqueued> {
+    const [row] = await this.sql(() => this.db.all(`SELECT status FROM restyle_jobs WHERE id = ?`, id));
+    return { created: false, failed: row?.status === 'failed' };
   }
 
   handle<P>(kind: string, handler: JobHandler<P>): void {

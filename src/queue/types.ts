@@ -75,12 +75,21 @@ export interface QueueRunOptions {
   concurrency?: number;
 }
 
+export interface Enqueued {
+  created: boolean;
+  failed?: boolean;
+}
+
 export interface JobQueue {
   readonly kind: 'redis' | 'sqlite';
   /** Safe to print. */
   readonly location: string;
-  /** Resolves once the job is durably recorded; `created` is false when the id was already known (SQLite; BullMQ always says true, adding nothing for a known id). */
-  enqueue(job: JobSpec): Promise<{ created: boolean }>;
+  /**
+   * Resolves once the job is durably recorded; `created` is false when the id was already known (SQLite; BullMQ
+   * always says true, adding nothing for a known id). `failed`: a job with this id was already in the failed set,
+   * so nothing was added (see `drop` to run it anew).
+   */
+  enqueue(job: JobSpec): Promise<Enqueued>;
   /** Register the handler for a kind before `start` (a process runs only the kinds it has handlers for). */
   handle<P>(kind: string, handler: JobHandler<P>): void;
   /** Start taking jobs for the registered kinds. */

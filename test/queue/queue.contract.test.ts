@@ -117,8 +117,14 @@ describe.each<Kind>(['sqlite', 'sqlite-shared', 'redis'])('queue contract: %s', 
     await vi.waitFor(async () => expect((await q.outcome('p1')).status).toBe('done'));
     expect(calls).toBe(3);
     expect((await q.stats()).failed).toBe(1);
+    // Enqueued again while failed: nothing is added, and the caller hears it is failed (to drop and enqueue anew).
+    expect(await q.enqueue({ kind: 'post', id: 'p2', payload: { text: 'y2' } })).toEqual({ created: false, failed: true });
+    expect(calls).toBe(3);
     expect(await q.drop('p2')).toBe(true);
     expect(await q.failed()).toEqual([]);
+    expect(await q.enqueue({ kind: 'post', id: 'p2', payload: { text: 'y2' } })).toEqual({ created: true });
+    await vi.waitFor(async () => expect((await q.outcome('p2')).status).toBe('done'));
+    expect(calls).toBe(4);
     expect(await q.retry('nope')).toBe(false);
     expect(await q.drop('nope')).toBe(false);
   });

@@ -73,7 +73,7 @@ describe.each<QueueKind>(['sqlite', 'redis'])('durablePosts on the %s queue', (k
     };
     const posts = durablePosts(q, post, parse);
     await q.start();
-    const id = await posts.record('key-early', { channel: 'slack:CGENERAL', text: 'hello' });
+    const { id } = await posts.record('key-early', { channel: 'slack:CGENERAL', text: 'hello' });
     const answer = await posts.answer(id);
     expect(answer).toEqual({ status: 200, body: responseTo({ channel: 'slack:CGENERAL', text: 'hello' }) });
     // Answered before the job was done: what it kept is already in the queue for any other waiter.
@@ -91,8 +91,31 @@ describe.each<QueueKind>(['sqlite', 'redis'])('durablePosts on the %s queue', (k
     };
     const posts = durablePosts(q, post, parse);
     await q.start();
-    const id = await posts.record('key-refused', { channel: 'slack:CGENERAL', text: 'nobody hears' });
+    const { id } = await posts.record('key-refused', { channel: 'slack:CGENERAL', text: 'nobody hears' });
     await expect(posts.answer(id)).rejects.toMatchObject({ code: 'platform_refused', message: expect.stringContaining('not_in_channel') });
+  });
+
+  it('a job an earlier request with the key left failed is run anew, with the new body, by the next request under the key\'s claim', async () => {
+    const q = await queueFor(kind);
+    const tried: string[] = [];
+    const post: PostOnce = async (body, record) => {
+      tried.push(body.text);
+      if (body.channel === 'slack:CGONE') throw new RestyleError('platform_refused', 'Slack refused the post: channel_not_found');
+      await record(responseTo(body));
+      return responseTo(body);
+    };
+    const posts = durablePosts(q, post, parse);
+    await q.start();
+    const first = await posts.record('key-again', { channel: 'slack:CGONE', text: 'to a channel that is gone' });
+    expect(first.failedBefore).toBe(false);
+    await expect(posts.answer(first.id)).rejects.toMatchObject({ code: 'platform_refused' });
+    // The caller fixes the channel and sends again with the same key: its post runs, not the old failure.
+    const body = { channel: 'slack:CGENERAL', text: 'to the right channel' };
+    const again = await posts.record('key-again', body);
+    expect(again).toEqual({ id: first.id, failedBefore: true });
+    await posts.renew(again, body);
+    expect(await posts.answer(again.id)).toEqual({ status: 200, body: responseTo(body) });
+    expect(tried).toEqual(['to a channel that is gone', 'to the right channel']);
   });
 
   it("writes the answer for the request's key while the job keeps the post, and answers once both are written", async () => {
@@ -106,7 +129,7 @@ describe.each<QueueKind>(['sqlite', 'redis'])('durablePosts on the %s queue', (k
     const posts = durablePosts(gatedSaves(q, () => saveGate), post, parse);
     await q.start();
     const body = { channel: 'slack:CGENERAL', text: 'at once' };
-    const id = await posts.record('key-parallel', body);
+    const { id } = await posts.record('key-parallel', body);
     const forKey: Answer[] = [];
     let answered = false;
     const answering = posts.answer(id, async (result) => void forKey.push(result)).then((a) => ((answered = true), a));
@@ -135,7 +158,7 @@ describe.each<QueueKind>(['sqlite', 'redis'])('durablePosts on the %s queue', (k
     };
     const posts = durablePosts(gatedSaves(q, failFirst), post, parse);
     await q.start();
-    const id = await posts.record('key-unkept', { channel: 'slack:CGENERAL', text: 'again' });
+    const { id } = await posts.record('key-unkept', { channel: 'slack:CGENERAL', text: 'again' });
     const forKey: Answer[] = [];
     const answer = await posts.answer(id, async (result) => void forKey.push(result));
     expect(answer).toMatchObject({ status: 200, body: { id: 'run-2' } });

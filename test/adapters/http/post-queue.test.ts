@@ -109,6 +109,29 @@ describe.each<Kind>(['sqlite', 'redis'])('POST /v1/post through the %s queue', (
     expect(failed[0]!.reason).toContain('not_in_channel');
   });
 
+  it('after a failed post its key is free again: the retry (the bot invited in the meantime) runs and posts once', async () => {
+    const r = await rig(kind);
+    r.slack.failNext('chat.postMessage', { error: 'not_in_channel' }, 1);
+    const failed = await post(r, { channel: 'slack:CGENERAL', text: 'second time lucky' }, 'key-4');
+    expect(failed.status).toBe(422);
+    const retried = await post(r, { channel: 'slack:CGENERAL', text: 'second time lucky' }, 'key-4');
+    expect(retried.status).toBe(200);
+    expect(retried.json).toMatchObject({ ok: true, text: 'SECOND TIME LUCKY' });
+    expect(posts(r, 'SECOND TIME LUCKY')).toHaveLength(1);
+    // Done now: a third request with the key is the stored answer, and posts nothing more.
+    const replay = await post(r, { channel: 'slack:CGENERAL', text: 'second time lucky' }, 'key-4');
+    expect(replay.json.id).toBe(retried.json.id);
+    expect(posts(r, 'SECOND TIME LUCKY')).toHaveLength(1);
+  });
+
+  it('a malformed thread is a 400 at once, and records no job', async () => {
+    const r = await rig(kind);
+    const res = await post(r, { channel: 'slack:CGENERAL', text: 'in a thread', thread: 'notats' }, 'key-5');
+    expect(res.status).toBe(400);
+    expect(await r.queue.outcome(`http.post:${sha256('key-5')}`)).toMatchObject({ status: 'unknown' });
+    expect(r.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
   it('answers 503 "cannot take the post now" when the queue cannot be written, and posts nothing', async () => {
     const r = await rig(kind);
     await r.queue.close(0);
