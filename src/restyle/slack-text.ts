@@ -1,3 +1,5 @@
+import { wellFormed } from '../util/well-formed.js';
+
 /**
  * Slack's escaping, in one place. Slack sends message text with `&`, `<` and `>` escaped (`&amp;`, `&lt;`,
  * `&gt;`) so they cannot be confused with its markup (`<@U…>`, `<#C…|x>`, `<!here>`, `<url|label>`); a quote
@@ -19,7 +21,8 @@ const MARKUP = /<(?:[@#!][^<>\s|]*|(?:https?|mailto|tel):[^<>\s|]*)(?:\|[^<>]*)?
  * that starts a line kept, since it invokes a quote (Slack: escape them "if they're not being used to invoke
  * special formatting").
  */
-export function encodeSlack(text: string): string {
+export function encodeSlack(input: string): string {
+  const text = wellFormed(input);
   let out = '';
   let at = 0;
   for (const m of text.matchAll(MARKUP)) {
@@ -31,7 +34,7 @@ export function encodeSlack(text: string): string {
 
 /** Slack's three escapes (&, <, >): text shown as typed, so `<!channel>` or `<@U1>` in it stays inert. */
 export function escapeSlack(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return wellFormed(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function escapeProse(s: string, startsLine: boolean): string {

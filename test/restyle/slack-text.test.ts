@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSlack, encodeSlack } from '../../src/restyle/slack-text.js';
+import { decodeSlack, encodeSlack, escapeSlack } from '../../src/restyle/slack-text.js';
 
 describe('Slack escaping', () => {
   it('decodes what Slack sends into the text as typed, quotes included', () => {
@@ -12,6 +12,13 @@ describe('Slack escaping', () => {
     expect(encodeSlack('R&D <3 a>b, ask <@U1> in <#C1|general>, see <https://x.io/?a=1&b=2|docs>')).toBe('R&amp;D &lt;3 a&gt;b, ask <@U1> in <#C1|general>, see <https://x.io/?a=1&b=2|docs>');
     expect(encodeSlack('> quoted & kept\nnot > a quote\n  > indented quote')).toBe('> quoted &amp; kept\nnot &gt; a quote\n  > indented quote');
     expect(encodeSlack('<@U1> > not a quote')).toBe('<@U1> &gt; not a quote');
+  });
+
+  it('a lone surrogate goes out as U+FFFD: Slack\'s form encoding would merge it with the next character', () => {
+    expect(encodeSlack('lone \ud800 end')).toBe('lone \ufffd end');
+    expect(escapeSlack('x\udc00y')).toBe('x\ufffdy');
+    // A pair is one character, kept.
+    expect(encodeSlack('a \ud83d\ude00 b')).toBe('a 😀 b');
   });
 
   it('round-trips text people typed', () => {

@@ -124,6 +124,13 @@ describe.each<Kind>(['sqlite', 'redis'])('POST /v1/post through the %s queue', (
     expect(posts(r, 'SECOND TIME LUCKY')).toHaveLength(1);
   });
 
+  it('a lone surrogate in the text reaches Slack as U+FFFD, not merged with the character after it', async () => {
+    const r = await rig(kind);
+    const res = await post(r, { channel: 'slack:CGENERAL', text: 'lone \ud800 end' }, 'key-6');
+    expect(res.status).toBe(200);
+    expect(r.slack.messages('CGENERAL').map((m) => m.text)).toContain('LONE \ufffd END');
+  });
+
   it('a malformed thread is a 400 at once, and records no job', async () => {
     const r = await rig(kind);
     const res = await post(r, { channel: 'slack:CGENERAL', text: 'in a thread', thread: 'notats' }, 'key-5');
