@@ -14,7 +14,10 @@ export interface CheckResult {
 /** A doctor check; features add their own (the training registry adds prompt-hash checks). */
 export type DoctorCheck = (ctx: AppContext) => Promise<CheckResult[]>;
 
-const configCheck: DoctorCheck = async (ctx) => {
+/** What the checks that need no store see: when the store cannot be opened, they still run. */
+type StorelessCheck = (ctx: Pick<AppContext, 'settings' | 'llm'>) => Promise<CheckResult[]>;
+
+const configCheck: StorelessCheck = async (ctx) => {
   const { settings } = ctx;
   const styles = Object.keys(settings.styles);
   if (!settings.configFound) return [{ status: 'warn', name: 'config', detail: `${settings.configPath} not found: no styles configured, text passes through unchanged` }];
@@ -75,7 +78,7 @@ export async function fixSampleIndex(ctx: Pick<AppContext, 'store'>): Promise<Ch
 }
 
 /** Keys set, endpoints reachable, and every style's model (and destyler) listed by its endpoint. */
-const modelsCheck: DoctorCheck = async (ctx) => {
+const modelsCheck: StorelessCheck = async (ctx) => {
   const results: CheckResult[] = [];
   const byEndpoint = new Map<string, { endpoint: Endpoint; models: Array<{ style: string; model: string; role: string }> }>();
   for (const style of Object.values(ctx.settings.styles)) {
@@ -88,6 +91,10 @@ const modelsCheck: DoctorCheck = async (ctx) => {
     add(style.endpoint, style.model, 'model');
     if (style.destyler) add(style.destylerEndpoint, style.destyler, 'destyler');
   }
+  const { openai } = ctx.settings;
+  // No style yet: the default endpoint is still what corpus build, train and a first style use; check it when
+  // there is a key (or it needs none), so a wrong key or URL shows now.
+  if (byEndpoint.size === 0 && (openai.apiKey || !apiKeyRequired(openai))) byEndpoint.set('default', { endpoint: openai, models: [] });
   for (const { endpoint, models } of byEndpoint.values()) {
     if (!endpoint.apiKey && apiKeyRequired(endpoint)) {
       results.push({ status: 'fail', name: 'api key', detail: `${endpoint.apiKeyEnv} is not set (needed for ${endpoint.baseUrl})` });
@@ -95,7 +102,8 @@ const modelsCheck: DoctorCheck = async (ctx) => {
     }
     let listed: Set<string>;
     try {
-      listed = new Set(await ctx.llm.get(endpoint).listModels());
+      // One attempt: the message's "no answer within N ms" is then the whole wait.
+      listed = new Set(await ctx.llm.get(endpoint).listModels({ once: true }));
       results.push({ status: 'ok', name: 'endpoint', detail: `${endpoint.baseUrl} reachable (${listed.size} models)` });
     } catch (error) {
       // LLM errors already start with the endpoint's URL: print it once.
@@ -111,7 +119,6 @@ const modelsCheck: DoctorCheck = async (ctx) => {
       );
     }
   }
-  const { openai } = ctx.settings;
   if (byEndpoint.size === 0 && !openai.apiKey && apiKeyRequired(openai)) {
     // No style needs it yet, but corpus build, train and a first style will: say so instead of all ✓.
     results.push({ status: 'warn', name: 'api key', detail: `${openai.apiKeyEnv} is not set (needed for ${openai.baseUrl}: styles, corpus build, train; or set OPENAI_BASE_URL to a keyless server)` });
@@ -121,7 +128,10 @@ const modelsCheck: DoctorCheck = async (ctx) => {
 
 export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, sampleIndexCheck, queueCheck, modelsCheck];
 
-export async function runDoctor(ctx: AppContext, checks: readonly DoctorCheck[] = CORE_CHECKS): Promise<CheckResult[]> {
+/** The checks to run when the store could not be opened (its ✗ is reported beside them). */
+export const STORELESS_CHECKS: readonly StorelessCheck[] = [configCheck, modelsCheck];
+
+export async function runDoctor<C extends Pick<AppContext, 'settings' | 'llm'>>(ctx: C, checks: ReadonlyArray<(ctx: C) => Promise<CheckResult[]>>): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const check of checks) {
     try {

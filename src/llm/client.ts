@@ -47,6 +47,8 @@ interface CallSpec {
   timeoutMs?: number;
   /** Weight for the TPM bucket. */
   estimatedTokens: number;
+  /** Retries after the first attempt (the client's `maxRetries` when not given). */
+  retries?: number;
   /** Keep the slot and the timer after `fn` succeeds (a stream still being read). */
   hold?: boolean;
 }
@@ -162,10 +164,10 @@ export class LlmClient {
     }
   }
 
-  /** Model ids the endpoint serves (`GET /models`). */
-  async listModels(options: { signal?: AbortSignal } = {}): Promise<string[]> {
+  /** Model ids the endpoint serves (`GET /models`); `once`: one attempt, no retries (a check that reports). */
+  async listModels(options: { signal?: AbortSignal; once?: boolean } = {}): Promise<string[]> {
     const sdk = this.sdk;
-    const { value } = await this.withRetries({ signal: options.signal, estimatedTokens: 0 }, async (attempt) => {
+    const { value } = await this.withRetries({ signal: options.signal, estimatedTokens: 0, ...(options.once ? { retries: 0 } : {}) }, async (attempt) => {
       const ids: string[] = [];
       for await (const m of sdk.models.list({ signal: attempt.signal, timeout: attempt.timeoutMs, maxRetries: 0 })) ids.push(m.id);
       return ids;
@@ -235,7 +237,7 @@ export class LlmClient {
         error = toLlmError(thrown, this.errorContext(spec.model, spec.signal, { signal: idle.signal, ms: timeoutMs }));
       }
       error.details.attempts = attempt;
-      if (attempt > this.options.maxRetries || !shouldRetry(error)) throw error;
+      if (attempt > (spec.retries ?? this.options.maxRetries) || !shouldRetry(error)) throw error;
       const retryAfterMs = typeof error.details.retryAfterMs === 'number' ? error.details.retryAfterMs : undefined;
       // Everyone on this endpoint waits out a Retry-After, not just the caller that got the 429.
       if (error.code === 'llm_rate_limited' && retryAfterMs !== undefined) this.limiter.pauseFor(retryAfterMs);

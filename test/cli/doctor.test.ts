@@ -62,6 +62,27 @@ describe('restyle doctor', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ store: .*REDIS_URL/);
     expect(r.stdout).not.toContain('hunter22');
+    // The checks that need no store still ran.
+    expect(r.stdout).toMatch(/^! config: config\/restyle\.yaml: no styles yet/m);
+    expect(r.stdout).toMatch(/^! api key: OPENAI_API_KEY is not set/m);
+  });
+
+  it('with no style yet, the default endpoint is checked once there is a key: reachable ✓, unreachable ✗, one attempt', async () => {
+    config('styles: {}\n');
+    const good = await runInProcess(['doctor'], { env: { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url }, cwd });
+    expect(good.stdout).toMatch(/^✓ endpoint: http:\/\/127\.0\.0\.1:\d+\/v1 reachable/m);
+    expect(good.code).toBe(0);
+    const down = await runInProcess(['doctor'], { env: { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, cwd });
+    expect(down.stdout).toMatch(/^✗ endpoint: http:\/\/127\.0\.0\.1:9\/v1/m);
+    expect(down.code).toBe(1);
+    // A server error is reported after one request, not after the client's retries.
+    fake.reset();
+    fake.failNext(5, { status: 500 });
+    const failing = await runInProcess(['doctor'], { env: { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url }, cwd });
+    expect(failing.stdout).toMatch(/^✗ endpoint: /m);
+    expect(fake.requestsTo('/models')).toHaveLength(1);
+    fake.reset();
+    fake.models.add('ft:pirate'); // as beforeAll left it, for the tests after this one
   });
 
   it('no styles and no key are warnings, not all ✓', async () => {

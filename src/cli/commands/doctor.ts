@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createContext } from '../../app.js';
 import { createLogger } from '../../log.js';
-import { CORE_CHECKS, fixSampleIndex, formatCheck, runDoctor, type DoctorCheck } from '../../doctor.js';
+import { CORE_CHECKS, fixSampleIndex, formatCheck, runDoctor, STORELESS_CHECKS, type DoctorCheck } from '../../doctor.js';
+import { LlmPool } from '../../llm/pool.js';
 import { toRestyleError } from '../../errors.js';
 import { openStore } from '../../store/index.js';
 import { write, type CliIO } from '../io.js';
@@ -30,7 +31,11 @@ export function registerDoctor(program: Command, io: CliIO, extraChecks: readonl
         ctx = await createContext(settings, { store, logger: createLogger({ level: 'silent' }), env: io.env });
       } catch (error) {
         await store?.close();
-        write(io.stdout, formatCheck({ status: 'fail', name: 'store', detail: toRestyleError(error).message }));
+        // The rest is still worth knowing (a key, an endpoint): the checks that need no store run too.
+        const llm = new LlmPool({ llm: settings.llm, restyle: settings.restyle });
+        const rest = await runDoctor({ settings, llm }, STORELESS_CHECKS);
+        const [config, ...others] = rest;
+        for (const r of [...(config ? [config] : []), { status: 'fail' as const, name: 'store', detail: storeProblem(error, settings.store.dataDir) }, ...others]) write(io.stdout, formatCheck(r));
         throw new CliExit(1);
       }
       try {
@@ -44,4 +49,13 @@ export function registerDoctor(program: Command, io: CliIO, extraChecks: readonl
         await store.close();
       }
     });
+}
+
+/**
+ * The store's failure, with the cause SQLite's words hide: "attempt to write a readonly database" is most
+ * often the data folder, where SQLite must create its -wal and -shm files, not the file itself.
+ */
+function storeProblem(error: unknown, dataDir: string): string {
+  const message = toRestyleError(error).message;
+  return /readonly database/i.test(message) ? `${message} (SQLite writes -wal and -shm files beside it: can this user write to the folder ${dataDir}?)` : message;
 }
