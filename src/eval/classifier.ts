@@ -81,7 +81,8 @@ export function trainStyleClassifier(styled: readonly string[], neutral: readonl
       return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
     },
     predict(text) {
-      return logOdds(text) >= 0 ? 'styled' : 'neutral';
+      // A tie is no evidence of style: with styled and neutral training texts alike, every text ties.
+      return logOdds(text) > 0 ? 'styled' : 'neutral';
     },
     vocabulary: V,
     trainedOn: { styled: sides.styled.length, neutral: sides.neutral.length },

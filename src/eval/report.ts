@@ -111,6 +111,8 @@ export function markdownReport(meta: ReportMeta, result: EvalResult, checks: rea
     `Style classifier (character 2–4-gram naive Bayes, ${result.classifier.trainedOn.styled} + ${result.classifier.trainedOn.neutral} training texts): reads ${(100 * result.classifier.referenceAccuracy).toFixed(1)}% of references and ${(100 * result.classifier.inputAccuracy).toFixed(1)}% of inputs as in style.`,
     '',
   );
+  const caveat = classifierCaveat(result);
+  if (caveat) lines.push(`> ⚠ ${caveat}`, '');
   if (checks.length) {
     lines.push('## Thresholds', '', '| check | limit | value | |', '| --- | --- | ---: | --- |');
     for (const c of checks) lines.push(`| ${mdCell(c.name)} | ${c.limit} | ${c.value.toFixed(3)} | ${c.pass ? '✓ pass' : '✗ FAIL'} |`);
@@ -177,4 +179,17 @@ ${rows}</table>
 ${result.examples.length > REPORT_EXAMPLES ? `<p>(${result.examples.length - REPORT_EXAMPLES} more examples in the JSON report)</p>` : ''}
 </body></html>
 `;
+}
+
+/** The gap between references and inputs read as in style below which style accuracy says little. */
+const SEPARATION = 0.25;
+
+/**
+ * A warning when the classifier barely tells the references from the inputs (the editor answered with the
+ * text unchanged, or the style is too faint to see in characters): its style accuracy is then no signal.
+ */
+export function classifierCaveat(result: Pick<EvalResult, 'classifier'>): string | undefined {
+  const { referenceAccuracy: refs, inputAccuracy: inputs } = result.classifier;
+  if (refs - inputs >= SEPARATION) return undefined;
+  return `the style classifier barely tells references (${(100 * refs).toFixed(0)}% in style) from inputs (${(100 * inputs).toFixed(0)}%): style accuracy says little for this data (are the styled and neutral texts alike? look at the corpus's pairs)`;
 }

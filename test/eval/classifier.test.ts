@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accuracy, charGrams, trainStyleClassifier } from '../../src/eval/classifier.js';
+import { classifierCaveat } from '../../src/eval/report.js';
 import { pair } from '../training/corpus.js';
 
 describe('style classifier (char 2–4-gram multinomial naive Bayes)', () => {
@@ -27,6 +28,10 @@ describe('style classifier (char 2–4-gram multinomial naive Bayes)', () => {
     const clf = trainStyleClassifier(same, same, { maxPerClass: 10 });
     expect(clf.trainedOn).toEqual({ styled: 10, neutral: 10 });
     expect(clf.probability('Line number 3 of the same text.')).toBeCloseTo(0.5, 6);
+    // A tie is no evidence of style: nothing reads as styled, so --min-style cannot pass on such data.
+    expect(accuracy(clf, same, 'styled')).toBe(0);
+    expect(classifierCaveat({ classifier: { referenceAccuracy: 0, inputAccuracy: 0, trainedOn: clf.trainedOn, vocabulary: clf.vocabulary } })).toMatch(/barely tells references \(0% in style\) from inputs \(0%\)/);
+    expect(classifierCaveat({ classifier: { referenceAccuracy: 0.95, inputAccuracy: 0.05, trainedOn: clf.trainedOn, vocabulary: clf.vocabulary } })).toBeUndefined();
     expect(() => trainStyleClassifier([], ['x'])).toThrow(/needs styled and neutral examples/);
     expect(accuracy(clf, [], 'styled')).toBe(0);
   });

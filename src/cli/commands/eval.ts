@@ -8,7 +8,7 @@ import { RestyleError } from '../../errors.js';
 import { trainStyleClassifier } from '../../eval/classifier.js';
 import { destylerCandidate, restylerCandidate } from '../../eval/candidates.js';
 import { createEvalProgress } from '../../eval/progress.js';
-import { htmlReport, markdownReport, summaryHeader, summaryRows, wins, type ReportMeta } from '../../eval/report.js';
+import { classifierCaveat, htmlReport, markdownReport, summaryHeader, summaryRows, wins, type ReportMeta } from '../../eval/report.js';
 import { evaluate, type Candidate, type EvalExample, type EvalResult } from '../../eval/run.js';
 import { checkThresholds, DEFAULT_THRESHOLDS, mergeThresholds, type ThresholdResult, type Thresholds } from '../../eval/thresholds.js';
 import { Restyler } from '../../restyle/restyler.js';
@@ -210,6 +210,8 @@ function summaryLines(result: EvalResult, checks: readonly ThresholdResult[]): s
   const w = wins(result);
   if (w) lines.push(`  per example (chrF): A better ${w.a}, B better ${w.b}, ties ${w.ties}`);
   lines.push(`  classifier reads ${(100 * result.classifier.referenceAccuracy).toFixed(0)}% of references and ${(100 * result.classifier.inputAccuracy).toFixed(0)}% of inputs as in style`);
+  const caveat = classifierCaveat(result);
+  if (caveat) lines.push(`! ${caveat}`);
   for (const c of checks) lines.push(`${c.pass ? '✓' : '✗'} ${c.name} ${c.value.toFixed(3)} (${c.limit})`);
   return lines;
 }
