@@ -5,6 +5,7 @@ import type { DoctorCheck } from '../doctor.js';
 import type { CliIO } from './io.js';
 import { CliExit } from './exit.js';
 import type { OpenPortFn, Serve } from './commands/bot.js';
+import { systemErrorLine } from '../util/system-error.js';
 
 /** A feature's commands, registered on the program (a platform's, e.g. `discord`, comes from the composition root). */
 export type CommandModule = (program: Command, io: CliIO) => void;
@@ -134,6 +135,12 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: CliDeps):
       io.stderr.write(`restyle: ${error.message}\n`);
       if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
       return error.exitCode;
+    }
+    const system = systemErrorLine(error);
+    if (system) {
+      io.stderr.write(`restyle: ${system}\n`);
+      if (debug && (error as Error).stack) io.stderr.write(`${(error as Error).stack}\n`);
+      return 1;
     }
     const e = error as Error;
     io.stderr.write(`restyle: unexpected error: ${e?.message ?? String(error)}${debug ? '' : ' (run with --debug for details)'}\n`);

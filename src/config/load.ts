@@ -10,6 +10,7 @@ import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaul
 import { cleanEnv, cleanEnvValue, type Env } from './env.js';
 import { fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
 import { keysAt, nearestKey } from './suggest.js';
+import { systemErrorLine } from '../util/system-error.js';
 import { own } from '../util/own.js';
 
 /** An OpenAI-compatible endpoint and the key for it (resolved from the environment, never from YAML). */
@@ -83,7 +84,7 @@ export function loadConfig({ env, path, cwd = process.cwd() }: LoadOptions): Set
   let configFound = false;
   if (existsSync(file)) {
     configFound = true;
-    raw = parseYaml(readFileSync(file, 'utf8'), shown);
+    raw = parseYaml(readConfigFile(file, shown), shown);
   } else if (explicit) {
     throw new RestyleError('config_not_found', `${shown}: config file not found`, { details: { file: shown } });
   }
@@ -111,6 +112,15 @@ export function validate(raw: unknown, source = 'config'): FileConfig {
   throw new RestyleError('config_invalid', `${source}: ${shown.join('; ')}`, {
     details: { file: source, field: formatPath(issues[0]!.path), issues: issues.map((i) => `${formatPath(i.path)}: ${issueMessage(i)}`) },
   });
+}
+
+/** The config file's text; a folder or an unreadable file is a config error naming it. */
+function readConfigFile(file: string, shown: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RestyleError('config_invalid', systemErrorLine(error, shown) ?? `${shown}: ${(error as Error).message}`, { details: { file: shown }, cause: error });
+  }
 }
 
 /** Problems a config error lists in its message (all are in `details.issues`). */

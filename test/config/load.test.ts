@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,6 +159,13 @@ channels:
     expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd })).message).toMatch(/styles\.p\.baseUrl: must be an http:\/\/ or https:\/\/ URL/);
     const cwd2 = project('styles:\n  p: {model: x}\nchannels:\n  C123: p\n');
     expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: cwd2 })).message).toMatch(/channels\.C123: channel keys look like/);
+  });
+
+  it('a folder named as the config file is a config error naming it, not a raw EISDIR', () => {
+    const cwd = project();
+    mkdirSync(join(cwd, 'config'));
+    const e = errorOf(() => loadConfig({ env: {}, path: 'config', cwd }));
+    expect(e).toMatchObject({ code: 'config_invalid', message: 'config: is a folder, where a file was expected (EISDIR on read)' });
   });
 
   it('an explicitly named config file that does not exist is an error naming it', () => {
