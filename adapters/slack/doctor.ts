@@ -17,7 +17,8 @@ export const slackCheck: DoctorCheck = async (ctx) => {
   if (!slack.botToken) return results;
   // Bolt is loaded only when Slack is configured, so `restyle doctor` stays quick without it.
   const { webApi } = await import('@slack/bolt');
-  const client = new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 1 }, timeout: 10_000 });
+  // The check reports what failed in its own ✗ line: the SDK's own warnings would only interleave with it.
+  const client = new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 1 }, timeout: 10_000, logLevel: webApi.LogLevel.ERROR });
   try {
     const auth = await client.auth.test();
     results.push({ status: 'ok', name: 'slack', detail: `token works: bot ${auth.user ?? auth.user_id} in workspace ${auth.team ?? auth.team_id}` });

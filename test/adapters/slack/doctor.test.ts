@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeSlack, type FakeSlack } from '../../fakes/slack.js';
 import { runInProcess } from '../../support/cli.js';
 import { tmpDir } from '../../support/tmp.js';
@@ -50,10 +50,18 @@ describe('restyle doctor: Slack', () => {
     expect(secretOnly.stdout).toContain('✗ slack: SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: Slack will not start');
   });
 
-  it('an unreachable Slack API is ✗ naming where it was tried', async () => {
-    const r = await runInProcess(['doctor'], { env: { SLACK_API_URL: 'http://127.0.0.1:9/api/', SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: 'shh' }, cwd: tmpDir('slack-doctor') });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^✗ slack: auth\.test failed at http:\/\/127\.0\.0\.1:9\/api\/: /m);
+  it('an unreachable Slack API is ✗ naming where it was tried, without the SDK\'s own warnings beside it', async () => {
+    // The Slack SDK's default logger writes to the console, around doctor's lines.
+    const printed: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void printed.push(args.join(' '))));
+    try {
+      const r = await runInProcess(['doctor'], { env: { SLACK_API_URL: 'http://127.0.0.1:9/api/', SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: 'shh' }, cwd: tmpDir('slack-doctor') });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^✗ slack: auth\.test failed at http:\/\/127\.0\.0\.1:9\/api\/: /m);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(printed.filter((line) => /web-api|http request failed/.test(line))).toEqual([]);
   });
 
   it('without Slack configured there is no Slack line', async () => {
