@@ -316,11 +316,11 @@ export class Restyler {
    * through as written (calls already out may still come back styled).
    */
   private failBlock(run: RunState, base: StyledBlock, error: RestyleError, style: string): StyledBlock {
-    if (!run.failure) {
-      run.failure = error;
-      this.logger.warn({ code: error.code, style }, `restyle failed open: ${error.message}`);
-    }
-    if ((run.options.onError ?? this.deps.settings.restyle.onError) === 'error') throw run.failure;
+    const first = !run.failure;
+    const failure = (run.failure ??= error);
+    // With onError: error the caller gets the error and says it; only a failure that opens is ours to log.
+    if ((run.options.onError ?? this.deps.settings.restyle.onError) === 'error') throw failure;
+    if (first) this.logger.warn({ code: error.code, style }, `restyle failed open: ${error.message}`);
     return { ...base, reason: run.failure.code };
   }
 

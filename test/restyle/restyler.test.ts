@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { settingsFrom, type Settings } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { Restyler } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
@@ -48,6 +49,19 @@ function make(extra: Record<string, unknown> = {}, restyle: Record<string, unkno
 const chatRequests = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
 
 describe('Restyler', () => {
+  it('logs "failed open" when it fails open, not when the caller asked for the error (onError: error), who says it', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
+    const settings = make().settings;
+    const restyler = new Restyler({ settings, store, logger, llm: new LlmPool({ llm: settings.llm, restyle: settings.restyle }) });
+    fake.failNext(2, { status: 401 });
+    await expect(restyler.restyle('Your order shipped.', { style: 'loud', onError: 'error' })).rejects.toMatchObject({ code: 'llm_auth' });
+    expect(lines).toEqual([]);
+    const open = await restyler.restyle('Your order shipped.', { style: 'loud', onError: 'original' });
+    expect(open).toMatchObject({ styled: false, reason: 'llm_auth' });
+    expect(lines.map((l) => JSON.parse(l).msg as string)).toEqual([expect.stringMatching(/^restyle failed open: /)]);
+  });
+
   it('styles text with an explicit style and reports model, blocks and usage', async () => {
     const { restyler } = make();
     const r = await restyler.restyle('Your order shipped.', { style: 'loud' });
