@@ -106,6 +106,27 @@ describe('restyle corpus build', () => {
     expect(chats().length).toBe(first * 2);
   });
 
+  it('Ctrl-C mid-run says the answers are kept and how to go on, exits 130, and the re-run reuses them', async () => {
+    const out = join(cwd, 'interrupted');
+    fake.setLatency(150);
+    const child = spawn(process.execPath, [BIN, 'corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--concurrency', '2'], {
+      cwd,
+      env: { PATH: process.env.PATH, ...env() },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await vi.waitFor(() => expect(chats().length).toBeGreaterThan(6), { timeout: 15_000, interval: 50 });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain(`interrupted: the answers so far are kept in ${out}/.cache; run the same command again to go on from there`);
+    fake.setLatency(0);
+    const resumed = await runInProcess(['corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--json'], { env: env(), cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).editor.reused).toBeGreaterThan(0);
+  });
+
   it('killed mid-run, a re-run asks only for the missing blocks and matches an uninterrupted run', async () => {
     const out = join(cwd, 'killed');
     fake.setLatency(150);

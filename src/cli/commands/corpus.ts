@@ -161,7 +161,7 @@ function addCorpusBuild(corpus: Command, io: CliIO): void {
         log: (line) => write(io.stderr, line),
         progress: (label) => createProgress(io.stderr, label),
         onPhase: (phase) => heapGrowth(phase === 'de-style' ? 'double' : 'small'),
-      });
+      }).finally(noteInterrupt(io, flags.out)); // registered as the build starts, removed when it ends
       if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
       for (const line of summarize(report, shownPath(resolve(io.cwd, flags.out), io.cwd))) write(io.stderr, line);
       // The files are written either way; a run that gave up on the provider still says so in its exit code.
@@ -215,4 +215,17 @@ function issueLines(file: string, issues: ReadonlyArray<{ line: number; problem:
   }
   for (const [problem, n] of seen) if (n > SHOWN_PER_PROBLEM) out.push(`${file}: … and ${(n - SHOWN_PER_PROBLEM).toLocaleString('en-US')} more line(s) with: ${problem}`);
   return out;
+}
+
+/**
+ * Ctrl-C during a build: say that nothing is lost and how to go on, then exit 130 as the shell expects. The
+ * editor's answers are appended to OUT/.cache as they come; one turn of the event loop lets the last flush.
+ */
+function noteInterrupt(io: CliIO, out: string): () => void {
+  const onSignal = (): void => {
+    write(io.stderr, `\ninterrupted: the answers so far are kept in ${out}/.cache; run the same command again to go on from there`);
+    setImmediate(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  return () => process.off('SIGINT', onSignal);
 }
