@@ -18,6 +18,10 @@ export interface ValidationReport {
   issues: ValidationIssue[];
   /** Remarks that are not errors (too few examples, no system or user message…), each with its count. */
   warnings: string[];
+  /** Why the file was not checked as fine-tuning data (restyle's own pairs.jsonl, picked up by a glob). */
+  skipped?: string;
+  /** A validation file (`valid.jsonl`, `destyle.valid.jsonl`…): the 10-example minimum and the billing are a training file's. */
+  validation?: boolean;
   /** The cookbook's counts: usable examples without a system / without a user message. */
   missing: { system: number; user: number };
   tokens: {
@@ -35,6 +39,14 @@ export interface ValidationReport {
   /** What OpenAI would bill for training on this file with its default epoch count (the cookbook's estimate). */
   billing: { defaultEpochs: number; tokensPerEpoch: number; tokens: number };
 }
+
+/** `valid.jsonl`, `destyle.valid.jsonl`, `validation.jsonl`: a validation file by its name. */
+export function isValidationFile(name: string): boolean {
+  return /(^|[/\\._-])valid(ation)?\.jsonl$/i.test(name);
+}
+
+/** The problem a restyle pair (a line of pairs.jsonl) is as fine-tuning data. */
+const PAIR_PROBLEM = 'a restyle pair {"neutral", "styled"} (pairs.jsonl), not a fine-tuning example: upload train.jsonl and valid.jsonl (destyle.*.jsonl for the de-styler)';
 
 export interface ValidateOptions {
   /** The base model the file is for: it sets the per-example token limit (default: the OpenAI trainer's). */
@@ -117,7 +129,7 @@ function checkLine(text: string, first: boolean): Checked {
   const r = row as Record<string, unknown>;
   if ('prompt' in r || 'completion' in r) return fail('prompt/completion is the legacy completions format: chat models need {"messages": [...]}');
   // `corpus build` writes pairs.jsonl beside the training files; a glob like out/*.jsonl picks it up too.
-  if ('neutral' in r && 'styled' in r && !('messages' in r)) return fail('a restyle pair {"neutral", "styled"} (pairs.jsonl), not a fine-tuning example: upload train.jsonl and valid.jsonl (destyle.*.jsonl for the de-styler)');
+  if ('neutral' in r && 'styled' in r && !('messages' in r)) return fail(PAIR_PROBLEM);
   const top = Object.keys(r).filter((k) => !TOP_KEYS.has(k));
   if (top.length > 0) c.problems.push(`unknown key(s) ${top.join(', ')}`);
   if (!Array.isArray(r.messages) || r.messages.length === 0) return fail('missing "messages" list');
@@ -170,7 +182,11 @@ export async function validateJsonl(file: string, shown = file, options: Validat
   }
   const examples = tally.count;
   const warnings: string[] = [];
-  if (examples < 10) warnings.push(`${examples} usable example(s): a training file needs at least 10`);
+  // A file of restyle pairs only is not fine-tuning data gone wrong: it is skipped, as what it is.
+  const pairsOnly = line > 0 && issues.length === line && issues.every((i) => i.problem === PAIR_PROBLEM);
+  const skipped = pairsOnly ? `restyle's pairs.jsonl (${line.toLocaleString('en-US')} pair(s)), not fine-tuning data: not checked; upload train.jsonl and valid.jsonl (destyle.*.jsonl for the de-styler)` : undefined;
+  const validation = isValidationFile(shown);
+  if (examples < 10 && !validation && !pairsOnly) warnings.push(`${examples} usable example(s): a training file needs at least 10`);
   if (missing.system > 0) warnings.push(`${missing.system} example(s) without a system message`);
   if (missing.user > 0) warnings.push(`${missing.user} example(s) without a user message`);
   warnings.push(...notes);
@@ -179,8 +195,10 @@ export async function validateJsonl(file: string, shown = file, options: Validat
     file: shown,
     examples,
     lines: line,
-    issues,
+    issues: pairsOnly ? [] : issues,
     warnings,
+    ...(skipped ? { skipped } : {}),
+    ...(validation ? { validation } : {}),
     missing,
     tokens: { total: tally.total, max: tally.percentile(100), p50: tally.percentile(50), p95: tally.percentile(95), assistant, limit, overLimit },
     billing: { defaultEpochs: epochs, tokensPerEpoch: billed, tokens: billed * epochs },

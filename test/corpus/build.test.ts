@@ -264,13 +264,21 @@ describe('style parameters and validation', () => {
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[0\]: unknown key\(s\) extra/m);
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[0\]: unknown role "narrator"/m);
     expect(bad.stdout).toMatch(/^bad\.jsonl:4: messages\[1\]: missing content/m);
-    // A whole file of one mistake (pairs.jsonl picked up by out/*.jsonl): three lines of it, then the count.
-    const pairs = await runInProcess(['corpus', 'validate', join(out, 'pairs.jsonl')], { env: {}, cwd });
-    expect(pairs.code).toBe(1);
-    const lines = pairs.stdout.trim().split('\n');
-    const total = readFileSync(join(out, 'pairs.jsonl'), 'utf8').trim().split('\n').length;
-    expect(lines.filter((l) => /pairs\.jsonl:\d+: a restyle pair/.test(l))).toHaveLength(3);
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`pairs\\.jsonl: … and ${total - 3} more line\\(s\\) with: a restyle pair`)));
+    // The whole folder as a glob gives it (out/*.jsonl): every file passes; pairs.jsonl is skipped as what it is.
+    const files = readdirSync(out).filter((f) => f.endsWith('.jsonl')).map((f) => join(out, f));
+    expect(files.map((f) => f.slice(out.length + 1)).sort()).toEqual(['destyle.train.jsonl', 'destyle.valid.jsonl', 'pairs.jsonl', 'train.jsonl', 'valid.jsonl']);
+    const all = await runInProcess(['corpus', 'validate', ...files], { env: {}, cwd });
+    expect(all.code, all.stdout).toBe(0);
+    expect(all.stdout).toMatch(/pairs\.jsonl: skipped: restyle's pairs\.jsonl \(\d+ pair\(s\)\), not fine-tuning data/);
+    expect(all.stdout).toMatch(/valid\.jsonl: \d+ usable example\(s\).*a validation file/);
+    // A whole file of one mistake: three lines of it, then the count.
+    const total = 7;
+    writeFileSync(join(cwd, 'broken.jsonl'), `${Array.from({ length: total }, () => '{broken').join('\n')}\n`);
+    const broken = await runInProcess(['corpus', 'validate', 'broken.jsonl'], { env: {}, cwd });
+    expect(broken.code).toBe(1);
+    const lines = broken.stdout.trim().split('\n');
+    expect(lines.filter((l) => /broken\.jsonl:\d+: not valid JSON/.test(l))).toHaveLength(3);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`broken\\.jsonl: … and ${total - 3} more line\\(s\\) with: not valid JSON`)));
     expect(lines.at(-1)).toMatch(new RegExp(`0 usable example\\(s\\) of ${total} line\\(s\\), ${total} problem\\(s\\)`));
   });
 });

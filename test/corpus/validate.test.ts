@@ -74,7 +74,7 @@ describe('corpus validate against OpenAI chat fine-tuning rules', () => {
     expect(r.tokens.total).toBe(r.billing.tokensPerEpoch);
   });
 
-  it("restyle's own pairs.jsonl (picked up by a glob of the build's folder) is named for what it is, one problem a line", async () => {
+  it("restyle's own pairs.jsonl (picked up by a glob of the build's folder) is skipped as what it is; a pair among examples is a problem of its line", async () => {
     const dir = tmpDir('validate-pairs');
     const file = join(dir, 'pairs.jsonl');
     // The keys `corpus build` writes in pairs.jsonl (src/corpus/build.ts), values shortened.
@@ -82,7 +82,27 @@ describe('corpus validate against OpenAI chat fine-tuning rules', () => {
     writeFileSync(file, `${JSON.stringify(pair)}\n${JSON.stringify({ ...pair, block: 1 })}\n`);
     const r = await validateJsonl(file, 'pairs.jsonl');
     expect(r.examples).toBe(0);
-    expect(r.issues).toEqual([1, 2].map((line) => ({ line, problem: expect.stringMatching(/^a restyle pair .*upload train\.jsonl and valid\.jsonl/) })));
+    expect(r.issues).toEqual([]);
+    expect(r.skipped).toMatch(/^restyle's pairs\.jsonl \(2 pair\(s\)\), not fine-tuning data: not checked; upload train\.jsonl and valid\.jsonl/);
+    expect(r.warnings).toEqual([]);
+    const mixed = join(dir, 'mixed.jsonl');
+    const example = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] });
+    writeFileSync(mixed, `${example}\n${JSON.stringify(pair)}\n`);
+    const m = await validateJsonl(mixed, 'mixed.jsonl');
+    expect(m.skipped).toBeUndefined();
+    expect(m.issues).toEqual([{ line: 2, problem: expect.stringMatching(/^a restyle pair .*upload train\.jsonl and valid\.jsonl/) }]);
+  });
+
+  it('a validation file is not held to a training file\'s 10-example minimum', async () => {
+    const dir = tmpDir('validate-valid');
+    const example = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] });
+    for (const name of ['valid.jsonl', 'destyle.valid.jsonl', 'train.jsonl']) writeFileSync(join(dir, name), `${example}\n`);
+    const minimum = /a training file needs at least 10/;
+    expect((await validateJsonl(join(dir, 'valid.jsonl'), 'out/valid.jsonl')).warnings.filter((w) => minimum.test(w))).toEqual([]);
+    const destyle = await validateJsonl(join(dir, 'destyle.valid.jsonl'), 'out/destyle.valid.jsonl');
+    expect(destyle.validation).toBe(true);
+    expect(destyle.warnings.filter((w) => minimum.test(w))).toEqual([]);
+    expect((await validateJsonl(join(dir, 'train.jsonl'), 'out/train.jsonl')).warnings.filter((w) => minimum.test(w))).toHaveLength(1);
   });
 
   it('a line over the one-line limit (64 Mi characters) is one problem, never held whole; the lines around it are checked', async () => {

@@ -9,7 +9,7 @@ import { NOISE_DEFAULTS } from '../../corpus/noise.js';
 import { createProgress } from '../../corpus/progress.js';
 import { summarize } from '../../corpus/report.js';
 import { storeSamples } from '../../corpus/samples.js';
-import { validateJsonl } from '../../corpus/validate.js';
+import { validateJsonl, type ValidationReport } from '../../corpus/validate.js';
 import { DEFAULT_OPENAI_BASE_MODEL } from '../../training/openai/provider.js';
 import { RestyleError } from '../../errors.js';
 import { createPostFetch } from '../../util/post-fetch.js';
@@ -186,19 +186,24 @@ function addCorpusValidate(corpus: Command, io: CliIO): void {
       }
       if (opts.json) write(io.stdout, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
       else {
-        for (const r of reports) {
-          for (const line of issueLines(r.file, r.issues)) write(io.stdout, line);
-          for (const w of r.warnings) write(io.stdout, `${r.file}: warning: ${w}`);
-          const t = r.tokens;
-          write(
-            io.stdout,
-            `${r.file}: ${r.examples} usable example(s) of ${r.lines} line(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max} (limit ${t.limit.toLocaleString('en-US')}); ` +
-              `${r.billing.tokensPerEpoch.toLocaleString('en-US')} billed tokens per epoch, ${r.billing.defaultEpochs} epoch(s) by default`,
-          );
-        }
+        for (const r of reports) for (const line of reportLines(r)) write(io.stdout, line);
       }
       if (reports.some((r) => r.issues.length > 0)) throw new CliExit(1);
     });
+}
+
+/** What `corpus validate` prints for one file: its problems, warnings and the summary line. */
+function reportLines(r: ValidationReport): string[] {
+  if (r.skipped) return [`${r.file}: skipped: ${r.skipped}`];
+  const t = r.tokens;
+  const billing = r.validation
+    ? 'a validation file (the 10-example minimum and the billing estimate are a training file\'s)'
+    : `${r.billing.tokensPerEpoch.toLocaleString('en-US')} billed tokens per epoch, ${r.billing.defaultEpochs} epoch(s) by default`;
+  return [
+    ...issueLines(r.file, r.issues),
+    ...r.warnings.map((w) => `${r.file}: warning: ${w}`),
+    `${r.file}: ${r.examples} usable example(s) of ${r.lines} line(s), ${r.issues.length} problem(s); tokens per example p50 ${t.p50}, p95 ${t.p95}, max ${t.max} (limit ${t.limit.toLocaleString('en-US')}); ${billing}`,
+  ];
 }
 
 /** Lines shown per problem text: a whole file of the same mistake (out/*.jsonl picking up pairs.jsonl) is summed up, not listed. */
