@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { llamaFactoryTemplate } from '../../src/training/export/configs.js';
 import { toAlpaca, toOpenAIChat, toShareGpt } from '../../src/training/export/formats.js';
 import { runInProcess } from '../support/cli.js';
 import { tmpDir } from '../support/tmp.js';
@@ -58,7 +59,7 @@ describe('restyle train --provider export', () => {
       output_dir: './outputs/pirate-styler',
     });
     const lf = parse(readFileSync(join(dir, 'llamafactory.yaml'), 'utf8'));
-    expect(lf).toMatchObject({ model_name_or_path: 'Qwen/Qwen2.5-7B-Instruct', finetuning_type: 'lora', dataset: 'pirate_styler_train', eval_dataset: 'pirate_styler_valid', num_train_epochs: 2 });
+    expect(lf).toMatchObject({ model_name_or_path: 'Qwen/Qwen2.5-7B-Instruct', template: 'qwen', finetuning_type: 'lora', dataset: 'pirate_styler_train', eval_dataset: 'pirate_styler_valid', num_train_epochs: 2 });
     const info = JSON.parse(readFileSync(join(dir, 'dataset_info.json'), 'utf8'));
     expect(info.pirate_styler_train).toMatchObject({ file_name: 'sharegpt.train.jsonl', formatting: 'sharegpt' });
 
@@ -71,6 +72,19 @@ describe('restyle train --provider export', () => {
     expect(readme).toContain('restyle models add pirate --model pirate-styler --base-url http://localhost:8000/v1');
     // No store was opened: exporting needs neither a key nor a database.
     expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
+  it("LLaMA-Factory's template follows the base model (its README's table); an unknown one is left to set, and said", async () => {
+    expect(['Qwen/Qwen2.5-7B-Instruct', 'Qwen/Qwen3-8B', 'meta-llama/Llama-3.1-8B-Instruct', 'meta-llama/Llama-2-7b-chat-hf', 'mistralai/Mistral-7B-Instruct-v0.3', 'mistralai/Mistral-Nemo-Instruct-2407', 'google/gemma-2-9b-it', 'google/gemma-3-12b-it', 'microsoft/Phi-3.5-mini-instruct', 'microsoft/phi-4', 'acme/mystery-7b'].map(llamaFactoryTemplate)).toEqual([
+      'qwen', 'qwen3', 'llama3', 'llama2', 'mistral', 'ministral', 'gemma', 'gemma3', 'phi', 'phi4', undefined,
+    ]);
+    const llama = await runInProcess(['train', '--provider', 'export', '-s', 'pirate', '--data', 'corpus', '--base-model', 'meta-llama/Llama-3.1-8B-Instruct', '--out', 'out/llama'], { env: {}, cwd });
+    expect(llama.code, llama.stderr).toBe(0);
+    expect(parse(readFileSync(join(cwd, 'out/llama/llamafactory.yaml'), 'utf8'))).toMatchObject({ model_name_or_path: 'meta-llama/Llama-3.1-8B-Instruct', template: 'llama3' });
+    const unknown = await runInProcess(['train', '--provider', 'export', '-s', 'pirate', '--data', 'corpus', '--base-model', 'acme/mystery-7b', '--out', 'out/mystery'], { env: {}, cwd });
+    expect(unknown.code, unknown.stderr).toBe(0);
+    expect(parse(readFileSync(join(cwd, 'out/mystery/llamafactory.yaml'), 'utf8')).template).toBe('SET-ME-to-the-base-model-chat-template');
+    expect(unknown.stdout + unknown.stderr).toContain('LLaMA-Factory has no template restyle knows for acme/mystery-7b');
   });
 
   it('--destyler exports the reverse pairs; --out picks the directory; --data may name a file in the corpus folder', async () => {

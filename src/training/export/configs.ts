@@ -66,6 +66,37 @@ export function llamaFactoryDatasetInfo(c: TrainerConfigInput): string {
   return `${JSON.stringify(info, null, 2)}\n`;
 }
 
+/**
+ * LLaMA-Factory's chat template for a base model, by its name, after the supported-models table of
+ * LLaMA-Factory's README (hiyouga/LLaMA-Factory): the first pattern that matches. Undefined when unknown.
+ */
+const LLAMA_FACTORY_TEMPLATES: ReadonlyArray<[RegExp, string]> = [
+  [/qwen3/, 'qwen3'],
+  [/qwen|qwq/, 'qwen'],
+  [/llama-?4/, 'llama4'],
+  [/llama-?3/, 'llama3'],
+  [/llama-?2/, 'llama2'],
+  [/mistral-small/, 'mistral_small'],
+  [/ministral|mistral-nemo/, 'ministral'],
+  [/mistral|mixtral/, 'mistral'],
+  [/gemma-?3/, 'gemma3'],
+  [/gemma/, 'gemma'],
+  [/phi-?4/, 'phi4'],
+  [/phi-?3/, 'phi'],
+  [/deepseek-r1/, 'deepseekr1'],
+  [/deepseek-v(2\.5|3)/, 'deepseek3'],
+  [/glm-?4/, 'glm4'],
+  [/(^|\/)yi-/, 'yi'],
+];
+
+export function llamaFactoryTemplate(baseModel: string): string | undefined {
+  const name = baseModel.toLowerCase();
+  return LLAMA_FACTORY_TEMPLATES.find(([pattern]) => pattern.test(name))?.[1];
+}
+
+/** What `template:` says when the base model's template is not known: LLaMA-Factory refuses it, rather than train with another model's. */
+export const UNKNOWN_TEMPLATE = 'SET-ME-to-the-base-model-chat-template';
+
 /** A LLaMA-Factory LoRA SFT config using those datasets (`llamafactory-cli train llamafactory.yaml`). */
 export function llamaFactoryConfig(c: TrainerConfigInput): string {
   const config: Record<string, unknown> = {
@@ -78,7 +109,7 @@ export function llamaFactoryConfig(c: TrainerConfigInput): string {
     dataset_dir: '.',
     dataset: `${c.style}_${c.role}_train`,
     ...(c.sharegptValid ? { eval_dataset: `${c.style}_${c.role}_valid`, eval_strategy: 'steps', eval_steps: 100, per_device_eval_batch_size: 2 } : {}),
-    template: 'qwen',
+    template: llamaFactoryTemplate(c.baseModel) ?? UNKNOWN_TEMPLATE,
     cutoff_len: 4096,
     output_dir: `saves/${c.style}-${c.role}`,
     num_train_epochs: c.epochs,
@@ -92,5 +123,5 @@ export function llamaFactoryConfig(c: TrainerConfigInput): string {
     save_steps: 200,
     plot_loss: true,
   };
-  return `# LLaMA-Factory LoRA config written by restyle for style "${c.style}" (${c.role}).\n# "template" must match the base model's chat template (qwen for Qwen2.5; llama3, mistral, gemma…).\n${stringify(config)}`;
+  return `# LLaMA-Factory LoRA config written by restyle for style "${c.style}" (${c.role}).\n# "template" is the base model's chat template (qwen for Qwen2.5, llama3, mistral, gemma…): the one used to serve it.\n${stringify(config)}`;
 }

@@ -4,7 +4,7 @@ import { AtomicJsonl, writeFileAtomic } from '../../corpus/write.js';
 import { readExamples } from '../examples.js';
 import type { TrainingProvider } from '../provider.js';
 import type { TrainOutcome, TrainRequest } from '../types.js';
-import { axolotlConfig, DEFAULT_OPEN_BASE_MODEL, llamaFactoryConfig, llamaFactoryDatasetInfo } from './configs.js';
+import { axolotlConfig, DEFAULT_OPEN_BASE_MODEL, llamaFactoryConfig, llamaFactoryDatasetInfo, llamaFactoryTemplate } from './configs.js';
 import { FORMATS } from './formats.js';
 import { exportReadme } from './readme.js';
 
@@ -30,6 +30,7 @@ export class ExportProvider implements TrainingProvider {
     const dir = this.options.outDir ?? join(data.dir, 'export', req.role);
     mkdirSync(dir, { recursive: true });
     const baseModel = req.baseModel ?? DEFAULT_OPEN_BASE_MODEL;
+    const template = llamaFactoryTemplate(baseModel);
     const splits: Array<['train' | 'valid', string]> = [['train', data.train]];
     if (data.valid) splits.push(['valid', data.valid]);
     const written: string[] = [];
@@ -64,7 +65,7 @@ export class ExportProvider implements TrainingProvider {
         'manifest.json',
         `${JSON.stringify({ style: req.style.name, role: req.role, baseModel, promptHash: data.promptHash, dataHash: data.dataHash, examples: data.examples, createdAt: new Date().toISOString() }, null, 2)}\n`,
       ],
-      ['README.md', exportReadme({ style: req.style.name, role: req.role, baseModel, examples: data.examples, promptHash: data.promptHash, dataHash: data.dataHash })],
+      ['README.md', exportReadme({ style: req.style.name, role: req.role, baseModel, ...(template ? { template } : {}), examples: data.examples, promptHash: data.promptHash, dataHash: data.dataHash })],
     ];
     for (const [name, text] of files) {
       writeFileAtomic(join(dir, name), text);
@@ -78,7 +79,8 @@ export class ExportProvider implements TrainingProvider {
       files: written,
       next: [
         `train: cd ${shownDir} && axolotl train axolotl.yaml   (or llamafactory-cli train llamafactory.yaml)`,
-        `serve: vllm serve ${baseModel} --enable-lora --lora-modules ${name}=./outputs/${name}`,
+        `serve: vllm serve ${baseModel} --enable-lora --lora-modules ${name}=./outputs/${name}   (LLaMA-Factory: ${name}=./saves/${name})`,
+        ...(template ? [] : [`note: LLaMA-Factory has no template restyle knows for ${baseModel}: set template: in llamafactory.yaml to its chat template (axolotl uses the tokenizer's own)`]),
         `register: restyle models add ${req.style.name}${req.role === 'destyler' ? ' --destyler' : ''} --model ${name} --base-url http://localhost:8000/v1 --api-key-env VLLM_API_KEY --data ${shownDir}`,
         `details: ${join(shownDir, 'README.md')} and docs/training.md`,
       ],

@@ -2,6 +2,8 @@ export interface ExportReadmeInput {
   style: string;
   role: 'styler' | 'destyler';
   baseModel: string;
+  /** LLaMA-Factory's chat template for the base model, when restyle knows it. */
+  template?: string;
   examples: { train: number; valid: number };
   promptHash: string;
   dataHash: string;
@@ -32,6 +34,9 @@ the served model must be asked with the same prompt, which restyle does as long 
 pip install axolotl           # see https://docs.axolotl.ai for CUDA specifics
 axolotl train axolotl.yaml    # writes the LoRA adapter to ./outputs/${name}
 \`\`\`
+
+Or LLaMA-Factory: \`llamafactory-cli train llamafactory.yaml\`, which writes it to \`./saves/${name}\` (use that path
+below); its \`template:\` must be the base model's chat template${r.template ? ` (\`${r.template}\` for ${r.baseModel})` : ` (restyle knows none for ${r.baseModel}: set it)`}.
 
 Watch \`eval_loss\` in the log: it should fall and level off. If it rises while the training loss keeps
 falling, use an earlier checkpoint (\`./outputs/${name}/checkpoint-N\`). A validation loss near 0.005 means train
