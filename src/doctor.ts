@@ -2,6 +2,7 @@ import type { AppContext } from './app.js';
 import { apiKeyRequired, type Endpoint } from './config/load.js';
 import { toRestyleError } from './errors.js';
 import { openQueue } from './queue/index.js';
+import { promptParams } from './restyle/messages.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -23,7 +24,14 @@ const configCheck: StorelessCheck = async (ctx) => {
   if (!settings.configFound) return [{ status: 'warn', name: 'config', detail: `${settings.configPath} not found: no styles configured, text passes through unchanged` }];
   // A config with no styles is valid, but nothing gets styled: not an all-✓ state.
   if (styles.length === 0) return [{ status: 'warn', name: 'config', detail: `${settings.configPath}: no styles yet, text passes through unchanged (add one under styles:)` }];
-  return [{ status: 'ok', name: 'config', detail: `${settings.configPath}: ${styles.length} style(s), ${Object.keys(settings.channels).length} channel mapping(s)` }];
+  const results: CheckResult[] = [{ status: 'ok', name: 'config', detail: `${settings.configPath}: ${styles.length} style(s), ${Object.keys(settings.channels).length} channel mapping(s)` }];
+  // A default for a parameter the prompt has no {{name}} for is never used: most likely a typo, or a prompt edited.
+  for (const style of Object.values(settings.styles)) {
+    const used = new Set(promptParams(style.prompt));
+    const unused = Object.keys(style.params).filter((name) => !used.has(name));
+    if (unused.length > 0) results.push({ status: 'warn', name: `style ${style.name}`, detail: `params ${unused.join(', ')}: the prompt has no {{${unused[0]}}}, so the value is never used` });
+  }
+  return results;
 };
 
 const storeCheck: DoctorCheck = async (ctx) => {
@@ -128,8 +136,8 @@ const modelsCheck: StorelessCheck = async (ctx) => {
 
 export const CORE_CHECKS: readonly DoctorCheck[] = [configCheck, storeCheck, sampleIndexCheck, queueCheck, modelsCheck];
 
-/** The checks to run when the store could not be opened (its ✗ is reported beside them). */
-export const STORELESS_CHECKS: readonly StorelessCheck[] = [configCheck, modelsCheck];
+/** The checks to run when the store could not be opened, before and after its ✗ (in CORE_CHECKS' order). */
+export const STORELESS_CHECKS: { before: readonly StorelessCheck[]; after: readonly StorelessCheck[] } = { before: [configCheck], after: [modelsCheck] };
 
 export async function runDoctor<C extends Pick<AppContext, 'settings' | 'llm'>>(ctx: C, checks: ReadonlyArray<(ctx: C) => Promise<CheckResult[]>>): Promise<CheckResult[]> {
   const out: CheckResult[] = [];

@@ -4,7 +4,7 @@ import type { Style } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
 import { countMessageTokens, countTokens } from '../llm/tokens.js';
 import type { ChatRequest, ChatResult } from '../llm/types.js';
-import { buildExample, buildMessages, promptHash, type PromptSource } from '../restyle/messages.js';
+import { buildExample, buildMessages, promptHash, promptParams, type PromptSource } from '../restyle/messages.js';
 import type { Protected } from '../restyle/placeholders.js';
 import { runBatches, type BatchDeps, type BatchRequest } from './batch.js';
 import { EditorCache, type EditorAnswer } from './cache.js';
@@ -150,17 +150,13 @@ export async function buildCorpus(o: BuildOptions): Promise<BuildReport> {
 
 /** A style prompt that can't be rendered with the parameters this build will have fails before anything is read. */
 function checkPrompts(style: Style, names: readonly string[]): void {
-  const placeholders = new Set(promptParamsOf(style.prompt));
+  const placeholders = new Set(promptParams(style.prompt));
   const unused = names.filter((n) => !placeholders.has(n));
   if (unused.length > 0) {
     throw new RestyleError('usage', `--params ${unused.join(',')}: the prompt of style "${style.name}" has no {{${unused[0]}}}; add it to styles.${style.name}.prompt so the parameters reach the model`);
   }
   buildMessages(style, '', Object.fromEntries(names.map((n) => [n, 'x'])));
   buildMessages(destylerSource(style), '');
-}
-
-function promptParamsOf(template: string): string[] {
-  return [...template.matchAll(/\{\{\s*([A-Za-z_][\w-]*)\s*\}\}/g)].map((m) => m[1]!);
 }
 
 /** The de-styler's prompt source, exactly as the filter builds it for conversion. */

@@ -94,6 +94,13 @@ describe('restyle doctor', () => {
     expect((await runInProcess(['doctor'], { env: { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, cwd })).stdout).not.toContain('api key');
   });
 
+  it('a style\'s params default the prompt has no {{name}} for is a warning naming it', async () => {
+    config('styles:\n  pirate:\n    model: ft:pirate\n    prompt: "Rewrite it:"\n    params: {tone: playful}\n  toned:\n    model: ft:pirate\n    prompt: "Rewrite it {{tone}}:"\n    params: {tone: dry}\n');
+    const r = await runInProcess(['doctor'], { env: { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url }, cwd });
+    expect(r.stdout).toContain('! style pirate: params tone: the prompt has no {{tone}}, so the value is never used');
+    expect(r.stdout).not.toContain('! style toned');
+  });
+
   it('missing config file is a warning; --strict makes it fail', async () => {
     const plain = await runInProcess(['doctor'], { env: {}, cwd });
     expect(plain.stdout).toContain('! config: config/restyle.yaml not found');

@@ -33,9 +33,9 @@ export function registerDoctor(program: Command, io: CliIO, extraChecks: readonl
         await store?.close();
         // The rest is still worth knowing (a key, an endpoint): the checks that need no store run too.
         const llm = new LlmPool({ llm: settings.llm, restyle: settings.restyle });
-        const rest = await runDoctor({ settings, llm }, STORELESS_CHECKS);
-        const [config, ...others] = rest;
-        for (const r of [...(config ? [config] : []), { status: 'fail' as const, name: 'store', detail: storeProblem(error, settings.store.dataDir) }, ...others]) write(io.stdout, formatCheck(r));
+        const before = await runDoctor({ settings, llm }, STORELESS_CHECKS.before);
+        const after = await runDoctor({ settings, llm }, STORELESS_CHECKS.after);
+        for (const r of [...before, { status: 'fail' as const, name: 'store', detail: storeProblem(error, settings.store.dataDir) }, ...after]) write(io.stdout, formatCheck(r));
         throw new CliExit(1);
       }
       try {
