@@ -249,6 +249,9 @@ export class Restyler {
     const blocks = releaseInOrder(deltas, {
       split,
       signal: reading,
+      // Text held past restyle.maxChars would not be styled anyway (startBlock counts what it has seen): a
+      // fence or list that never ends is handed out at that size instead of being held until the stream ends.
+      maxPending: cfg.maxChars,
       start: (segment, index) => this.startBlock(segment, index, state),
       cut: (segment, index) => ({ index, kind: segment.kind, text: segment.text, original: segment.text, styled: false, cached: false, reason: 'cut' }),
     });
