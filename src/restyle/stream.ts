@@ -17,8 +17,9 @@ import { TailShape } from './tail-shape.js';
  * (./tail-shape.ts) the cutter does not split again, so a fence or list streamed one line per delta costs
  * linear work, not a re-split of everything held on every delta. Only the text not handed out is kept.
  *
- * `maxPending` bounds what is held: when the text not handed out grows past it (a fence never closed, a
- * list that never ends), all of it is handed out as it splits now, and cutting starts afresh after it.
+ * `maxPending` bounds what is held: when the text not handed out is still past it after the usual release
+ * (a fence never closed, a list that never ends), all of it is handed out as it splits now, and cutting
+ * starts afresh after it. A whole answer in one delta is cut just as without the bound.
  */
 export class BlockCutter {
   private received = 0;
@@ -43,17 +44,18 @@ export class BlockCutter {
   push(delta: string): Segment[] {
     this.received += delta.length;
     const nl = delta.lastIndexOf('\n');
-    if (nl === -1) {
-      this.partial += delta;
-      return this.overflowing() ? this.end() : [];
+    let out: Segment[] = [];
+    if (nl === -1) this.partial += delta;
+    else {
+      const complete = this.partial + delta.slice(0, nl + 1);
+      this.partial = delta.slice(nl + 1);
+      this.settled.push(complete);
+      this.settledLength += complete.length;
+      this.shape.feed(complete);
+      if (!this.shape.single) out = this.release();
     }
-    const complete = this.partial + delta.slice(0, nl + 1);
-    this.partial = delta.slice(nl + 1);
-    this.settled.push(complete);
-    this.settledLength += complete.length;
-    this.shape.feed(complete);
-    if (this.overflowing()) return this.end();
-    return this.shape.single ? [] : this.release();
+    // Still holding too much after the usual release (one piece that has not ended): hand it all out.
+    return this.overflowing() ? [...out, ...this.end()] : out;
   }
 
   /** The stream ended: everything not handed out yet. */

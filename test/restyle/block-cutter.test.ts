@@ -206,6 +206,16 @@ describe('BlockCutter maxPending', () => {
     expect(out.map((s) => s.text).join('')).toBe('word '.repeat(21));
   });
 
+  it('a whole answer longer than the bound in one delta is cut as before (the usual release, then the rest)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...realTexts), options, (text, opts) => {
+        const split = (t: string): Segment[] => splitBlocks(t, opts);
+        expect(schedule(new BlockCutter(split, 1000), [text]).flat()).toEqual(schedule(new OldBlockCutter(split), [text]).flat());
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('below the bound nothing changes: the same release schedule as without one', () => {
     fc.assert(
       fc.property(chatText, cuts, (text, c) => {
