@@ -1,5 +1,6 @@
 import type { Endpoint, Settings } from '../config/load.js';
 import { RestyleError, toRestyleError } from '../errors.js';
+import { deadline } from '../util/deadline.js';
 import type { ChatMessage } from '../llm/types.js';
 import type { ChatClientProvider } from '../restyle/restyler.js';
 import type { Actor, Place } from './types.js';
@@ -61,8 +62,13 @@ export class OpenAIAnswerSource implements AnswerSource {
   ) {}
 
   async answer(request: AnswerRequest): Promise<string> {
-    const result = await this.llm.get(this.endpoint).chat({ model: this.model, messages: this.messages(request), signal: AbortSignal.timeout(this.timeoutMs) });
-    return capText(result.text, this.maxChars);
+    const timeout = deadline(this.timeoutMs);
+    try {
+      const result = await this.llm.get(this.endpoint).chat({ model: this.model, messages: this.messages(request), signal: timeout.signal });
+      return capText(result.text, this.maxChars);
+    } finally {
+      timeout.clear();
+    }
   }
 
   /** `stream: true`; `timeoutMs` is then an idle timeout (no delta for that long), not a cap on the whole answer. */
@@ -70,7 +76,15 @@ export class OpenAIAnswerSource implements AnswerSource {
     const client = this.llm.get(this.endpoint);
     const req = { model: this.model, messages: this.messages(request), timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) };
     if (!client.chatStream) {
-      yield capText((await client.chat({ ...req, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs) })).text, this.maxChars);
+      // Not AbortSignal.any with AbortSignal.timeout: on Node 20 a GC can drop the timeout (src/util/deadline.ts).
+      const timeout = deadline(this.timeoutMs, signal);
+      let text: string;
+      try {
+        text = (await client.chat({ ...req, signal: timeout.signal })).text;
+      } finally {
+        timeout.clear();
+      }
+      yield capText(text, this.maxChars);
       return;
     }
     yield* capDeltas(client.chatStream(req), this.maxChars);

@@ -31,10 +31,18 @@ interface Unit {
   end: number; // exclusive, before the last line's newline
 }
 
-const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
-const HEADING = /^ {0,3}(#{1,6}\s|\*\*[^*]+\*\*\s*$)/;
-const LIST_ITEM = /^\s*(?:[-*+•]|\d{1,3}[.)])\s+/;
-const INDENTED = /^(?: {2,}|\t)\S/;
+// Exported for the streaming cutter (./tail-shape.ts), which must read lines exactly as `units` does.
+export const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
+export const HEADING = /^ {0,3}(#{1,6}\s|\*\*[^*]+\*\*\s*$)/;
+export const LIST_ITEM = /^\s*(?:[-*+•]|\d{1,3}[.)])\s+/;
+export const INDENTED = /^(?: {2,}|\t)\S/;
+/** A paragraph ending in a colon ("Steps:") joins the list after it. */
+export const LIST_INTRO = /:\s*$/;
+
+/** The line that closes a fence opened with `marker`: the same character, at least as many. */
+export function fenceCloser(marker: string): RegExp {
+  return new RegExp(`^ {0,3}${marker[0] === '`' ? '`' : '~'}{${marker.length},}\\s*$`);
+}
 
 /** Cut `text` into units: paragraphs (runs of non-blank lines), code fences, headings, list items. */
 function units(text: string): Unit[] {
@@ -55,7 +63,7 @@ function units(text: string): Unit[] {
       closePara();
       // The fence runs to a closing line of the same character, at least as long; else to the end.
       const marker = fence[1]!;
-      const close = new RegExp(`^ {0,3}${marker[0] === '`' ? '`' : '~'}{${marker.length},}\\s*$`);
+      const close = fenceCloser(marker);
       // The fence runs to a closing line of the same character, at least as long; else to the end.
       let end = lineEnd;
       let p = next;
@@ -96,7 +104,7 @@ function groups(text: string, us: Unit[]): Unit[] {
       prev?.kind === 'list' && (u.kind === 'list' || (u.kind === 'para' && INDENTED.test(text.slice(u.start, u.end))));
     if (prev && continuesList) {
       prev.end = u.end;
-    } else if (prev?.kind === 'para' && u.kind === 'list' && /:\s*$/.test(text.slice(prev.start, prev.end))) {
+    } else if (prev?.kind === 'para' && u.kind === 'list' && LIST_INTRO.test(text.slice(prev.start, prev.end))) {
       // "Steps:" followed by its list is one idea.
       prev.end = u.end;
       prev.kind = 'list';

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { sha256 } from '../util/hash.js';
+import { deadline } from '../util/deadline.js';
 import { Semaphore } from '../util/semaphore.js';
 import { splitBlocks, type Segment, type SegmentKind } from './blocks.js';
 import { ChannelMappings, checkChannel } from './channel-mappings.js';
@@ -248,6 +249,9 @@ export class Restyler {
     const blocks = releaseInOrder(deltas, {
       split,
       signal: reading,
+      // Text held past restyle.maxChars would not be styled anyway (startBlock counts what it has seen): a
+      // fence or list that never ends is handed out at that size instead of being held until the stream ends.
+      maxPending: cfg.maxChars,
       start: (segment, index) => this.startBlock(segment, index, state),
       cut: (segment, index) => ({ index, kind: segment.kind, text: segment.text, original: segment.text, styled: false, cached: false, reason: 'cut' }),
     });
@@ -289,8 +293,9 @@ export class Restyler {
       });
       return this.failBlock(run, base, e, style.name);
     }
-    const deadline = AbortSignal.timeout(deadlineMs);
-    const signal = AbortSignal.any([run.signal, deadline]);
+    // Not AbortSignal.any with AbortSignal.timeout: on Node 20 a GC can drop the timeout (src/util/deadline.ts).
+    const timeout = deadline(deadlineMs, run.signal);
+    const signal = timeout.signal;
     try {
       const r = await run.slots
         .run(() => {
@@ -307,7 +312,9 @@ export class Restyler {
       run.styled += 1;
       return { ...base, text: r.text, styled: true, cached: r.cached };
     } catch (error) {
-      return this.failBlock(run, base, deadline.aborted ? deadlineError(error, deadlineMs) : toRestyleError(error, 'llm_error'), style.name);
+      return this.failBlock(run, base, timeout.timedOut ? deadlineError(error, deadlineMs) : toRestyleError(error, 'llm_error'), style.name);
+    } finally {
+      timeout.clear();
     }
   }
 

@@ -4,6 +4,7 @@
  * cut exactly where the whole answer would be.
  */
 import type { Segment } from './blocks.js';
+import { TailShape } from './tail-shape.js';
 
 /**
  * Collects deltas and hands out the segments that can no longer change. A segment of the text so far is
@@ -11,38 +12,87 @@ import type { Segment } from './blocks.js';
  * by block, greedily, and the next group has already been refused (a full block, a heading, a code fence,
  * or too many characters — none of which more text can undo). The unfinished last line is never looked at
  * (it may still become a fence or a heading).
+ *
+ * `split` must be `splitBlocks` (with any options): while the held text is provably one segment for it
+ * (./tail-shape.ts) the cutter does not split again, so a fence or list streamed one line per delta costs
+ * linear work, not a re-split of everything held on every delta. Only the text not handed out is kept.
+ *
+ * `maxPending` bounds what is held: when the text not handed out is still past it after the usual release
+ * (a fence never closed, a list that never ends), all of it is handed out as it splits now, and cutting
+ * starts afresh after it. A whole answer in one delta is cut just as without the bound.
  */
 export class BlockCutter {
-  private buffer = '';
-  private taken = 0;
+  private received = 0;
+  /** Complete lines not handed out yet, as they came (joined only when the splitter must look). */
+  private settled: string[] = [];
+  private settledLength = 0;
+  /** The unfinished last line. */
+  private partial = '';
+  private shape = new TailShape();
 
-  constructor(private readonly split: (text: string) => Segment[]) {}
+  constructor(
+    private readonly split: (text: string) => Segment[],
+    private readonly maxPending = Infinity,
+  ) {}
 
   /** Characters received so far. */
   get length(): number {
-    return this.buffer.length;
+    return this.received;
   }
 
   /** Add a delta; returns the segments it completed (often none). */
   push(delta: string): Segment[] {
-    this.buffer += delta;
-    if (!delta.includes('\n')) return [];
-    const tail = this.buffer.slice(this.taken);
-    const settled = tail.slice(0, tail.lastIndexOf('\n') + 1);
-    const segments = this.split(settled);
-    let last = segments.length - 1;
-    while (last >= 0 && segments[last]!.kind === 'space') last -= 1;
-    if (last <= 0) return [];
-    const final = segments.slice(0, last);
-    for (const s of final) this.taken += s.text.length;
-    return final;
+    this.received += delta.length;
+    const nl = delta.lastIndexOf('\n');
+    let out: Segment[] = [];
+    if (nl === -1) this.partial += delta;
+    else {
+      const complete = this.partial + delta.slice(0, nl + 1);
+      this.partial = delta.slice(nl + 1);
+      this.settled.push(complete);
+      this.settledLength += complete.length;
+      this.shape.feed(complete);
+      if (!this.shape.single) out = this.release();
+    }
+    // Still holding too much after the usual release (one piece that has not ended): hand it all out.
+    return this.overflowing() ? [...out, ...this.end()] : out;
   }
 
   /** The stream ended: everything not handed out yet. */
   end(): Segment[] {
-    const tail = this.buffer.slice(this.taken);
-    this.taken = this.buffer.length;
+    const tail = this.settled.join('') + this.partial;
+    this.reset('');
+    this.partial = '';
     return tail === '' ? [] : this.split(tail);
+  }
+
+  private overflowing(): boolean {
+    return this.settledLength + this.partial.length > this.maxPending;
+  }
+
+  /** Split the complete lines held; hand out every segment before the last non-space one. */
+  private release(): Segment[] {
+    const settled = this.settled.join('');
+    const segments = this.split(settled);
+    let last = segments.length - 1;
+    while (last >= 0 && segments[last]!.kind === 'space') last -= 1;
+    if (last <= 0) {
+      this.settled = [settled];
+      return [];
+    }
+    const final = segments.slice(0, last);
+    let taken = 0;
+    for (const s of final) taken += s.text.length;
+    this.reset(settled.slice(taken));
+    return final;
+  }
+
+  /** Hold `settled` (complete lines) from a segment's start: its shape is read afresh. */
+  private reset(settled: string): void {
+    this.settled = settled === '' ? [] : [settled];
+    this.settledLength = settled.length;
+    this.shape = new TailShape();
+    this.shape.feed(settled);
   }
 }
 
@@ -54,6 +104,8 @@ export interface OrderedOptions<B> {
   cut: (segment: Segment, index: number) => B;
   /** Stop reading the input (the consumer went away, or the caller cancelled): ends like an input error. */
   signal?: AbortSignal;
+  /** The most text held unreleased (see BlockCutter); past it, what is held is handed out as it splits. */
+  maxPending?: number;
 }
 
 /** What the input did: ended normally, or failed after `received` characters. */
@@ -68,7 +120,7 @@ export interface InputOutcome {
  * `cut`) and the error is returned, so the caller can say the answer was cut short.
  */
 export async function* releaseInOrder<B>(deltas: AsyncIterable<string>, options: OrderedOptions<B>): AsyncGenerator<B, InputOutcome, undefined> {
-  const cutter = new BlockCutter(options.split);
+  const cutter = new BlockCutter(options.split, options.maxPending);
   const results: Array<Promise<B>> = [];
   let finished = false;
   let error: unknown;

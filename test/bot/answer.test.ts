@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -5,6 +6,7 @@ import { settingsFrom } from '../../src/config/load.js';
 import { LlmPool } from '../../src/llm/pool.js';
 import { OpenAIAnswerSource, WebhookAnswerSource, type AnswerRequest } from '../../src/bot/answer.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { collectGarbage } from '../support/gc.js';
 
 const request: AnswerRequest = {
   text: 'How did the deploy go?',
@@ -128,5 +130,26 @@ describe('OpenAIAnswerSource streams', () => {
     expect(error).toBeDefined();
     await vi.waitFor(() => expect(fake.requestsTo('/chat/completions')[1]!.clientClosed).toBe(true), { timeout: 10_000 });
     expect(got.length).toBeLessThan(deltas.length);
+  });
+});
+
+describe('OpenAIAnswerSource without chatStream', () => {
+  it('bot.answer.timeoutMs still ends a hanging call after a garbage collection (AbortSignal.any lost it on Node 20)', async () => {
+    const settings = settingsFrom({}, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url });
+    const pool = new LlmPool({ llm: settings.llm, restyle: settings.restyle });
+    // A client that cannot stream and whose own timeout is longer: only the answer's timeout can end the call.
+    const plain = { get: (e: typeof settings.openai) => ({ chat: (req: Parameters<ReturnType<LlmPool['get']>['chat']>[0]) => pool.get(e).chat({ ...req, timeoutMs: 60_000 }) }) };
+    const source = new OpenAIAnswerSource(plain, settings.openai, 'answer-1', 'Be brief.', 500);
+    fake.hangNext(1);
+    const outcome = collect(source.stream(request, new AbortController().signal)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await vi.waitFor(() => expect(fake.requestsTo('/chat/completions')).toHaveLength(1));
+    await nextTurn();
+    collectGarbage();
+    const error = await outcome;
+    expect(error).toMatchObject({ code: 'deadline_exceeded' });
+    await vi.waitFor(() => expect(fake.requestsTo('/chat/completions')[0]!.clientClosed).toBe(true));
   });
 });

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settingsFrom, type Settings } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { LlmPool } from '../../src/llm/pool.js';
@@ -6,6 +7,7 @@ import { Restyler } from '../../src/restyle/restyler.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { RestyleError } from '../../src/errors.js';
+import { collectGarbage } from '../support/gc.js';
 import { tmpDir } from '../support/tmp.js';
 import { useFakeOpenAI } from '../support/fake-openai.js';
 
@@ -235,6 +237,17 @@ describe('Restyler', () => {
     const r = await restyler.restyle('Hello.', { style: 'loud', cache: false, deadlineMs: 300 });
     expect(r).toMatchObject({ text: 'Hello.', styled: false });
     expect(r.error?.code).toBe('deadline_exceeded');
+  });
+
+  it('the per-answer deadline still cuts a hanging model off after a garbage collection', async () => {
+    const { restyler } = make({}, { requestTimeoutMs: 60_000 });
+    fake.hangNext(1);
+    const pending = restyler.restyle('Hello.', { style: 'loud', cache: false, deadlineMs: 500 });
+    await vi.waitFor(() => expect(chatRequests()).toHaveLength(1));
+    await nextTurn();
+    collectGarbage();
+    const r = await pending;
+    expect(r).toMatchObject({ text: 'Hello.', styled: false, reason: 'deadline_exceeded' });
   });
 
   it('one answer of 5,800 one-line paragraphs makes at most restyle.maxBlocks model calls', async () => {

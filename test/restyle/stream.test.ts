@@ -64,6 +64,24 @@ describe('Restyler.stream', () => {
     expect(seen.map((b) => b.text).join('')).toBe('FIRST, THE BUILD PASSED.\n\nSECOND, THE DEPLOY FINISHED.\n\nTHIRD.');
   });
 
+  it('a code fence that never closes is handed out, as written, once it holds more than restyle.maxChars', async () => {
+    const { restyler } = make({ maxChars: 2000 });
+    const input = new DeltaQueue();
+    const seen: StyledBlock[] = [];
+    const done = (async () => {
+      for await (const b of restyler.stream(input, { style: 'loud' })) seen.push(b);
+    })();
+    input.push('Here is the log.\n\n```\n');
+    const lines = Array.from({ length: 300 }, (_, i) => `log line ${i}\n`);
+    for (const line of lines) input.push(line);
+    // The input is still open and the fence unclosed: only the bound can release it.
+    await vi.waitFor(() => expect(seen.some((b) => b.kind === 'code' && b.text.includes('log line 100'))).toBe(true));
+    input.end();
+    await done;
+    expect(seen.map((b) => b.text).join('')).toBe(`HERE IS THE LOG.\n\n\`\`\`\n${lines.join('')}`);
+    expect(seen.filter((b) => b.styled).map((b) => b.text)).toEqual(['HERE IS THE LOG.']);
+  });
+
   it('keeps the order when an earlier block takes longer to style', async () => {
     const { restyler } = make();
     const release: Array<() => void> = [];
