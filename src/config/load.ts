@@ -188,7 +188,7 @@ function resolveSettings(cfg: FileConfig, rawEnv: Env, meta: { configPath: strin
     configPath: meta.configPath,
     configFound: meta.configFound,
     styles,
-    channels: cfg.channels,
+    channels: Object.fromEntries(Object.entries(cfg.channels).map(([key, style]) => [canonicalChannelKey(key), style])),
     restyle: cfg.restyle,
     llm: cfg.llm,
     bot: cfg.bot,
@@ -220,6 +220,11 @@ function resolveSettings(cfg: FileConfig, rawEnv: Env, meta: { configPath: strin
     proxy: resolveProxy(cfg.proxy, env, endpointFor),
     logLevel: logLevel(env.LOG_LEVEL),
   };
+}
+
+/** Slack's ids are upper case (C0123ABC): `slack:c0123abc` as typed would never match a message's channel. */
+function canonicalChannelKey(key: string): string {
+  return key.startsWith('slack:') ? `slack:${key.slice(6).toUpperCase()}` : key;
 }
 
 /** pino's levels: an unknown one would stop every command with pino's own words, not naming the variable. */

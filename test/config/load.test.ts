@@ -161,6 +161,11 @@ channels:
     expect(errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd: cwd2 })).message).toMatch(/channels\.C123: channel keys look like/);
   });
 
+  it('a Slack channel key typed in lower case is read as Slack writes its ids (upper case)', () => {
+    const settings = settingsFrom({ styles: { p: { model: 'x' } }, channels: { 'slack:c0123abc': 'p', 'discord:112233': 'p' } }, {});
+    expect(settings.channels).toEqual({ 'slack:C0123ABC': 'p', 'discord:112233': 'p' });
+  });
+
   it('a folder named as the config file is a config error naming it, not a raw EISDIR', () => {
     const cwd = project();
     mkdirSync(join(cwd, 'config'));
