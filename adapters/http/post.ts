@@ -50,7 +50,7 @@ export interface PostResponse {
   id: string;
   /** Every message posted (more than one when the text exceeded the platform's length limit). */
   ids: string[];
-  /** The text as posted, as people read it (before the platform's own escaping, such as Slack's &amp;lt; for <). */
+  /** The text as posted, as people read it (before the platform's own escaping, such as Slack's &lt; for <). */
   text: string;
   styled: boolean;
   style: string | null;
