@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { EventSourceParserStream, ParseError } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
+import { upstreamTooLarge } from '../../src/proxy/read-upstream.js';
 import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
 import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
@@ -43,6 +44,7 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
   let template: Json | undefined;
   let usageChunk: Json | undefined;
   let done = false;
+  let tooLarge: string | undefined;
 
   const pipeFor = (index: number): ChoicePipe => {
     let pipe = pipes.get(index);
@@ -54,7 +56,9 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
   };
 
   try {
-    const events = upstream.response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    // One event past proxy.maxResponseBytes (characters) errors the parser and cancels the upstream body: a stream
+    // may run long, but no single line or event may grow the process without bound.
+    const events = upstream.response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ maxBufferSize: ctx.settings.proxy.maxResponseBytes }));
     for await (const event of events) {
       if (event.data === '[DONE]') {
         done = true;
@@ -88,7 +92,10 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
       if (forward.length) write(JSON.stringify({ ...chunk, choices: forward }));
     }
   } catch (error) {
-    if (!upstream.signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: upstream stream broke off; sending what was styled and cutting the stream');
+    if (error instanceof ParseError && error.type === 'max-buffer-size-exceeded') {
+      tooLarge = upstreamTooLarge(ctx.settings.proxy.upstream.baseUrl, ctx.settings.proxy.maxResponseBytes, 'a stream event').message;
+      ctx.logger.warn({ limit: ctx.settings.proxy.maxResponseBytes }, 'proxy: upstream stream event over proxy.maxResponseBytes; cutting the stream');
+    } else if (!upstream.signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: upstream stream broke off; sending what was styled and cutting the stream');
   }
   // Whatever arrived is styled and sent, then each choice's finish, then usage and [DONE] (only when upstream said so).
   for (const pipe of pipes.values()) pipe.end();
@@ -97,6 +104,7 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
   if (usageChunk) write(JSON.stringify({ ...usageChunk, usage: addUsage(usageChunk.usage, summary), restyle: summary }));
   // An error chunk, as OpenAI sends one mid-stream: SDKs raise it, so nobody takes a partial answer for a whole one.
   if (done) write('[DONE]');
+  else if (tooLarge) write(JSON.stringify({ error: { message: tooLarge, type: 'upstream_error', code: 'upstream_too_large' } }));
   else if (!upstream.signal.aborted) write(JSON.stringify({ error: { message: 'upstream stream ended before the answer was complete; the text sent so far is all there is', type: 'upstream_error', code: 'upstream_incomplete' } }));
   res.end();
   if (!done) return 'failed';

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppContext } from '../../src/app.js';
 import { RestyleError } from '../../src/errors.js';
 import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
+import { readUpstream, readUpstreamJson } from '../../src/proxy/read-upstream.js';
 import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyle-completion.js';
 import { readJson } from './body.js';
 import { streamCompletion } from './proxy-stream.js';
@@ -56,7 +57,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     const info = { 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
-      return relay(res, upstream.response, info);
+      return relay(proxy, res, upstream.response, info);
     }
     if (stream) {
       const outcome = await streamCompletion({ ctx, res, upstream, style: style ? { style, by: choice.by } : null, headers: info });
@@ -65,9 +66,9 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     }
     if (!style) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'passthrough' });
-      return relay(res, upstream.response, info);
+      return relay(proxy, res, upstream.response, info);
     }
-    const completion = (await upstream.response.json().catch(() => null)) as Json | null;
+    const completion = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as Json | null;
     if (!completion || typeof completion !== 'object') {
       throw new RestyleError('llm_error', `upstream ${proxy.upstream.baseUrl} answered 200 with a body that is not a JSON object`, { details: { status: 502 } });
     }
@@ -80,9 +81,9 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const models = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authenticate(req);
     const upstream = await upstreamCall(proxy, res, '/models', { method: 'GET' });
-    if (!upstream.response.ok) return relay(res, upstream.response);
-    const listed = (await upstream.response.json().catch(() => ({}))) as { data?: unknown };
-    const data = Array.isArray(listed.data) ? [...listed.data] : [];
+    if (!upstream.response.ok) return relay(proxy, res, upstream.response);
+    const listed = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as { data?: unknown } | null;
+    const data = Array.isArray(listed?.data) ? [...listed.data] : [];
     const created = Math.floor(Date.now() / 1000);
     if (proxy.defaultModel) {
       for (const name of Object.keys(ctx.settings.styles).sort()) data.push({ id: `${name}/${proxy.defaultModel}`, object: 'model', created, owned_by: 'restyle' });
@@ -125,8 +126,8 @@ async function upstreamCall(proxy: ProxySettings, res: ServerResponse, path: str
 }
 
 /** Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. */
-async function relay(res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
-  const body = Buffer.from(await upstream.arrayBuffer());
+async function relay(proxy: ProxySettings, res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
+  const body = await readUpstream(upstream, proxy.maxResponseBytes, proxy.upstream.baseUrl);
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
   res.end(body);
 }

@@ -328,3 +328,91 @@ describe('streaming faults', () => {
     expect(styler.requests).toHaveLength(0);
   });
 });
+
+describe('upstream bodies past proxy.maxResponseBytes', () => {
+  const LIMIT = 256 * 1024;
+  let flooding: FakeOpenAI;
+  // Whether the last flood was cut by the proxy before the upstream finished writing it.
+  let cut = false;
+  let finished = false;
+
+  /** Writes `prefix`, then 64 KiB pieces (16 MiB in all, far past LIMIT) as fast as the reader takes them, then `suffix`. */
+  const flood = async (res: ServerResponse, prefix: string, suffix: string): Promise<void> => {
+    cut = false;
+    finished = false;
+    res.once('close', () => (cut = !res.writableFinished));
+    res.write(prefix);
+    const piece = 'a'.repeat(64 * 1024);
+    for (let i = 0; i < 256 && !res.destroyed; i++) {
+      if (!res.write(piece)) await drainOrClose(res);
+    }
+    if (!res.destroyed) {
+      res.end(suffix);
+      finished = true;
+    }
+  };
+
+  beforeAll(async () => {
+    flooding = await startFakeOpenAI();
+    flooding.route('POST', /\/chat\/completions$/, async ({ request, res }) => {
+      if (request.body.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi. ' }, finish_reason: null }] })}\n\n`);
+        // One event that never ends: a long stream is fine, one endless line is not.
+        await flood(res, 'data: {"pad":"', '"}\n\ndata: [DONE]\n\n');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        await flood(res, '{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"', '"},"finish_reason":"stop"}]}');
+      }
+      return undefined;
+    });
+    flooding.route('GET', /\/models$/, async ({ res }) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      await flood(res, '{"object":"list","data":[{"id":"', '","object":"model"}]}');
+      return undefined;
+    });
+  });
+  afterAll(async () => flooding.close());
+  beforeEach(async () => start({}, { baseUrl: flooding.url, maxResponseBytes: LIMIT }));
+
+  const post = (model: string, stream = false) =>
+    fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], stream }) });
+
+  it.each([
+    ['a styled answer', () => post('pirate/m')],
+    ['an unstyled answer (relayed)', () => post('m')],
+    ['the model list', () => fetch(`${base}/models`)],
+  ])('%s: 502 naming the limit, and the upstream body is cancelled', async (_what, call) => {
+    const res = await call();
+    expect(res.status).toBe(502);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('llm_error');
+    expect(error.message).toContain(`larger than ${LIMIT} bytes (proxy.maxResponseBytes)`);
+    await vi.waitFor(() => expect(cut).toBe(true));
+    expect(finished).toBe(false);
+    expect(styler.requests).toHaveLength(0);
+  });
+
+  it('streamed: one event past the limit ends the stream with an error chunk naming it, and cancels the upstream', async () => {
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const error = await (async () => {
+      for await (const c of stream) void c;
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as Error).message).toContain(`larger than ${LIMIT} bytes (proxy.maxResponseBytes)`);
+    await vi.waitFor(() => expect(cut).toBe(true));
+    expect(finished).toBe(false);
+  });
+});
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const go = () => {
+      res.off('drain', go);
+      res.off('close', go);
+      resolve();
+    };
+    res.on('drain', go);
+    res.on('close', go);
+  });
+}
