@@ -121,6 +121,8 @@ function openPipe(ctx: AppContext, style: string, signal: AbortSignal, summary: 
         addResult(summary, r.value);
         return;
       }
+      // Past restyle.maxChars the rest passes as written; the summary says so, as the non-streamed answer's does.
+      if (r.value.reason === 'text_too_long') summary.reason ??= 'text_too_long';
       if (r.value.text !== '' && !signal.aborted) emit(r.value.text);
     }
   })().catch((error: unknown) => {

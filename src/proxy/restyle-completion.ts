@@ -1,3 +1,4 @@
+import { RestyleError } from '../errors.js';
 import type { RestyleOptions, RestyleResult } from '../restyle/restyler.js';
 
 /** The part of the Restyler the proxy uses (one method, so tests and other hosts can pass their own). */
@@ -55,7 +56,8 @@ export function addUsage(usage: unknown, summary: ProxySummary): unknown {
 /**
  * Restyle a non-streamed `chat.completion`: each choice's assistant text (a string, or the `text` parts of a
  * content array) goes through the filter with the chosen style; everything else (tool calls, refusals, audio,
- * logprobs, ids) is returned as it came. The filter fails open, so a model outage returns the upstream text.
+ * logprobs, ids) is returned as it came. The filter fails open, so a model outage returns the upstream text,
+ * and so does an answer longer than `restyle.maxChars` (`restyle.reason: "text_too_long"`).
  */
 export async function restyleCompletion(
   completion: Json,
@@ -66,7 +68,18 @@ export async function restyleCompletion(
   const summary = emptySummary(choice.style, choice.by);
   const restyle = async (text: string): Promise<string> => {
     if (text.trim() === '') return text;
-    const r = await restyler.restyle(text, { style: choice.style, ...options });
+    let r: RestyleResult;
+    try {
+      r = await restyler.restyle(text, { style: choice.style, ...options });
+    } catch (error) {
+      // An answer past restyle.maxChars: the caller's request was fine and the tokens are paid, so it goes back
+      // as written (marked in `restyle.reason`), as the streamed path passes on what is past the limit.
+      if (error instanceof RestyleError && error.code === 'text_too_long') {
+        summary.reason ??= 'text_too_long';
+        return text;
+      }
+      throw error;
+    }
     addResult(summary, r);
     return r.text;
   };

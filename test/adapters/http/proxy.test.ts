@@ -32,12 +32,12 @@ afterAll(async () => {
   await styler.close();
 });
 
-async function start(env: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<void> {
+async function start(env: Record<string, string> = {}, extra: Record<string, unknown> = {}, restyle: Record<string, unknown> = {}): Promise<void> {
   const settings = settingsFrom(
     {
       styles: { pirate: { model: 'pirate-1' }, plain: { model: 'plain-1' } },
       proxy: { baseUrl: upstream.url, apiKeyEnv: 'UPSTREAM_KEY', tokens: { PIRATE_APP_TOKEN: 'pirate' }, ...extra },
-      restyle: { cacheTtlSeconds: 0, maxBlockParagraphs: 1 },
+      restyle: { cacheTtlSeconds: 0, maxBlockParagraphs: 1, ...restyle },
     },
     { OPENAI_API_KEY: 'sk-style', OPENAI_BASE_URL: styler.url, UPSTREAM_KEY: 'sk-upstream', RESTYLE_DATA_DIR: tmpDir('proxy'), ...env },
   );
@@ -155,6 +155,36 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
     expect(r.choices[0]!.message.content).toBe(ANSWER);
     expect((r as unknown as { restyle: { styled: boolean } }).restyle.styled).toBe(false);
+  });
+
+  it('an answer past restyle.maxChars comes back as written, marked text_too_long, streamed or not', async () => {
+    await http.close();
+    await ctx.close();
+    await start({}, {}, { maxChars: 200 });
+    // 20 short paragraphs, 298 characters: the upstream's answer, paid for, to a request that was fine.
+    const long = Array.from({ length: 20 }, (_, i) => `Line ${String(i).padStart(2, '0')} here.`).join('\n\n');
+    expect(long.length).toBeGreaterThan(200);
+    upstream.setResponder(() => long);
+    const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.choices[0]!.message.content).toBe(long);
+    expect((r as unknown as { restyle: unknown }).restyle).toMatchObject({ styled: false, reason: 'text_too_long' });
+    expect(styler.requests).toHaveLength(0);
+    // Streamed, the blocks before the limit were styled and sent; the rest passes as written, with the same reason.
+    const stream = await sdk().chat.completions.create({
+      model: 'pirate/gpt-4.1-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let summary: { reason?: string } | undefined;
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? '';
+      summary = (c as unknown as { restyle?: { reason?: string } }).restyle ?? summary;
+    }
+    expect(text.startsWith(styled('Line 00 here.'))).toBe(true);
+    expect(text.endsWith(long.slice(-100))).toBe(true);
+    expect(summary?.reason).toBe('text_too_long');
   });
 
   it('answers bad requests with a message naming the field', async () => {
