@@ -5,6 +5,7 @@ import { RestyleError } from '../../src/errors.js';
 import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
 import { readUpstream, readUpstreamJson } from '../../src/proxy/read-upstream.js';
 import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyle-completion.js';
+import { upstreamHeaders } from '../../src/proxy/upstream-headers.js';
 import { readJson } from './body.js';
 import { streamCompletion } from './proxy-stream.js';
 
@@ -54,7 +55,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     // A style that cannot run (a prompt parameter nobody gave) is the caller's 400, before anything is paid.
     if (style) await ctx.restyler.prepare({ style });
     const upstream = await upstreamCall(proxy, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
-    const info = { 'x-restyle-style': style ?? 'none' };
+    const info = { ...upstreamHeaders(upstream.response.headers), 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
       return relay(proxy, res, upstream.response, info);
@@ -81,14 +82,14 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const models = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authenticate(req);
     const upstream = await upstreamCall(proxy, res, '/models', { method: 'GET' });
-    if (!upstream.response.ok) return relay(proxy, res, upstream.response);
+    if (!upstream.response.ok) return relay(proxy, res, upstream.response, upstreamHeaders(upstream.response.headers));
     const listed = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as { data?: unknown } | null;
     const data = Array.isArray(listed?.data) ? [...listed.data] : [];
     const created = Math.floor(Date.now() / 1000);
     if (proxy.defaultModel) {
       for (const name of Object.keys(ctx.settings.styles).sort()) data.push({ id: `${name}/${proxy.defaultModel}`, object: 'model', created, owned_by: 'restyle' });
     }
-    send(res, 200, { object: 'list', data });
+    send(res, 200, { object: 'list', data }, upstreamHeaders(upstream.response.headers));
   };
 
   return { completions, models };

@@ -150,6 +150,49 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     expect(styler.requests).toHaveLength(0);
   });
 
+  it('relays the headers an SDK acts on (retry, rate limits, upstream request id), on errors and answers', async () => {
+    const RATE = { 'retry-after': '99999', 'retry-after-ms': '99999000', 'x-should-retry': 'false', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-tokens': '6m0s' };
+    const relayed = { ...RATE, 'x-request-id': 'req_upstream1', 'openai-processing-ms': '12', 'openai-organization': 'org-operator' };
+    const call = (body: Record<string, unknown>, path = '/chat/completions') =>
+      fetch(`${base}${path}`, { method: path === '/models' ? 'GET' : 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'mine-1' }, ...(path === '/models' ? {} : { body: JSON.stringify(body) }) });
+    const expectRelayed = (res: Response) => {
+      for (const [k, v] of Object.entries(RATE)) expect(res.headers.get(k), k).toBe(v);
+      expect(res.headers.get('openai-processing-ms')).toBe('12');
+      expect(res.headers.get('x-upstream-request-id')).toBe('req_upstream1');
+      // Ours stays ours (the caller's id, echoed), and the operator's account is not named.
+      expect(res.headers.get('x-request-id')).toBe('mine-1');
+      expect(res.headers.get('openai-organization')).toBeNull();
+    };
+    upstream.failNext(1, { status: 429, headers: relayed, message: 'Slow down' });
+    const limited = await call({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(limited.status).toBe(429);
+    expectRelayed(limited);
+    // Answers: a route of its own that sends the headers with every 200.
+    const headed = await startFakeOpenAI();
+    headed.route('POST', /\/chat\/completions$/, async ({ request, res }) => {
+      if (!request.body.stream) return void res.writeHead(200, { 'content-type': 'application/json', ...relayed }).end(JSON.stringify(await upstream.complete(request.body)));
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...relayed });
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi.' }, finish_reason: 'stop' }] })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    headed.route('GET', /\/models$/, ({ res }) => void res.writeHead(200, { 'content-type': 'application/json', ...relayed }).end('{"object":"list","data":[]}'));
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: headed.url });
+    const answers = [
+      await call({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      await call({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      await call({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      await call({}, '/models'),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expectRelayed(res);
+      await res.text();
+    }
+    await headed.close();
+  });
+
   it('fails open when the style model is down: the upstream text comes back unstyled', async () => {
     styler.failNext(10, { status: 500 });
     const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
