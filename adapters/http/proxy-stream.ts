@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { EventSourceParserStream, ParseError } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
 import { upstreamTooLarge } from '../../src/proxy/read-upstream.js';
+import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
 import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
 import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
@@ -40,6 +41,8 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
     if (!res.writableEnded && !res.destroyed) res.write(`data: ${data}\n\n`);
   };
   const summary = emptySummary(style?.style ?? null, style?.by ?? 'none');
+  // Events relayed as they came (passed through, or an upstream error event mid-stream) lose any secret of ours.
+  const clean = secretScrubber(ctx.settings);
   const pipes = new Map<number, ChoicePipe>();
   let template: Json | undefined;
   let usageChunk: Json | undefined;
@@ -65,7 +68,7 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
         break;
       }
       if (!style) {
-        write(event.data);
+        write(clean(event.data));
         continue;
       }
       const chunk = JSON.parse(event.data) as Json;
@@ -73,7 +76,7 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
       if (choices.length === 0) {
         if (chunk.usage) usageChunk = chunk;
-        else write(event.data);
+        else write(clean(event.data));
         continue;
       }
       const forward: Json[] = [];

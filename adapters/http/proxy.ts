@@ -5,6 +5,7 @@ import { RestyleError } from '../../src/errors.js';
 import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
 import { readUpstream, readUpstreamJson } from '../../src/proxy/read-upstream.js';
 import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyle-completion.js';
+import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
 import { upstreamHeaders } from '../../src/proxy/upstream-headers.js';
 import { readJson } from './body.js';
 import { streamCompletion } from './proxy-stream.js';
@@ -32,6 +33,7 @@ export interface UpstreamCall {
  */
 export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const { proxy } = ctx.settings;
+  const clean = secretScrubber(ctx.settings);
 
   /** A caller token bound to a style authorises the proxy on its own; anything else goes through the API's check. */
   const authenticate = (req: IncomingMessage): string | undefined => {
@@ -58,7 +60,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     const info = { ...upstreamHeaders(upstream.response.headers), 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
-      return relay(proxy, res, upstream.response, info);
+      return relay(proxy, clean, res, upstream.response, info);
     }
     if (stream) {
       const outcome = await streamCompletion({ ctx, res, upstream, style: style ? { style, by: choice.by } : null, headers: info });
@@ -67,7 +69,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     }
     if (!style) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'passthrough' });
-      return relay(proxy, res, upstream.response, info);
+      return relay(proxy, clean, res, upstream.response, info);
     }
     const completion = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as Json | null;
     if (!completion || typeof completion !== 'object') {
@@ -82,7 +84,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const models = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authenticate(req);
     const upstream = await upstreamCall(proxy, res, '/models', { method: 'GET' });
-    if (!upstream.response.ok) return relay(proxy, res, upstream.response, upstreamHeaders(upstream.response.headers));
+    if (!upstream.response.ok) return relay(proxy, clean, res, upstream.response, upstreamHeaders(upstream.response.headers));
     const listed = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as { data?: unknown } | null;
     const data = Array.isArray(listed?.data) ? [...listed.data] : [];
     const created = Math.floor(Date.now() / 1000);
@@ -126,9 +128,13 @@ async function upstreamCall(proxy: ProxySettings, res: ServerResponse, path: str
   }
 }
 
-/** Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. */
-async function relay(proxy: ProxySettings, res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
-  const body = await readUpstream(upstream, proxy.maxResponseBytes, proxy.upstream.baseUrl);
+/**
+ * Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. An
+ * error body goes through `clean` first: a server that echoes the key it was sent must not hand ours out.
+ */
+async function relay(proxy: ProxySettings, clean: (text: string) => string, res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
+  const read = await readUpstream(upstream, proxy.maxResponseBytes, proxy.upstream.baseUrl);
+  const body = upstream.ok ? read : Buffer.from(clean(read.toString('utf8')));
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
   res.end(body);
 }

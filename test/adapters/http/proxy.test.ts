@@ -193,6 +193,23 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     await headed.close();
   });
 
+  it("an upstream error that echoes the proxy's key reaches the caller with the key masked, streamed or not", async () => {
+    // The fake, like some compatible servers, echoes the key it refused: here the proxy's own (UPSTREAM_KEY).
+    upstream.setApiKey('sk-rotated');
+    for (const stream of [false, true]) {
+      const res = await fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }], stream }),
+      });
+      expect(res.status).toBe(401);
+      const text = await res.text();
+      expect(text).not.toContain('sk-upstream');
+      expect((JSON.parse(text) as { error: { message: string } }).error.message).toBe('Incorrect API key provided: [redacted].');
+    }
+    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-upstream', 'Bearer sk-upstream']);
+  });
+
   it('fails open when the style model is down: the upstream text comes back unstyled', async () => {
     styler.failNext(10, { status: 500 });
     const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
@@ -379,6 +396,23 @@ describe('streaming faults', () => {
     expect((error as Error).message).toMatch(/upstream stream ended before the answer was complete/);
     expect(text).toBe(`${styled('First part.')}\n\n${styled('Second')}`);
     expect(finish).toBeNull();
+  });
+
+  it("an error event mid-stream is relayed with the proxy's secrets masked, styled or passed through", async () => {
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: '' }));
+      res.end(`data: ${JSON.stringify({ error: { message: 'key sk-upstream was revoked (style key sk-style too)', type: 'invalid_request_error' } })}\n\n`);
+    };
+    for (const model of ['pirate/m', 'm']) {
+      const res = await fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], stream: true }),
+      });
+      const text = await res.text();
+      expect(text, model).toContain('key [redacted] was revoked (style key [redacted] too)');
+      expect(text, model).not.toMatch(/sk-upstream|sk-style/);
+    }
   });
 
   it('a client hanging up cancels the upstream request', async () => {
