@@ -54,9 +54,10 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     const structured = wantsStructuredOutput(request);
     const style = structured ? null : choice.style;
     const labels = { style: style ?? 'none', stream: String(stream) };
+    const payload = forwardable({ ...request, model: choice.model });
     // A style that cannot run (a prompt parameter nobody gave) is the caller's 400, before anything is paid.
     if (style) await ctx.restyler.prepare({ style });
-    const upstream = await upstreamCall(proxy, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
+    const upstream = await upstreamCall(proxy, res, '/chat/completions', { method: 'POST', body: payload });
     const info = { ...upstreamHeaders(upstream.response.headers), 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
@@ -137,6 +138,20 @@ async function relay(proxy: ProxySettings, clean: (text: string) => string, res:
   const body = upstream.ok ? read : Buffer.from(clean(read.toString('utf8')));
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
   res.end(body);
+}
+
+/**
+ * The request as sent upstream. JSON.parse reads any depth, but JSON.stringify recurses: a body nested a few
+ * hundred thousand levels deep (4 MiB of `[[[…`) overflows the stack. That is the caller's malformed request,
+ * a 400 before anything is paid, not our 500.
+ */
+function forwardable(request: Json): string {
+  try {
+    return JSON.stringify(request);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new RestyleError('input_invalid', 'body: nested too deeply to forward (no chat completion request nests that far)', { details: { status: 400 } });
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -83,9 +83,16 @@ export async function restyleCompletion(
     addResult(summary, r);
     return r.text;
   };
-  const choices = Array.isArray(completion.choices) ? (completion.choices as Json[]) : [];
+  const choices = Array.isArray(completion.choices) ? (completion.choices as unknown[]) : [];
+  // A choice that is not an object (`choices: [null]`) is a broken upstream, named as one (502), not our 500.
+  const bad = choices.findIndex((c) => !c || typeof c !== 'object' || Array.isArray(c));
+  if (bad >= 0) {
+    throw new RestyleError('llm_error', `the upstream answered 200 with a malformed chat completion: choices[${bad}] is ${kindOf(choices[bad])}, not an object`, {
+      details: { status: 502 },
+    });
+  }
   const styled = await Promise.all(
-    choices.map(async (c) => {
+    (choices as Json[]).map(async (c) => {
       const message = c.message as Json | undefined;
       if (!message || message.role !== 'assistant') return c;
       return { ...c, message: { ...message, content: await restyleContent(message.content, restyle) } };
@@ -105,4 +112,10 @@ async function restyleContent(content: unknown, restyle: (text: string) => Promi
       return p && p.type === 'text' && typeof p.text === 'string' ? { ...p, text: await restyle(p.text) } : part;
     }),
   );
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
 }

@@ -256,6 +256,34 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     expect(((await noModel.json()) as { error: { message: string } }).error.message).toMatch(/^model: required/);
   });
 
+  it('a body nested too deeply to forward is a 400 naming it, before anything goes upstream', async () => {
+    // 3 MiB, under proxy.bodyLimitBytes (4 MiB): as deep as an array and as an object chain can go.
+    const depth = 1_500_000;
+    const bodies = [
+      `{"model":"pirate/gpt-4.1-mini","messages":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      `{"model":"pirate/gpt-4.1-mini","messages":[],"metadata":${'{"a":'.repeat(depth / 5)}1${'}'.repeat(depth / 5)}}`,
+    ];
+    for (const body of bodies) {
+      const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 'input_invalid', message: 'body: nested too deeply to forward (no chat completion request nests that far)' } });
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('an upstream answer with a choice that is not an object is a 502 naming it', async () => {
+    const broken = await startFakeOpenAI();
+    broken.route('POST', /\/chat\/completions$/, () => ({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.' } }, null] }));
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: broken.url });
+    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ error: { code: 'llm_error', message: 'the upstream answered 200 with a malformed chat completion: choices[1] is null, not an object' } });
+    expect(styler.requests).toHaveLength(0);
+    await broken.close();
+  });
+
   it('lists the upstream models', async () => {
     const ids = [];
     for await (const m of sdk().models.list()) ids.push(m.id);
