@@ -82,6 +82,13 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
       const forward: Json[] = [];
       for (const c of choices) {
         const index = Number(c.index ?? 0);
+        // Only the first choice is styled: the others' lengths are unknown until they end, and one request may
+        // cost restyle.maxBlocks calls however many choices (`n`) it asked for. The rest pass as they come.
+        if (index !== 0) {
+          if (typeof (c.delta as Json | undefined)?.content === 'string') summary.reason ??= 'max_blocks';
+          forward.push(c);
+          continue;
+        }
         const { content, ...rest } = (c.delta ?? {}) as Json;
         if (typeof content === 'string' && content !== '') pipeFor(index).push(content);
         const finish = c.finish_reason ?? null;

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppContext } from '../../src/app.js';
 import { RestyleError } from '../../src/errors.js';
 import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
+import { blockBudget } from '../../src/proxy/block-budget.js';
 import { readUpstream, readUpstreamJson } from '../../src/proxy/read-upstream.js';
 import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyle-completion.js';
 import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
@@ -76,7 +77,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     if (!completion || typeof completion !== 'object') {
       throw new RestyleError('llm_error', `upstream ${proxy.upstream.baseUrl} answered 200 with a body that is not a JSON object`, { details: { status: 502 } });
     }
-    const { body, summary } = await restyleCompletion(completion, ctx.restyler, { style, by: choice.by }, { signal: upstream.signal });
+    const { body, summary } = await restyleCompletion(completion, ctx.restyler, { style, by: choice.by }, { signal: upstream.signal, budget: blockBudget(ctx.settings.restyle) });
     ctx.metrics.proxied.inc({ ...labels, outcome: summary.styled ? 'styled' : 'passthrough' });
     send(res, 200, body, info);
   };

@@ -1,5 +1,6 @@
 import { RestyleError } from '../errors.js';
 import type { RestyleOptions, RestyleResult } from '../restyle/restyler.js';
+import type { BlockBudget } from './block-budget.js';
 
 /** The part of the Restyler the proxy uses (one method, so tests and other hosts can pass their own). */
 export interface TextRestyler {
@@ -63,7 +64,7 @@ export async function restyleCompletion(
   completion: Json,
   restyler: TextRestyler,
   choice: { style: string; by: string },
-  options: Pick<RestyleOptions, 'signal' | 'deadlineMs'> = {},
+  { budget, ...options }: Pick<RestyleOptions, 'signal' | 'deadlineMs'> & { budget?: BlockBudget } = {},
 ): Promise<{ body: Json; summary: ProxySummary }> {
   const summary = emptySummary(choice.style, choice.by);
   const restyle = async (text: string): Promise<string> => {
@@ -91,10 +92,15 @@ export async function restyleCompletion(
       details: { status: 502 },
     });
   }
+  const fits = withinBudget(choices as Json[], budget);
   const styled = await Promise.all(
-    (choices as Json[]).map(async (c) => {
+    (choices as Json[]).map(async (c, i) => {
       const message = c.message as Json | undefined;
       if (!message || message.role !== 'assistant') return c;
+      if (!fits[i]) {
+        summary.reason ??= 'max_blocks';
+        return c;
+      }
       return { ...c, message: { ...message, content: await restyleContent(message.content, restyle) } };
     }),
   );
@@ -112,6 +118,28 @@ async function restyleContent(content: unknown, restyle: (text: string) => Promi
       return p && p.type === 'text' && typeof p.text === 'string' ? { ...p, text: await restyle(p.text) } : part;
     }),
   );
+}
+
+/**
+ * Which choices are restyled: in order, each whose blocks still fit the request's budget (the first always
+ * does, unless its text parts together exceed it); the others pass as written (`restyle.reason: "max_blocks"`).
+ */
+function withinBudget(choices: Json[], budget: BlockBudget | undefined): boolean[] {
+  let left = budget?.maxBlocks ?? Infinity;
+  return choices.map((c) => {
+    const message = c.message as Json | undefined;
+    if (!budget || !message || message.role !== 'assistant') return true;
+    const need = textsOf(message.content).reduce((n, text) => n + budget.blocksOf(text), 0);
+    if (need > left) return false;
+    left -= need;
+    return true;
+  });
+}
+
+function textsOf(content: unknown): string[] {
+  if (typeof content === 'string') return [content];
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((p: unknown) => (p && typeof p === 'object' && (p as Json).type === 'text' && typeof (p as Json).text === 'string' ? [(p as Json).text as string] : []));
 }
 
 function kindOf(value: unknown): string {

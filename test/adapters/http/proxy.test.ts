@@ -284,6 +284,26 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     await broken.close();
   });
 
+  it('n choices share one budget of restyle.maxBlocks style calls; the choices past it come back as written', async () => {
+    const many = await startFakeOpenAI();
+    many.route('POST', /\/chat\/completions$/, ({ request }) => ({
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: Array.from({ length: request.body.n as number }, (_, index) => ({ index, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' })),
+    }));
+    await http.close();
+    await ctx.close();
+    // ANSWER is 2 blocks: a budget of 5 styles choices 0 and 1 (4 calls), not 20 × 2.
+    await start({}, { baseUrl: many.url }, { maxBlocks: 5 });
+    const r = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], n: 20 });
+    expect(r.choices.map((c) => c.message.content)).toEqual([EXPECTED, EXPECTED, ...Array<string>(18).fill(ANSWER)]);
+    expect(styler.requestsTo('/chat/completions')).toHaveLength(4);
+    expect((r as unknown as { restyle: unknown }).restyle).toMatchObject({ styled: true, blocks: 4, reason: 'max_blocks' });
+    await many.close();
+  });
+
   it('lists the upstream models', async () => {
     const ids = [];
     for await (const m of sdk().models.list()) ids.push(m.id);
@@ -441,6 +461,33 @@ describe('streaming faults', () => {
       expect(text, model).toContain('key [redacted] was revoked (style key [redacted] too)');
       expect(text, model).not.toMatch(/sk-upstream|sk-style/);
     }
+  });
+
+  it('n choices streamed: the first is styled, the others pass as they come (one request, one budget)', async () => {
+    const of = (index: number, delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index, delta, finish_reason: finish }] })}\n\n`;
+    script = (res) => {
+      for (const i of [0, 1, 2]) res.write(of(i, { role: 'assistant', content: '' }));
+      for (const i of [0, 1, 2]) res.write(of(i, { content: 'First part.\n\n' }));
+      for (const i of [0, 1, 2]) res.write(of(i, { content: 'Second part.' }));
+      for (const i of [0, 1, 2]) res.write(of(i, {}, 'stop'));
+      res.end(`data: ${JSON.stringify({ id: 'chatcmpl-c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\ndata: [DONE]\n\n`);
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true, n: 3, stream_options: { include_usage: true } });
+    const texts = ['', '', ''];
+    const finishes: number[] = [];
+    let summary: { reason?: string; styled?: boolean } | undefined;
+    for await (const c of stream) {
+      for (const choice of c.choices) {
+        texts[choice.index] += choice.delta.content ?? '';
+        if (choice.finish_reason) finishes.push(choice.index);
+      }
+      summary = (c as unknown as { restyle?: typeof summary }).restyle ?? summary;
+    }
+    expect(texts).toEqual([`${styled('First part.')}\n\n${styled('Second part.')}`, 'First part.\n\nSecond part.', 'First part.\n\nSecond part.']);
+    expect(finishes.sort()).toEqual([0, 1, 2]);
+    expect(styler.requestsTo('/chat/completions')).toHaveLength(2);
+    expect(summary).toMatchObject({ styled: true, reason: 'max_blocks' });
   });
 
   it('a client hanging up cancels the upstream request', async () => {
