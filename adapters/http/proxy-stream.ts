@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { EventSourceParserStream, ParseError } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
+import { upstreamTooLarge } from '../../src/proxy/read-upstream.js';
+import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
 import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
 import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
@@ -39,10 +41,13 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
     if (!res.writableEnded && !res.destroyed) res.write(`data: ${data}\n\n`);
   };
   const summary = emptySummary(style?.style ?? null, style?.by ?? 'none');
+  // Events relayed as they came (passed through, or an upstream error event mid-stream) lose any secret of ours.
+  const clean = secretScrubber(ctx.settings);
   const pipes = new Map<number, ChoicePipe>();
   let template: Json | undefined;
   let usageChunk: Json | undefined;
   let done = false;
+  let tooLarge: string | undefined;
 
   const pipeFor = (index: number): ChoicePipe => {
     let pipe = pipes.get(index);
@@ -54,14 +59,16 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
   };
 
   try {
-    const events = upstream.response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    // One event past proxy.maxResponseBytes (characters) errors the parser and cancels the upstream body: a stream
+    // may run long, but no single line or event may grow the process without bound.
+    const events = upstream.response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ maxBufferSize: ctx.settings.proxy.maxResponseBytes }));
     for await (const event of events) {
       if (event.data === '[DONE]') {
         done = true;
         break;
       }
       if (!style) {
-        write(event.data);
+        write(clean(event.data));
         continue;
       }
       const chunk = JSON.parse(event.data) as Json;
@@ -69,12 +76,19 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
       if (choices.length === 0) {
         if (chunk.usage) usageChunk = chunk;
-        else write(event.data);
+        else write(clean(event.data));
         continue;
       }
       const forward: Json[] = [];
       for (const c of choices) {
         const index = Number(c.index ?? 0);
+        // Only the first choice is styled: the others' lengths are unknown until they end, and one request may
+        // cost restyle.maxBlocks calls however many choices (`n`) it asked for. The rest pass as they come.
+        if (index !== 0) {
+          if (typeof (c.delta as Json | undefined)?.content === 'string') summary.reason ??= 'max_blocks';
+          forward.push(c);
+          continue;
+        }
         const { content, ...rest } = (c.delta ?? {}) as Json;
         if (typeof content === 'string' && content !== '') pipeFor(index).push(content);
         const finish = c.finish_reason ?? null;
@@ -88,7 +102,10 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
       if (forward.length) write(JSON.stringify({ ...chunk, choices: forward }));
     }
   } catch (error) {
-    if (!upstream.signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: upstream stream broke off; sending what was styled and cutting the stream');
+    if (error instanceof ParseError && error.type === 'max-buffer-size-exceeded') {
+      tooLarge = upstreamTooLarge(ctx.settings.proxy.upstream.baseUrl, ctx.settings.proxy.maxResponseBytes, 'a stream event').message;
+      ctx.logger.warn({ limit: ctx.settings.proxy.maxResponseBytes }, 'proxy: upstream stream event over proxy.maxResponseBytes; cutting the stream');
+    } else if (!upstream.signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: upstream stream broke off; sending what was styled and cutting the stream');
   }
   // Whatever arrived is styled and sent, then each choice's finish, then usage and [DONE] (only when upstream said so).
   for (const pipe of pipes.values()) pipe.end();
@@ -97,6 +114,7 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
   if (usageChunk) write(JSON.stringify({ ...usageChunk, usage: addUsage(usageChunk.usage, summary), restyle: summary }));
   // An error chunk, as OpenAI sends one mid-stream: SDKs raise it, so nobody takes a partial answer for a whole one.
   if (done) write('[DONE]');
+  else if (tooLarge) write(JSON.stringify({ error: { message: tooLarge, type: 'upstream_error', code: 'upstream_too_large' } }));
   else if (!upstream.signal.aborted) write(JSON.stringify({ error: { message: 'upstream stream ended before the answer was complete; the text sent so far is all there is', type: 'upstream_error', code: 'upstream_incomplete' } }));
   res.end();
   if (!done) return 'failed';
@@ -113,6 +131,8 @@ function openPipe(ctx: AppContext, style: string, signal: AbortSignal, summary: 
         addResult(summary, r.value);
         return;
       }
+      // Past restyle.maxChars the rest passes as written; the summary says so, as the non-streamed answer's does.
+      if (r.value.reason === 'text_too_long') summary.reason ??= 'text_too_long';
       if (r.value.text !== '' && !signal.aborted) emit(r.value.text);
     }
   })().catch((error: unknown) => {

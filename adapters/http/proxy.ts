@@ -3,7 +3,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppContext } from '../../src/app.js';
 import { RestyleError } from '../../src/errors.js';
 import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
+import { blockBudget } from '../../src/proxy/block-budget.js';
+import { readUpstream, readUpstreamJson } from '../../src/proxy/read-upstream.js';
 import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyle-completion.js';
+import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
+import { upstreamHeaders } from '../../src/proxy/upstream-headers.js';
 import { readJson } from './body.js';
 import { streamCompletion } from './proxy-stream.js';
 
@@ -30,6 +34,7 @@ export interface UpstreamCall {
  */
 export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const { proxy } = ctx.settings;
+  const clean = secretScrubber(ctx.settings);
 
   /** A caller token bound to a style authorises the proxy on its own; anything else goes through the API's check. */
   const authenticate = (req: IncomingMessage): string | undefined => {
@@ -50,13 +55,14 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     const structured = wantsStructuredOutput(request);
     const style = structured ? null : choice.style;
     const labels = { style: style ?? 'none', stream: String(stream) };
+    const payload = forwardable({ ...request, model: choice.model });
     // A style that cannot run (a prompt parameter nobody gave) is the caller's 400, before anything is paid.
     if (style) await ctx.restyler.prepare({ style });
-    const upstream = await upstreamCall(proxy, res, '/chat/completions', { method: 'POST', body: JSON.stringify({ ...request, model: choice.model }) });
-    const info = { 'x-restyle-style': style ?? 'none' };
+    const upstream = await upstreamCall(proxy, res, '/chat/completions', { method: 'POST', body: payload });
+    const info = { ...upstreamHeaders(upstream.response.headers), 'x-restyle-style': style ?? 'none' };
     if (!upstream.response.ok) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'upstream_error' });
-      return relay(res, upstream.response, info);
+      return relay(proxy, clean, res, upstream.response, info);
     }
     if (stream) {
       const outcome = await streamCompletion({ ctx, res, upstream, style: style ? { style, by: choice.by } : null, headers: info });
@@ -65,13 +71,13 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
     }
     if (!style) {
       ctx.metrics.proxied.inc({ ...labels, outcome: 'passthrough' });
-      return relay(res, upstream.response, info);
+      return relay(proxy, clean, res, upstream.response, info);
     }
-    const completion = (await upstream.response.json().catch(() => null)) as Json | null;
+    const completion = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as Json | null;
     if (!completion || typeof completion !== 'object') {
       throw new RestyleError('llm_error', `upstream ${proxy.upstream.baseUrl} answered 200 with a body that is not a JSON object`, { details: { status: 502 } });
     }
-    const { body, summary } = await restyleCompletion(completion, ctx.restyler, { style, by: choice.by }, { signal: upstream.signal });
+    const { body, summary } = await restyleCompletion(completion, ctx.restyler, { style, by: choice.by }, { signal: upstream.signal, budget: blockBudget(ctx.settings.restyle) });
     ctx.metrics.proxied.inc({ ...labels, outcome: summary.styled ? 'styled' : 'passthrough' });
     send(res, 200, body, info);
   };
@@ -80,14 +86,14 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const models = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     authenticate(req);
     const upstream = await upstreamCall(proxy, res, '/models', { method: 'GET' });
-    if (!upstream.response.ok) return relay(res, upstream.response);
-    const listed = (await upstream.response.json().catch(() => ({}))) as { data?: unknown };
-    const data = Array.isArray(listed.data) ? [...listed.data] : [];
+    if (!upstream.response.ok) return relay(proxy, clean, res, upstream.response, upstreamHeaders(upstream.response.headers));
+    const listed = (await readUpstreamJson(upstream.response, proxy.maxResponseBytes, proxy.upstream.baseUrl)) as { data?: unknown } | null;
+    const data = Array.isArray(listed?.data) ? [...listed.data] : [];
     const created = Math.floor(Date.now() / 1000);
     if (proxy.defaultModel) {
       for (const name of Object.keys(ctx.settings.styles).sort()) data.push({ id: `${name}/${proxy.defaultModel}`, object: 'model', created, owned_by: 'restyle' });
     }
-    send(res, 200, { object: 'list', data });
+    send(res, 200, { object: 'list', data }, upstreamHeaders(upstream.response.headers));
   };
 
   return { completions, models };
@@ -124,11 +130,29 @@ async function upstreamCall(proxy: ProxySettings, res: ServerResponse, path: str
   }
 }
 
-/** Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. */
-async function relay(res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
-  const body = Buffer.from(await upstream.arrayBuffer());
+/**
+ * Upstream errors keep their status and body: the caller's SDK raises the error it would have raised. An
+ * error body goes through `clean` first: a server that echoes the key it was sent must not hand ours out.
+ */
+async function relay(proxy: ProxySettings, clean: (text: string) => string, res: ServerResponse, upstream: Response, extra: Record<string, string> = {}): Promise<void> {
+  const read = await readUpstream(upstream, proxy.maxResponseBytes, proxy.upstream.baseUrl);
+  const body = upstream.ok ? read : Buffer.from(clean(read.toString('utf8')));
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length), ...extra });
   res.end(body);
+}
+
+/**
+ * The request as sent upstream. JSON.parse reads any depth, but JSON.stringify recurses: a body nested a few
+ * hundred thousand levels deep (4 MiB of `[[[…`) overflows the stack. That is the caller's malformed request,
+ * a 400 before anything is paid, not our 500.
+ */
+function forwardable(request: Json): string {
+  try {
+    return JSON.stringify(request);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new RestyleError('input_invalid', 'body: nested too deeply to forward (no chat completion request nests that far)', { details: { status: 400 } });
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -68,6 +68,15 @@ export const DEFAULTS = {
     /** Automatic replies (mentions, DMs) per user. */
     replies: { points: 20, durationSeconds: 60 },
   },
+  proxy: {
+    /**
+     * The largest upstream body the proxy reads into memory (and, streamed, the largest single SSE event).
+     * 32 MiB holds the longest answer a chat model gives (100k output tokens are under 1 MiB of JSON) many
+     * times over, with room for several choices and logprobs, while an upstream that never stops sending
+     * cannot grow the process past it.
+     */
+    maxResponseBytes: 32 * 1024 * 1024,
+  },
   http: {
     /** Serve /metrics without a token even when RESTYLE_API_TOKEN is set. */
     publicMetrics: false,

@@ -183,6 +183,8 @@ const proxySchema = z
     bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
     /** Upstream request timeout. */
     timeoutMs: z.number().int().positive().default(120_000),
+    /** Largest upstream body read (past it: 502, upstream cancelled); for streams, the largest single SSE event. */
+    maxResponseBytes: z.number().int().positive().default(DEFAULTS.proxy.maxResponseBytes),
   })
   .strict();
 

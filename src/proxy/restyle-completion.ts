@@ -1,4 +1,6 @@
+import { RestyleError } from '../errors.js';
 import type { RestyleOptions, RestyleResult } from '../restyle/restyler.js';
+import type { BlockBudget } from './block-budget.js';
 
 /** The part of the Restyler the proxy uses (one method, so tests and other hosts can pass their own). */
 export interface TextRestyler {
@@ -55,26 +57,50 @@ export function addUsage(usage: unknown, summary: ProxySummary): unknown {
 /**
  * Restyle a non-streamed `chat.completion`: each choice's assistant text (a string, or the `text` parts of a
  * content array) goes through the filter with the chosen style; everything else (tool calls, refusals, audio,
- * logprobs, ids) is returned as it came. The filter fails open, so a model outage returns the upstream text.
+ * logprobs, ids) is returned as it came. The filter fails open, so a model outage returns the upstream text,
+ * and so does an answer longer than `restyle.maxChars` (`restyle.reason: "text_too_long"`).
  */
 export async function restyleCompletion(
   completion: Json,
   restyler: TextRestyler,
   choice: { style: string; by: string },
-  options: Pick<RestyleOptions, 'signal' | 'deadlineMs'> = {},
+  { budget, ...options }: Pick<RestyleOptions, 'signal' | 'deadlineMs'> & { budget?: BlockBudget } = {},
 ): Promise<{ body: Json; summary: ProxySummary }> {
   const summary = emptySummary(choice.style, choice.by);
   const restyle = async (text: string): Promise<string> => {
     if (text.trim() === '') return text;
-    const r = await restyler.restyle(text, { style: choice.style, ...options });
+    let r: RestyleResult;
+    try {
+      r = await restyler.restyle(text, { style: choice.style, ...options });
+    } catch (error) {
+      // An answer past restyle.maxChars: the caller's request was fine and the tokens are paid, so it goes back
+      // as written (marked in `restyle.reason`), as the streamed path passes on what is past the limit.
+      if (error instanceof RestyleError && error.code === 'text_too_long') {
+        summary.reason ??= 'text_too_long';
+        return text;
+      }
+      throw error;
+    }
     addResult(summary, r);
     return r.text;
   };
-  const choices = Array.isArray(completion.choices) ? (completion.choices as Json[]) : [];
+  const choices = Array.isArray(completion.choices) ? (completion.choices as unknown[]) : [];
+  // A choice that is not an object (`choices: [null]`) is a broken upstream, named as one (502), not our 500.
+  const bad = choices.findIndex((c) => !c || typeof c !== 'object' || Array.isArray(c));
+  if (bad >= 0) {
+    throw new RestyleError('llm_error', `the upstream answered 200 with a malformed chat completion: choices[${bad}] is ${kindOf(choices[bad])}, not an object`, {
+      details: { status: 502 },
+    });
+  }
+  const fits = withinBudget(choices as Json[], budget);
   const styled = await Promise.all(
-    choices.map(async (c) => {
+    (choices as Json[]).map(async (c, i) => {
       const message = c.message as Json | undefined;
       if (!message || message.role !== 'assistant') return c;
+      if (!fits[i]) {
+        summary.reason ??= 'max_blocks';
+        return c;
+      }
       return { ...c, message: { ...message, content: await restyleContent(message.content, restyle) } };
     }),
   );
@@ -92,4 +118,32 @@ async function restyleContent(content: unknown, restyle: (text: string) => Promi
       return p && p.type === 'text' && typeof p.text === 'string' ? { ...p, text: await restyle(p.text) } : part;
     }),
   );
+}
+
+/**
+ * Which choices are restyled: in order, each whose blocks still fit the request's budget (the first always
+ * does, unless its text parts together exceed it); the others pass as written (`restyle.reason: "max_blocks"`).
+ */
+function withinBudget(choices: Json[], budget: BlockBudget | undefined): boolean[] {
+  let left = budget?.maxBlocks ?? Infinity;
+  return choices.map((c) => {
+    const message = c.message as Json | undefined;
+    if (!budget || !message || message.role !== 'assistant') return true;
+    const need = textsOf(message.content).reduce((n, text) => n + budget.blocksOf(text), 0);
+    if (need > left) return false;
+    left -= need;
+    return true;
+  });
+}
+
+function textsOf(content: unknown): string[] {
+  if (typeof content === 'string') return [content];
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((p: unknown) => (p && typeof p === 'object' && (p as Json).type === 'text' && typeof (p as Json).text === 'string' ? [(p as Json).text as string] : []));
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
 }

@@ -32,12 +32,12 @@ afterAll(async () => {
   await styler.close();
 });
 
-async function start(env: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<void> {
+async function start(env: Record<string, string> = {}, extra: Record<string, unknown> = {}, restyle: Record<string, unknown> = {}): Promise<void> {
   const settings = settingsFrom(
     {
       styles: { pirate: { model: 'pirate-1' }, plain: { model: 'plain-1' } },
       proxy: { baseUrl: upstream.url, apiKeyEnv: 'UPSTREAM_KEY', tokens: { PIRATE_APP_TOKEN: 'pirate' }, ...extra },
-      restyle: { cacheTtlSeconds: 0, maxBlockParagraphs: 1 },
+      restyle: { cacheTtlSeconds: 0, maxBlockParagraphs: 1, ...restyle },
     },
     { OPENAI_API_KEY: 'sk-style', OPENAI_BASE_URL: styler.url, UPSTREAM_KEY: 'sk-upstream', RESTYLE_DATA_DIR: tmpDir('proxy'), ...env },
   );
@@ -150,11 +150,101 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     expect(styler.requests).toHaveLength(0);
   });
 
+  it('relays the headers an SDK acts on (retry, rate limits, upstream request id), on errors and answers', async () => {
+    const RATE = { 'retry-after': '99999', 'retry-after-ms': '99999000', 'x-should-retry': 'false', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-tokens': '6m0s' };
+    const relayed = { ...RATE, 'x-request-id': 'req_upstream1', 'openai-processing-ms': '12', 'openai-organization': 'org-operator' };
+    const call = (body: Record<string, unknown>, path = '/chat/completions') =>
+      fetch(`${base}${path}`, { method: path === '/models' ? 'GET' : 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'mine-1' }, ...(path === '/models' ? {} : { body: JSON.stringify(body) }) });
+    const expectRelayed = (res: Response) => {
+      for (const [k, v] of Object.entries(RATE)) expect(res.headers.get(k), k).toBe(v);
+      expect(res.headers.get('openai-processing-ms')).toBe('12');
+      expect(res.headers.get('x-upstream-request-id')).toBe('req_upstream1');
+      // Ours stays ours (the caller's id, echoed), and the operator's account is not named.
+      expect(res.headers.get('x-request-id')).toBe('mine-1');
+      expect(res.headers.get('openai-organization')).toBeNull();
+    };
+    upstream.failNext(1, { status: 429, headers: relayed, message: 'Slow down' });
+    const limited = await call({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(limited.status).toBe(429);
+    expectRelayed(limited);
+    // Answers: a route of its own that sends the headers with every 200.
+    const headed = await startFakeOpenAI();
+    headed.route('POST', /\/chat\/completions$/, async ({ request, res }) => {
+      if (!request.body.stream) return void res.writeHead(200, { 'content-type': 'application/json', ...relayed }).end(JSON.stringify(await upstream.complete(request.body)));
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...relayed });
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi.' }, finish_reason: 'stop' }] })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    headed.route('GET', /\/models$/, ({ res }) => void res.writeHead(200, { 'content-type': 'application/json', ...relayed }).end('{"object":"list","data":[]}'));
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: headed.url });
+    const answers = [
+      await call({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      await call({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      await call({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      await call({}, '/models'),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expectRelayed(res);
+      await res.text();
+    }
+    await headed.close();
+  });
+
+  it("an upstream error that echoes the proxy's key reaches the caller with the key masked, streamed or not", async () => {
+    // The fake, like some compatible servers, echoes the key it refused: here the proxy's own (UPSTREAM_KEY).
+    upstream.setApiKey('sk-rotated');
+    for (const stream of [false, true]) {
+      const res = await fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }], stream }),
+      });
+      expect(res.status).toBe(401);
+      const text = await res.text();
+      expect(text).not.toContain('sk-upstream');
+      expect((JSON.parse(text) as { error: { message: string } }).error.message).toBe('Incorrect API key provided: [redacted].');
+    }
+    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual(['Bearer sk-upstream', 'Bearer sk-upstream']);
+  });
+
   it('fails open when the style model is down: the upstream text comes back unstyled', async () => {
     styler.failNext(10, { status: 500 });
     const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
     expect(r.choices[0]!.message.content).toBe(ANSWER);
     expect((r as unknown as { restyle: { styled: boolean } }).restyle.styled).toBe(false);
+  });
+
+  it('an answer past restyle.maxChars comes back as written, marked text_too_long, streamed or not', async () => {
+    await http.close();
+    await ctx.close();
+    await start({}, {}, { maxChars: 200 });
+    // 20 short paragraphs, 298 characters: the upstream's answer, paid for, to a request that was fine.
+    const long = Array.from({ length: 20 }, (_, i) => `Line ${String(i).padStart(2, '0')} here.`).join('\n\n');
+    expect(long.length).toBeGreaterThan(200);
+    upstream.setResponder(() => long);
+    const r = await sdk().chat.completions.create({ model: 'pirate/gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.choices[0]!.message.content).toBe(long);
+    expect((r as unknown as { restyle: unknown }).restyle).toMatchObject({ styled: false, reason: 'text_too_long' });
+    expect(styler.requests).toHaveLength(0);
+    // Streamed, the blocks before the limit were styled and sent; the rest passes as written, with the same reason.
+    const stream = await sdk().chat.completions.create({
+      model: 'pirate/gpt-4.1-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let summary: { reason?: string } | undefined;
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? '';
+      summary = (c as unknown as { restyle?: { reason?: string } }).restyle ?? summary;
+    }
+    expect(text.startsWith(styled('Line 00 here.'))).toBe(true);
+    expect(text.endsWith(long.slice(-100))).toBe(true);
+    expect(summary?.reason).toBe('text_too_long');
   });
 
   it('answers bad requests with a message naming the field', async () => {
@@ -164,6 +254,54 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     const noModel = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [] }) });
     expect(noModel.status).toBe(400);
     expect(((await noModel.json()) as { error: { message: string } }).error.message).toMatch(/^model: required/);
+  });
+
+  it('a body nested too deeply to forward is a 400 naming it, before anything goes upstream', async () => {
+    // 3 MiB, under proxy.bodyLimitBytes (4 MiB): as deep as an array and as an object chain can go.
+    const depth = 1_500_000;
+    const bodies = [
+      `{"model":"pirate/gpt-4.1-mini","messages":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      `{"model":"pirate/gpt-4.1-mini","messages":[],"metadata":${'{"a":'.repeat(depth / 5)}1${'}'.repeat(depth / 5)}}`,
+    ];
+    for (const body of bodies) {
+      const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 'input_invalid', message: 'body: nested too deeply to forward (no chat completion request nests that far)' } });
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('an upstream answer with a choice that is not an object is a 502 naming it', async () => {
+    const broken = await startFakeOpenAI();
+    broken.route('POST', /\/chat\/completions$/, () => ({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.' } }, null] }));
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: broken.url });
+    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ error: { code: 'llm_error', message: 'the upstream answered 200 with a malformed chat completion: choices[1] is null, not an object' } });
+    expect(styler.requests).toHaveLength(0);
+    await broken.close();
+  });
+
+  it('n choices share one budget of restyle.maxBlocks style calls; the choices past it come back as written', async () => {
+    const many = await startFakeOpenAI();
+    many.route('POST', /\/chat\/completions$/, ({ request }) => ({
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: Array.from({ length: request.body.n as number }, (_, index) => ({ index, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' })),
+    }));
+    await http.close();
+    await ctx.close();
+    // ANSWER is 2 blocks: a budget of 5 styles choices 0 and 1 (4 calls), not 20 × 2.
+    await start({}, { baseUrl: many.url }, { maxBlocks: 5 });
+    const r = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], n: 20 });
+    expect(r.choices.map((c) => c.message.content)).toEqual([EXPECTED, EXPECTED, ...Array<string>(18).fill(ANSWER)]);
+    expect(styler.requestsTo('/chat/completions')).toHaveLength(4);
+    expect((r as unknown as { restyle: unknown }).restyle).toMatchObject({ styled: true, blocks: 4, reason: 'max_blocks' });
+    await many.close();
   });
 
   it('lists the upstream models', async () => {
@@ -308,6 +446,50 @@ describe('streaming faults', () => {
     expect(finish).toBeNull();
   });
 
+  it("an error event mid-stream is relayed with the proxy's secrets masked, styled or passed through", async () => {
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: '' }));
+      res.end(`data: ${JSON.stringify({ error: { message: 'key sk-upstream was revoked (style key sk-style too)', type: 'invalid_request_error' } })}\n\n`);
+    };
+    for (const model of ['pirate/m', 'm']) {
+      const res = await fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], stream: true }),
+      });
+      const text = await res.text();
+      expect(text, model).toContain('key [redacted] was revoked (style key [redacted] too)');
+      expect(text, model).not.toMatch(/sk-upstream|sk-style/);
+    }
+  });
+
+  it('n choices streamed: the first is styled, the others pass as they come (one request, one budget)', async () => {
+    const of = (index: number, delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index, delta, finish_reason: finish }] })}\n\n`;
+    script = (res) => {
+      for (const i of [0, 1, 2]) res.write(of(i, { role: 'assistant', content: '' }));
+      for (const i of [0, 1, 2]) res.write(of(i, { content: 'First part.\n\n' }));
+      for (const i of [0, 1, 2]) res.write(of(i, { content: 'Second part.' }));
+      for (const i of [0, 1, 2]) res.write(of(i, {}, 'stop'));
+      res.end(`data: ${JSON.stringify({ id: 'chatcmpl-c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\ndata: [DONE]\n\n`);
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true, n: 3, stream_options: { include_usage: true } });
+    const texts = ['', '', ''];
+    const finishes: number[] = [];
+    let summary: { reason?: string; styled?: boolean } | undefined;
+    for await (const c of stream) {
+      for (const choice of c.choices) {
+        texts[choice.index] += choice.delta.content ?? '';
+        if (choice.finish_reason) finishes.push(choice.index);
+      }
+      summary = (c as unknown as { restyle?: typeof summary }).restyle ?? summary;
+    }
+    expect(texts).toEqual([`${styled('First part.')}\n\n${styled('Second part.')}`, 'First part.\n\nSecond part.', 'First part.\n\nSecond part.']);
+    expect(finishes.sort()).toEqual([0, 1, 2]);
+    expect(styler.requestsTo('/chat/completions')).toHaveLength(2);
+    expect(summary).toMatchObject({ styled: true, reason: 'max_blocks' });
+  });
+
   it('a client hanging up cancels the upstream request', async () => {
     let upstreamClosed = false;
     script = (res) => {
@@ -328,3 +510,91 @@ describe('streaming faults', () => {
     expect(styler.requests).toHaveLength(0);
   });
 });
+
+describe('upstream bodies past proxy.maxResponseBytes', () => {
+  const LIMIT = 256 * 1024;
+  let flooding: FakeOpenAI;
+  // Whether the last flood was cut by the proxy before the upstream finished writing it.
+  let cut = false;
+  let finished = false;
+
+  /** Writes `prefix`, then 64 KiB pieces (16 MiB in all, far past LIMIT) as fast as the reader takes them, then `suffix`. */
+  const flood = async (res: ServerResponse, prefix: string, suffix: string): Promise<void> => {
+    cut = false;
+    finished = false;
+    res.once('close', () => (cut = !res.writableFinished));
+    res.write(prefix);
+    const piece = 'a'.repeat(64 * 1024);
+    for (let i = 0; i < 256 && !res.destroyed; i++) {
+      if (!res.write(piece)) await drainOrClose(res);
+    }
+    if (!res.destroyed) {
+      res.end(suffix);
+      finished = true;
+    }
+  };
+
+  beforeAll(async () => {
+    flooding = await startFakeOpenAI();
+    flooding.route('POST', /\/chat\/completions$/, async ({ request, res }) => {
+      if (request.body.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi. ' }, finish_reason: null }] })}\n\n`);
+        // One event that never ends: a long stream is fine, one endless line is not.
+        await flood(res, 'data: {"pad":"', '"}\n\ndata: [DONE]\n\n');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        await flood(res, '{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"', '"},"finish_reason":"stop"}]}');
+      }
+      return undefined;
+    });
+    flooding.route('GET', /\/models$/, async ({ res }) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      await flood(res, '{"object":"list","data":[{"id":"', '","object":"model"}]}');
+      return undefined;
+    });
+  });
+  afterAll(async () => flooding.close());
+  beforeEach(async () => start({}, { baseUrl: flooding.url, maxResponseBytes: LIMIT }));
+
+  const post = (model: string, stream = false) =>
+    fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], stream }) });
+
+  it.each([
+    ['a styled answer', () => post('pirate/m')],
+    ['an unstyled answer (relayed)', () => post('m')],
+    ['the model list', () => fetch(`${base}/models`)],
+  ])('%s: 502 naming the limit, and the upstream body is cancelled', async (_what, call) => {
+    const res = await call();
+    expect(res.status).toBe(502);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('llm_error');
+    expect(error.message).toContain(`larger than ${LIMIT} bytes (proxy.maxResponseBytes)`);
+    await vi.waitFor(() => expect(cut).toBe(true));
+    expect(finished).toBe(false);
+    expect(styler.requests).toHaveLength(0);
+  });
+
+  it('streamed: one event past the limit ends the stream with an error chunk naming it, and cancels the upstream', async () => {
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const error = await (async () => {
+      for await (const c of stream) void c;
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as Error).message).toContain(`larger than ${LIMIT} bytes (proxy.maxResponseBytes)`);
+    await vi.waitFor(() => expect(cut).toBe(true));
+    expect(finished).toBe(false);
+  });
+});
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const go = () => {
+      res.off('drain', go);
+      res.off('close', go);
+      resolve();
+    };
+    res.on('drain', go);
+    res.on('close', go);
+  });
+}
