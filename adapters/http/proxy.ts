@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { AppContext } from '../../src/app.js';
 import { RestyleError } from '../../src/errors.js';
 import { chooseStyle, type StyleChoice } from '../../src/proxy/choose-style.js';
@@ -9,6 +8,8 @@ import { restyleCompletion, wantsStructuredOutput } from '../../src/proxy/restyl
 import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
 import { upstreamHeaders } from '../../src/proxy/upstream-headers.js';
 import { readJson } from './body.js';
+import { proxyTokenOf } from './proxy-token.js';
+import { deadline } from '../../src/util/deadline.js';
 import { streamCompletion } from './proxy-stream.js';
 
 type Json = Record<string, unknown>;
@@ -38,7 +39,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
 
   /** A caller token bound to a style authorises the proxy on its own; anything else goes through the API's check. */
   const authenticate = (req: IncomingMessage): string | undefined => {
-    const style = tokenStyle(proxy.tokens, req);
+    const style = proxyTokenOf(proxy.tokens, req)?.style;
     if (style === undefined) authorize(req);
     return style;
   };
@@ -99,35 +100,34 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   return { completions, models };
 }
 
-/** The style a caller token is bound to (`proxy.tokens`, compared in constant time), if the bearer is one. */
-function tokenStyle(tokens: ProxySettings['tokens'], req: IncomingMessage): string | undefined {
-  const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
-  for (const t of tokens) {
-    const want = Buffer.from(t.token);
-    if (given.length === want.length && timingSafeEqual(given, want)) return t.style;
-  }
-  return undefined;
-}
-
 /** Call the upstream with the proxy's own key; the caller hanging up (or proxy.timeoutMs) cancels it and any styling still running. */
 async function upstreamCall(proxy: ProxySettings, res: ServerResponse, path: string, init: RequestInit): Promise<UpstreamCall> {
   const controller = new AbortController();
+  // Not AbortSignal.timeout inside AbortSignal.any: on Node 20 a GC can drop that timer (src/util/deadline.ts).
+  const limit = deadline(proxy.timeoutMs, controller.signal);
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new RestyleError('input_invalid', 'the client closed the connection'));
+    limit.clear();
   });
-  const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(proxy.timeoutMs)]);
+  const signal = limit.signal;
   const headers: Record<string, string> = { accept: 'application/json, text/event-stream', ...(init.body ? { 'content-type': 'application/json' } : {}) };
   if (proxy.upstream.apiKey) headers.authorization = `Bearer ${proxy.upstream.apiKey}`;
+  let response: Response;
   try {
-    const response = await fetch(`${proxy.upstream.baseUrl}${path}`, { ...init, headers, signal });
-    return { response, signal };
+    // A redirect is not followed: it would send the caller's prompt to wherever the upstream points.
+    response = await fetch(`${proxy.upstream.baseUrl}${path}`, { ...init, headers, signal, redirect: 'manual' });
   } catch (error) {
-    const timedOut = signal.aborted && !controller.signal.aborted;
+    const timedOut = limit.timedOut;
     throw new RestyleError(timedOut ? 'llm_timeout' : 'llm_unavailable', `upstream ${proxy.upstream.baseUrl} ${timedOut ? `did not answer within ${proxy.timeoutMs} ms (proxy.timeoutMs)` : `is unreachable: ${(error as Error).message}`}`, {
       cause: error,
       details: { status: timedOut ? 504 : 502 },
     });
   }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new RestyleError('llm_unavailable', `upstream ${proxy.upstream.baseUrl} answered ${response.status} (a redirect): not followed; set proxy.baseUrl to the address it means`, { details: { status: 502 } });
+  }
+  return { response, signal };
 }
 
 /**

@@ -271,6 +271,23 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('an upstream redirect is not followed: the prompt does not go where it points, and the caller hears 502', async () => {
+    const elsewhere = await startFakeOpenAI();
+    const moved = await startFakeOpenAI();
+    moved.route('POST', /\/chat\/completions$/, (c) => {
+      c.res.writeHead(307, { location: `${elsewhere.url}/chat/completions` });
+      c.res.end();
+    });
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: moved.url });
+    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pirate/m', messages: [{ role: 'user', content: 'a secret plan' }] }) });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/answered 307 \(a redirect\): not followed/);
+    expect(elsewhere.requests).toHaveLength(0);
+    await Promise.all([elsewhere.close(), moved.close()]);
+  });
+
   it('an upstream answer with a choice that is not an object is a 502 naming it', async () => {
     const broken = await startFakeOpenAI();
     broken.route('POST', /\/chat\/completions$/, () => ({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.' } }, null] }));
