@@ -259,6 +259,7 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
     const handler = routes.get(`${req.method} ${path}`) ?? mount?.handler;
     if (!handler) {
       const other = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
+      if (!req.complete) res.setHeader('connection', 'close');
       sendError(res, other ? 405 : 404, other ? 'method_not_allowed' : 'not_found', other ? `${req.method} is not allowed on ${path}` : `no route ${req.method} ${path}`);
       return;
     }
@@ -272,8 +273,10 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
         const e = toRestyleError(error);
         const status = statusOf(e);
         if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
-        const retryAfter = retryAfterOf(e);
-        if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, retryAfter);
+        // Refused before its body was read (401, 403, 413, 429…): close the connection rather than keep it
+        // open to drain a body nobody wants, which a slow or hostile sender could make last minutes.
+        const closing: Record<string, string> = req.complete ? {} : { connection: 'close' };
+        if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, { ...retryAfterOf(e), ...closing });
         else res.end();
       });
   };

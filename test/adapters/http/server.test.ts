@@ -3,6 +3,7 @@ import { createContext, type AppContext } from '../../../src/app.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
 import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
 import { createHttpServer, isLoopback, type HttpServer } from '../../../adapters/http/server.js';
 import { tmpDir } from '../../support/tmp.js';
 import { useFakeOpenAI } from '../../support/fake-openai.js';
@@ -116,6 +117,22 @@ describe('HTTP API', () => {
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' })).status).toBe(401);
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await post('/v1/restyle', { text: 'x', style: 'wavy' }, { authorization: 'Bearer tok-123456' })).status).toBe(200);
+  });
+
+  it('a request refused before its body is read is answered and its connection closed, not kept open to drain the body', async () => {
+    await http.close();
+    await ctx.close();
+    await start({ RESTYLE_API_TOKEN: 'tok-123456' });
+    const port = Number(new URL(base).port);
+    // Announces a megabyte, sends a few bytes, and would trickle the rest (a slow or hostile sender).
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('POST /v1/restyle HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nauthorization: Bearer wrong\r\ncontent-length: 1000000\r\n\r\n{"text":"');
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
   });
 
   it('without RESTYLE_API_TOKEN answers this machine only', async () => {
