@@ -284,6 +284,9 @@ export class Restyler {
     run.prose += 1;
     if (run.failure) return { ...base, reason: run.failure.code };
     if (run.seen > cfg.maxChars) return { ...base, reason: 'text_too_long' };
+    // A whole text is grouped into at most maxBlocks blocks before styling; a stream is cut as it comes, so
+    // its blocks past the budget pass as written: one answer costs at most maxBlocks calls either way.
+    if (run.prose > cfg.maxBlocks) return { ...base, reason: 'max_blocks' };
     const deadlineMs = run.options.deadlineMs ?? cfg.deadlineMs;
     // Overload: a block whose calls cannot finish within the deadline behind the queue is not queued at all.
     const admitted = this.admit(steps, 1, deadlineMs);

@@ -82,6 +82,20 @@ describe('Restyler.stream', () => {
     expect(seen.filter((b) => b.styled).map((b) => b.text)).toEqual(['HERE IS THE LOG.']);
   });
 
+  it('a stream of many short paragraphs costs at most restyle.maxBlocks style calls; the rest pass as written', async () => {
+    const { restyler } = make({ maxBlocks: 4 });
+    const input = new DeltaQueue();
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph number ${i} says one thing.`);
+    const done = collect(restyler.stream(input, { style: 'loud' }));
+    for (const p of paragraphs) input.push(`${p}\n\n`);
+    input.end();
+    const { blocks } = await done;
+    expect(styleCalls()).toHaveLength(4);
+    expect(blocks.filter((b) => b.styled)).toHaveLength(4);
+    expect(blocks.filter((b) => b.reason === 'max_blocks')).toHaveLength(paragraphs.length - 4);
+    expect(blocks.map((b) => b.text).join('')).toBe(`${paragraphs.slice(0, 4).map((p) => p.toUpperCase()).join('\n\n')}\n\n${paragraphs.slice(4).join('\n\n')}\n\n`);
+  });
+
   it('keeps the order when an earlier block takes longer to style', async () => {
     const { restyler } = make();
     const release: Array<() => void> = [];
