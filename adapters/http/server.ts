@@ -283,7 +283,14 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  let text: string;
+  try {
+    text = JSON.stringify(body);
+  } catch (error) {
+    // JSON.parse reads any depth, JSON.stringify recurses: only an upstream's answer can nest that far here.
+    if (error instanceof RangeError) throw new RestyleError('llm_error', 'the answer is nested too deeply to send on (an upstream answered it so)', { cause: error });
+    throw error;
+  }
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

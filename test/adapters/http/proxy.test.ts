@@ -288,6 +288,22 @@ describe('OpenAI-compatible proxy through the openai SDK', () => {
     await Promise.all([elsewhere.close(), moved.close()]);
   });
 
+  it('an upstream answer nested too deeply to send on is a 502, not a 500 stack overflow', async () => {
+    const deep = await startFakeOpenAI();
+    const nested = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    deep.route('POST', /\/chat\/completions$/, (c) => {
+      c.res.writeHead(200, { 'content-type': 'application/json' });
+      c.res.end(`{"id":"c","object":"chat.completion","created":1,"model":"m","extra":${nested},"choices":[{"index":0,"message":{"role":"assistant","content":"Hi."},"finish_reason":"stop"}]}`);
+    });
+    await http.close();
+    await ctx.close();
+    await start({}, { baseUrl: deep.url });
+    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }] }) });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('llm_error');
+    await deep.close();
+  });
+
   it('an upstream answer with a choice that is not an object is a 502 naming it', async () => {
     const broken = await startFakeOpenAI();
     broken.route('POST', /\/chat\/completions$/, () => ({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.' } }, null] }));
