@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitBlocks, type Segment } from '../../src/restyle/blocks.js';
 import { BlockCutter } from '../../src/restyle/stream.js';
+import { chunks } from '../support/deltas.js';
 
 const words = fc.constantFrom('Deploy', 'finished', 'the', 'build', 'passed.', 'Ship it!', 'naïve', '東京', '10:30', '*bold*', '**Bold**', '`npm ci`', '<@U123ABC>', 'https://x.io/a');
 const lines = fc.constantFrom('\n', '\n\n', '\r\n', '\r\n\r\n', '\n\n\n', '\t', '  ', ' ');
@@ -14,18 +15,6 @@ const structure = fc.constantFrom('```', '```js\n', '~~~\n', '````\n', '    ```'
 const piece = fc.oneof({ weight: 6, arbitrary: words.map((w) => `${w} `) }, { weight: 5, arbitrary: lines }, { weight: 3, arbitrary: structure });
 const chatText = fc.array(piece, { maxLength: 120 }).map((parts) => parts.join(''));
 const options = fc.record({ maxParagraphs: fc.integer({ min: 1, max: 4 }), maxChars: fc.integer({ min: 20, max: 600 }) });
-
-/** Cut `text` at the given fractions (a random chunking, as a model's deltas would be). */
-function chunks(text: string, cuts: number[]): string[] {
-  const at = [...new Set(cuts.map((c) => Math.floor(c * text.length)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let prev = 0;
-  for (const c of [...at, text.length]) {
-    if (c > prev) out.push(text.slice(prev, c));
-    prev = Math.max(prev, c);
-  }
-  return out;
-}
 
 describe('BlockCutter', () => {
   it('hands out exactly the segments splitBlocks gives for the whole text, however it arrives', () => {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitBlocks, type Segment, type SplitOptions } from '../../src/restyle/blocks.js';
 import { BlockCutter } from '../../src/restyle/stream.js';
+import { chunks } from '../support/deltas.js';
 
 /** The BlockCutter before it was made incremental (src/restyle/stream.ts at 0c75ab0): re-splits everything held on each newline. */
 class OldBlockCutter {
@@ -46,18 +47,6 @@ interface Cutter {
 /** Every push's result, then end's: the whole release schedule, not only the joined output. */
 function schedule(cutter: Cutter, deltas: readonly string[]): Segment[][] {
   return [...deltas.map((d) => cutter.push(d)), cutter.end()];
-}
-
-/** Cut `text` at the given fractions, as a model's deltas would be. */
-function chunks(text: string, cuts: readonly number[]): string[] {
-  const at = [...new Set(cuts.map((c) => Math.floor(c * text.length)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let prev = 0;
-  for (const c of [...at, text.length]) {
-    if (c > prev) out.push(text.slice(prev, c));
-    prev = Math.max(prev, c);
-  }
-  return out;
 }
 
 /** One line per delta (newline included), the shape that made the old cutter quadratic. */

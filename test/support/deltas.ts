@@ -44,3 +44,15 @@ export class DeltaQueue implements AsyncIterable<string> {
     this.wake = null;
   }
 }
+
+/** Cut `text` at the given fractions (0–1), as a model's deltas would be: a random chunking for property tests. */
+export function chunks(text: string, cuts: readonly number[]): string[] {
+  const at = [...new Set(cuts.map((c) => Math.floor(c * text.length)))].sort((a, b) => a - b);
+  const out: string[] = [];
+  let prev = 0;
+  for (const c of [...at, text.length]) {
+    if (c > prev) out.push(text.slice(prev, c));
+    prev = Math.max(prev, c);
+  }
+  return out;
+}
