@@ -41,6 +41,9 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
 export function nearestKey(key: string, allowed: readonly string[]): string | undefined {
   if (allowed.length === 0) return undefined;
   const lower = key.toLowerCase();
+  // A key cut short (`apiKey` for `apiKeyEnv`): too many letters apart for a typo, but plainly meant.
+  const longer = lower.length >= 4 ? allowed.filter((k) => k.toLowerCase().startsWith(lower)) : [];
+  if (longer.length === 1) return longer[0];
   const best = closest(lower, allowed.map((k) => k.toLowerCase()));
   const i = allowed.findIndex((k) => k.toLowerCase() === best);
   // Two edits at most (a swap of two letters is two), and under half the key: `foo` is no typo of `model`.

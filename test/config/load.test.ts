@@ -139,6 +139,8 @@ channels:
     // Nothing near: named as it is.
     expect(message('styles:\n  pirate:\n    model: x\n    colour: y\n')).toBe('restyle.yaml: styles.pirate: unknown key "colour"');
     expect(message('foo: 1\n')).toBe('restyle.yaml: unknown key "foo"');
+    // Cut short: the one key it begins.
+    expect(message('styles:\n  pirate:\n    model: x\n    apiKey: sk-not-shown\n')).toBe('restyle.yaml: styles.pirate: unknown key "apiKey" (did you mean "apiKeyEnv"?)');
   });
 
   it('rejects a channel mapped to an unknown style, listing the known ones', () => {
