@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestyleError } from '../errors.js';
 import { writeFileAtomic } from '../corpus/write.js';
@@ -32,6 +32,15 @@ interface PairRow {
 export type CorpusRule = { user: (key: string | undefined) => boolean } | { before: Date };
 
 const FILES = { train: ['train.jsonl', 'destyle.train.jsonl'], valid: ['valid.jsonl', 'destyle.valid.jsonl'] } as const;
+
+/** The input files of batches not yet collected (`OUT/.cache/batch/input-*.jsonl`). */
+function batchInputs(dir: string): string[] {
+  const batchDir = join(dir, '.cache', 'batch');
+  if (!existsSync(batchDir)) return [];
+  return readdirSync(batchDir)
+    .filter((name) => /^input-.*\.jsonl$/.test(name))
+    .map((name) => join(batchDir, name));
+}
 
 function lines(path: string): string[] {
   const text = readFileSync(path, 'utf8');
@@ -125,6 +134,13 @@ function rewrite(dir: string, rule: CorpusRule, now: Date): ExportForgetResult {
       return true;
     });
     rewrites.push([cachePath, kept]);
+  }
+  // A batch still out (corpus build --batch) holds the text too: its local input file loses those lines, so
+  // their answers are not cached when it is collected (src/corpus/batch.ts keeps only what the file asks).
+  for (const input of batchInputs(dir)) {
+    const rows = lines(input);
+    const kept = rows.filter((line) => !editorKeys.has(/^\{"custom_id":"([^"]+)"/.exec(line)?.[1] ?? ''));
+    if (kept.length !== rows.length) rewrites.push([input, kept]);
   }
   rewrites.push([pairsPath, keepPairs]);
   for (const [path, rows] of rewrites) writeFileAtomic(path, rows.length > 0 ? `${rows.join('\n')}\n` : '');

@@ -48,6 +48,19 @@ describe('forgetting a user in a built corpus', () => {
     expect(forgetUserInCorpus(dir, userMatcher('U1'))).toMatchObject({ examples: 0, cached: 0 });
   });
 
+  it('takes their lines out of the input file of a batch still out (corpus build --batch), keeping the others', () => {
+    const dir = corpus([
+      ['slack:U1', 'train'],
+      ['slack:U2', 'train'],
+      ['slack:U1', 'valid'],
+    ]);
+    mkdirSync(join(dir, '.cache/batch'));
+    const request = (key: string) => JSON.stringify({ custom_id: key, method: 'POST', url: '/v1/chat/completions', body: { model: 'editor-1', messages: [{ role: 'user', content: `text of ${key}` }] } });
+    writeFileSync(join(dir, '.cache/batch/input-abc-0.jsonl'), ['k0', 'k1', 'k2'].map((k) => `${request(k)}\n`).join(''));
+    forgetUserInCorpus(dir, userMatcher('slack:U1'));
+    expect(rows(join(dir, '.cache/batch/input-abc-0.jsonl')).map((r) => r.custom_id)).toEqual(['k1']);
+  });
+
   it('refuses, changing nothing, when the files disagree with pairs.jsonl or record no authors', () => {
     const dir = corpus([
       ['slack:U1', 'train'],
