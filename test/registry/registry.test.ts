@@ -173,6 +173,13 @@ describe('restyle models (CLI)', () => {
     writeFileSync(join(cwd, 'config/restyle.yaml'), 'styles:\n  pirate:\n    model: gpt-4.1-mini\n');
   });
 
+  it('models list where there is no store yet says it made a new, empty one (run from another folder?), once', async () => {
+    const first = await run(['models', 'list']);
+    expect(first.stdout).toContain('no models registered');
+    expect(first.stderr).toContain('note: no store at data/restyle.sqlite yet: made a new, empty one (RESTYLE_DATA_DIR, default data/ in the folder restyle runs from)');
+    expect((await run(['models', 'list'])).stderr).not.toContain('note: no store');
+  });
+
   it('add → list → use → rollback, with one-line errors for bad input', async () => {
     const missing = await run(['models', 'add', 'pirate', '--model', 'ft:nope']);
     expect(missing.code).toBe(1);

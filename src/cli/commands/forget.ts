@@ -75,6 +75,6 @@ export function registerForget(corpus: Command, io: CliIO): void {
           write(io.stdout, `${c.dir}: removed ${plural(c.examples, 'example')} ${why} from each direction and ${plural(c.cached, 'cached editor answer')}`);
           if (c.derived.length > 0) write(io.stdout, `${c.dir}: removed ${c.derived.map((d) => `${d}/`).join(' and ')} (made from the corpus, with copies of the text; run train --provider export or eval again to remake)`);
         }
-      });
+      }, { noteNewStore: true });
     });
 }

@@ -129,7 +129,7 @@ function addModelsList(models: Command, io: CliIO): void {
           write(io.stdout, `${record.style} ${record.role}${record.active === null ? ` — using the config's model ${configModel ?? '(none)'}` : ''}`);
           for (const e of record.entries) write(io.stdout, `  ${describe(e, record, ctx.settings)}`);
         }
-      }, { registry: 'off' });
+      }, { registry: 'off', noteNewStore: true });
     });
 }
 
@@ -150,7 +150,7 @@ function addModelsUse(models: Command, io: CliIO): void {
         const registry = new ModelRegistry(ctx.store, verifierFor(ctx.settings, ctx.llm, io.env));
         const entry = await registry.use(styleName, roleOf(opts.destyler), ref);
         write(io.stdout, `${styleName} ${entry.role} now uses #${entry.id}: ${entry.model}`);
-      }, { registry: 'off' });
+      }, { registry: 'off', noteNewStore: true });
     });
 }
 
@@ -168,6 +168,6 @@ function addModelsRollback(models: Command, io: CliIO): void {
         const { from, to } = await registry.rollback(styleName, role);
         const configured = role === 'styler' ? style.model : style.destyler;
         write(io.stdout, `${styleName} ${role}: ${from ? `#${from.id} ${from.model}` : `config model ${configured}`} → ${to ? `#${to.id} ${to.model}` : `the config's model ${configured ?? '(none)'}`}`);
-      }, { registry: 'off' });
+      }, { registry: 'off', noteNewStore: true });
     });
 }
