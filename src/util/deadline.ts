@@ -33,6 +33,8 @@ export function deadline(ms: number, parent?: AbortSignal): Deadline {
   if (parent?.aborted) controller.abort(parent.reason);
   else {
     if (parent) unfollow = follow(parent, controller);
+    // Aborted by the parent first: the timer has nothing left to do (and must not report a timeout).
+    controller.signal.addEventListener('abort', () => clear(), { once: true });
     if (Number.isFinite(ms)) {
       timer = setTimeout(() => {
         timedOut = true;
