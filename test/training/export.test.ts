@@ -75,8 +75,8 @@ describe('restyle train --provider export', () => {
   });
 
   it("LLaMA-Factory's template follows the base model (its README's table); an unknown one is left to set, and said", async () => {
-    expect(['Qwen/Qwen2.5-7B-Instruct', 'Qwen/Qwen3-8B', 'meta-llama/Llama-3.1-8B-Instruct', 'meta-llama/Llama-2-7b-chat-hf', 'mistralai/Mistral-7B-Instruct-v0.3', 'mistralai/Mistral-Nemo-Instruct-2407', 'google/gemma-2-9b-it', 'google/gemma-3-12b-it', 'microsoft/Phi-3.5-mini-instruct', 'microsoft/phi-4', 'acme/mystery-7b'].map(llamaFactoryTemplate)).toEqual([
-      'qwen', 'qwen3', 'llama3', 'llama2', 'mistral', 'ministral', 'gemma', 'gemma3', 'phi', 'phi4', undefined,
+    expect(['Qwen/Qwen2.5-7B-Instruct', 'Qwen/Qwen3-8B', 'meta-llama/Llama-3.1-8B-Instruct', 'meta-llama/Llama-2-7b-chat-hf', 'mistralai/Mistral-7B-Instruct-v0.3', 'mistralai/Mistral-Nemo-Instruct-2407', 'google/gemma-2-9b-it', 'google/gemma-3-12b-it', 'microsoft/Phi-3.5-mini-instruct', 'microsoft/phi-4', 'deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B', 'acme/mystery-7b'].map(llamaFactoryTemplate)).toEqual([
+      'qwen', 'qwen3', 'llama3', 'llama2', 'mistral', 'ministral', 'gemma', 'gemma3', 'phi', 'phi4', 'deepseekr1', 'deepseekr1', undefined,
     ]);
     const llama = await runInProcess(['train', '--provider', 'export', '-s', 'pirate', '--data', 'corpus', '--base-model', 'meta-llama/Llama-3.1-8B-Instruct', '--out', 'out/llama'], { env: {}, cwd });
     expect(llama.code, llama.stderr).toBe(0);

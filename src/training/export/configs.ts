@@ -71,6 +71,9 @@ export function llamaFactoryDatasetInfo(c: TrainerConfigInput): string {
  * LLaMA-Factory's README (hiyouga/LLaMA-Factory): the first pattern that matches. Undefined when unknown.
  */
 const LLAMA_FACTORY_TEMPLATES: ReadonlyArray<[RegExp, string]> = [
+  // Before the families they are distilled from (DeepSeek-R1-Distill-Qwen-7B is deepseekr1, not qwen).
+  [/deepseek-r1/, 'deepseekr1'],
+  [/deepseek-v(2\.5|3)/, 'deepseek3'],
   [/qwen3/, 'qwen3'],
   [/qwen|qwq/, 'qwen'],
   [/llama-?4/, 'llama4'],
@@ -83,8 +86,6 @@ const LLAMA_FACTORY_TEMPLATES: ReadonlyArray<[RegExp, string]> = [
   [/gemma/, 'gemma'],
   [/phi-?4/, 'phi4'],
   [/phi-?3/, 'phi'],
-  [/deepseek-r1/, 'deepseekr1'],
-  [/deepseek-v(2\.5|3)/, 'deepseek3'],
   [/glm-?4/, 'glm4'],
   [/(^|\/)yi-/, 'yi'],
 ];
