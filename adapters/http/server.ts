@@ -87,6 +87,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   overloaded: 503,
 };
 
+/**
+ * A request body not read to its end. `req.complete` alone is false for a bodiless GET too while its handler
+ * runs; only a request that announced a body can have one left.
+ */
+function unreadBody(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /** What a model endpoint's failure is to our caller: a bad gateway, whatever the endpoint answered us. */
 const MODEL_CODES = new Set<ErrorCode>(['llm_timeout', 'llm_rate_limited', 'llm_unavailable', 'llm_auth', 'llm_forbidden', 'llm_bad_request', 'model_not_found', 'llm_error', 'quota_exceeded']);
 
@@ -259,7 +269,7 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
     const handler = routes.get(`${req.method} ${path}`) ?? mount?.handler;
     if (!handler) {
       const other = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
-      if (!req.complete) res.setHeader('connection', 'close');
+      if (unreadBody(req)) res.setHeader('connection', 'close');
       sendError(res, other ? 405 : 404, other ? 'method_not_allowed' : 'not_found', other ? `${req.method} is not allowed on ${path}` : `no route ${req.method} ${path}`);
       return;
     }
@@ -275,7 +285,7 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
         if (status >= 500) ctx.logger.error({ code: e.code, path, requestId }, e.message);
         // Refused before its body was read (401, 403, 413, 429…): close the connection rather than keep it
         // open to drain a body nobody wants, which a slow or hostile sender could make last minutes.
-        const closing: Record<string, string> = req.complete ? {} : { connection: 'close' };
+        const closing: Record<string, string> = unreadBody(req) ? { connection: 'close' } : {};
         if (!res.headersSent) sendJson(res, status, { error: { code: e.code, message: e.message } }, { ...retryAfterOf(e), ...closing });
         else res.end();
       });

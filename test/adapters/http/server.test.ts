@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createContext, type AppContext } from '../../../src/app.js';
 import { settingsFrom } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/log.js';
@@ -133,6 +133,15 @@ describe('HTTP API', () => {
     await closed;
     expect(answer).toMatch(/^HTTP\/1\.1 401 /);
     expect(answer.toLowerCase()).toContain('connection: close');
+    // A request with no body keeps its keep-alive connection, refused or not.
+    const plain = connect(port, '127.0.0.1');
+    let reply = '';
+    plain.on('data', (d: Buffer) => (reply += d.toString()));
+    plain.write('GET /nope HTTP/1.1\r\nhost: localhost\r\n\r\n');
+    await vi.waitFor(() => expect(reply).toMatch(/\r\n\r\n\{.*\}$/s));
+    expect(reply).toMatch(/^HTTP\/1\.1 404 /);
+    expect(reply.toLowerCase()).toContain('connection: keep-alive');
+    plain.destroy();
   });
 
   it('without RESTYLE_API_TOKEN answers this machine only', async () => {
