@@ -258,8 +258,7 @@ async function collect(b: BatchRecord, batch: Batch, cache: EditorCache, deps: B
         continue;
       }
       const key = row.custom_id;
-      // Only what our input file still asks for: a line `corpus forget` took out is not cached again.
-      if (!key || !expected.has(key)) continue;
+      if (!key) continue;
       expected.delete(key);
       const body = row.response?.body;
       const choice = body?.choices?.[0];

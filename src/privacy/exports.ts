@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestyleError } from '../errors.js';
 import { writeFileAtomic } from '../corpus/write.js';
@@ -33,13 +33,18 @@ export type CorpusRule = { user: (key: string | undefined) => boolean } | { befo
 
 const FILES = { train: ['train.jsonl', 'destyle.train.jsonl'], valid: ['valid.jsonl', 'destyle.valid.jsonl'] } as const;
 
-/** The input files of batches not yet collected (`OUT/.cache/batch/input-*.jsonl`). */
-function batchInputs(dir: string): string[] {
-  const batchDir = join(dir, '.cache', 'batch');
-  if (!existsSync(batchDir)) return [];
-  return readdirSync(batchDir)
-    .filter((name) => /^input-.*\.jsonl$/.test(name))
-    .map((name) => join(batchDir, name));
+/**
+ * Whether a `corpus build --batch` left batches out for this corpus (`.cache/batch/state.json` lists them):
+ * their answers are cached when a build collects them, whoever's text they hold, so a forget must run again
+ * after that build.
+ */
+export function batchOut(dir: string): boolean {
+  try {
+    const state = JSON.parse(readFileSync(join(dir, '.cache', 'batch', 'state.json'), 'utf8')) as { batches?: unknown[] };
+    return Array.isArray(state.batches) && state.batches.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function lines(path: string): string[] {
@@ -134,13 +139,6 @@ function rewrite(dir: string, rule: CorpusRule, now: Date): ExportForgetResult {
       return true;
     });
     rewrites.push([cachePath, kept]);
-  }
-  // A batch still out (corpus build --batch) holds the text too: its local input file loses those lines, so
-  // their answers are not cached when it is collected (src/corpus/batch.ts keeps only what the file asks).
-  for (const input of batchInputs(dir)) {
-    const rows = lines(input);
-    const kept = rows.filter((line) => !editorKeys.has(/^\{"custom_id":"([^"]+)"/.exec(line)?.[1] ?? ''));
-    if (kept.length !== rows.length) rewrites.push([input, kept]);
   }
   rewrites.push([pairsPath, keepPairs]);
   for (const [path, rows] of rewrites) writeFileAtomic(path, rows.length > 0 ? `${rows.join('\n')}\n` : '');

@@ -169,6 +169,11 @@ describe('restyle corpus forget', () => {
     const after = await sqlite();
     expect(await after.ns('samples').get('a1')).toMatchObject({ author: 'slack:U01ANA' });
     await after.close();
+    // A first `corpus build --batch` whose batch is still out has no pairs.jsonl yet: said as such.
+    mkdirSync(join(cwd, 'batching/.cache/batch'), { recursive: true });
+    writeFileSync(join(cwd, 'batching/.cache/batch/state.json'), JSON.stringify({ batches: [{ file: 'input-a-0.jsonl', inputHash: 'x', count: 1, batchId: 'batch_1' }] }));
+    const out = await runInProcess(['corpus', 'forget', '--user', 'slack:U01ANA', '--corpus', 'batching'], { env: env(), cwd });
+    expect(out.stderr).toContain('batching: no pairs.jsonl: its build has not finished (a --batch is still out); run that corpus build again to collect it, then forget; nothing was changed');
   });
 
   it('refuses a corpus built from plain files, which records no authors, and leaves it as it was', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -52,40 +52,6 @@ describe('runBatches: the result files are the endpoint’s, not ours', () => {
       expect(log.join('\n')).toMatch(/1 result line\(s\) over the 1,000-character limit for one line were not read; their requests are sent again next run/);
     } finally {
       batches.failLines(undefined);
-      cache.close();
-    }
-  });
-
-  it('an answer whose line was taken out of the local input file (corpus forget while the batch was out) is not cached', async () => {
-    installBatches(fake);
-    const cache = await EditorCache.open(join(dir, 'editor-forget.jsonl'));
-    const batchDir = join(dir, 'batch-forget');
-    let forgotten = false;
-    try {
-      const outcome = await runBatches(requests(3), cache, {
-        sdk: new OpenAI({ apiKey: 'sk-test', baseURL: fake.url, maxRetries: 0 }),
-        toError: (error) => toRestyleError(error),
-        dir: batchDir,
-        pollMs: 1,
-        // While the batch is out: what `corpus forget` does to its input file (drops k1's line).
-        sleep: async () => {
-          if (!forgotten) {
-            forgotten = true;
-            for (const name of readdirSync(batchDir).filter((n) => n.startsWith('input-'))) {
-              const file = join(batchDir, name);
-              writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('{"custom_id":"k1"')).join('\n'));
-            }
-          }
-          await new Promise((r) => setImmediate(r));
-        },
-        log: () => {},
-      });
-      expect(forgotten).toBe(true);
-      expect(cache.get('k0')?.text).toBe('BLOCK 0');
-      expect(cache.get('k1')).toBeUndefined();
-      expect(outcome.answered).toBe(2);
-      expect([...outcome.failures.keys()]).toEqual([]);
-    } finally {
       cache.close();
     }
   });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { forgetUserInCorpus } from '../../src/privacy/exports.js';
+import { batchOut, forgetUserInCorpus } from '../../src/privacy/exports.js';
 import { userMatcher } from '../../src/privacy/user.js';
 import { RestyleError } from '../../src/errors.js';
 import { tmpDir } from '../support/tmp.js';
@@ -48,17 +48,14 @@ describe('forgetting a user in a built corpus', () => {
     expect(forgetUserInCorpus(dir, userMatcher('U1'))).toMatchObject({ examples: 0, cached: 0 });
   });
 
-  it('takes their lines out of the input file of a batch still out (corpus build --batch), keeping the others', () => {
-    const dir = corpus([
-      ['slack:U1', 'train'],
-      ['slack:U2', 'train'],
-      ['slack:U1', 'valid'],
-    ]);
+  it('says when a batch is still out (its answers are cached when a build collects them, whoever wrote the text)', () => {
+    const dir = corpus([['slack:U1', 'train']]);
+    expect(batchOut(dir)).toBe(false);
     mkdirSync(join(dir, '.cache/batch'));
-    const request = (key: string) => JSON.stringify({ custom_id: key, method: 'POST', url: '/v1/chat/completions', body: { model: 'editor-1', messages: [{ role: 'user', content: `text of ${key}` }] } });
-    writeFileSync(join(dir, '.cache/batch/input-abc-0.jsonl'), ['k0', 'k1', 'k2'].map((k) => `${request(k)}\n`).join(''));
-    forgetUserInCorpus(dir, userMatcher('slack:U1'));
-    expect(rows(join(dir, '.cache/batch/input-abc-0.jsonl')).map((r) => r.custom_id)).toEqual(['k1']);
+    writeFileSync(join(dir, '.cache/batch/state.json'), JSON.stringify({ batches: [{ file: 'input-abc-0.jsonl', inputHash: 'x', count: 3, batchId: 'batch_1' }] }));
+    expect(batchOut(dir)).toBe(true);
+    writeFileSync(join(dir, '.cache/batch/state.json'), JSON.stringify({ batches: [] }));
+    expect(batchOut(dir)).toBe(false);
   });
 
   it('refuses, changing nothing, when the files disagree with pairs.jsonl or record no authors', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RestyleError } from '../../errors.js';
-import { forgetUserInCorpus, purgeCorpusBefore, type ExportForgetResult } from '../../privacy/exports.js';
+import { batchOut, forgetUserInCorpus, purgeCorpusBefore, type ExportForgetResult } from '../../privacy/exports.js';
 import { retentionCutoff, sweepRetention } from '../../privacy/retention.js';
 import { forgetUserInStore } from '../../privacy/store.js';
 import { userMatcher } from '../../privacy/user.js';
@@ -39,7 +39,10 @@ export function registerForget(corpus: Command, io: CliIO): void {
       // Check every corpus folder before touching anything, so a typo does not leave the job half done.
       const corpora = flags.corpus.map((dir) => resolve(io.cwd, dir));
       for (const abs of corpora) {
-        if (!existsSync(join(abs, 'pairs.jsonl'))) throw new RestyleError('file_not_found', `--corpus ${displayPath(abs, io.cwd)}: no pairs.jsonl (expected a folder written by restyle corpus build); nothing was changed`);
+        if (!existsSync(join(abs, 'pairs.jsonl'))) {
+          const pending = batchOut(abs) ? ': its build has not finished (a --batch is still out); run that corpus build again to collect it, then forget' : ' (expected a folder written by restyle corpus build)';
+          throw new RestyleError('file_not_found', `--corpus ${displayPath(abs, io.cwd)}: no pairs.jsonl${pending}; nothing was changed`);
+        }
       }
       await withContext(this, io, async (ctx) => {
         const out: {
@@ -67,6 +70,9 @@ export function registerForget(corpus: Command, io: CliIO): void {
           }
         }
         if (out.corpora.some((c) => c.examples > 0)) write(io.stderr, 'note: models already trained on those corpora still learned from the text; retrain to remove it');
+        for (const abs of corpora.filter(batchOut)) {
+          write(io.stderr, `note: ${displayPath(abs, io.cwd)} has a --batch still out: a build caches its answers when it collects them, whoever's text they hold; run corpus forget again after that build`);
+        }
         if (flags.json) return write(io.stdout, JSON.stringify(out, null, 2));
         if (out.retention) write(io.stdout, `retention (${out.retention.days} days): deleted ${plural(out.retention.samples, 'sample')} and ${plural(out.retention.feedback, 'feedback verdict')}`);
         if (out.store) write(io.stdout, `store (${ctx.store.kind}): deleted ${plural(out.store.samples, 'sample')} and ${plural(out.store.feedback, 'feedback verdict')} of ${flags.user}`);
