@@ -99,7 +99,7 @@ export async function streamCompletion({ ctx, res, upstream, style, headers }: S
           pipe.end();
         } else if (hasOther) forward.push({ ...c, delta: rest });
       }
-      if (forward.length) write(JSON.stringify({ ...chunk, choices: forward }));
+      if (forward.length) write(clean(JSON.stringify({ ...chunk, choices: forward })));
     }
   } catch (error) {
     if (error instanceof ParseError && error.type === 'max-buffer-size-exceeded') {

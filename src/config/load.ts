@@ -77,7 +77,7 @@ export interface LoadOptions {
  * broken YAML.
  */
 export function loadConfig({ env, path, cwd = process.cwd() }: LoadOptions): Settings {
-  const explicit = path ?? (env.RESTYLE_CONFIG ? cleanEnvValue(env.RESTYLE_CONFIG) : undefined);
+  const explicit = path ?? (env.RESTYLE_CONFIG ? cleanEnvValue(env.RESTYLE_CONFIG) || undefined : undefined);
   const file = resolve(cwd, explicit ?? DEFAULTS.configPath);
   const shown = displayPath(file, cwd);
   let raw: unknown = {};

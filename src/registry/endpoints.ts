@@ -1,5 +1,5 @@
 import type { Endpoint, Settings } from '../config/load.js';
-import type { Env } from '../config/env.js';
+import { cleanEnvValue, type Env } from '../config/env.js';
 
 /** Every endpoint the settings know, so a registry entry can reuse a configured key by its variable name. */
 export function knownEndpoints(settings: Pick<Settings, 'openai' | 'styles' | 'corpus'>): Endpoint[] {
@@ -14,7 +14,8 @@ export function knownEndpoints(settings: Pick<Settings, 'openai' | 'styles' | 'c
  */
 export function endpointFor(settings: Pick<Settings, 'openai' | 'styles' | 'corpus'>, baseUrl: string, apiKeyEnv: string, env?: Env): Endpoint {
   const known = knownEndpoints(settings).find((e) => e.apiKeyEnv === apiKeyEnv && e.apiKey);
-  return { baseUrl: baseUrl.replace(/\/+$/, ''), apiKeyEnv, apiKey: known?.apiKey ?? (env?.[apiKeyEnv] || undefined) };
+  const fromEnv = env?.[apiKeyEnv] ? cleanEnvValue(env[apiKeyEnv]) : undefined;
+  return { baseUrl: baseUrl.replace(/\/+$/, ''), apiKeyEnv, apiKey: known?.apiKey ?? (fromEnv || undefined) };
 }
 
 /** The variable to use for a base URL when none is given: the one a configured endpoint at that URL uses. */

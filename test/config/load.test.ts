@@ -203,6 +203,11 @@ channels:
     expect(loadConfig({ env: { OPENAI_API_KEY: 'sk-"x' }, cwd }).openai.apiKey).toBe('sk-"x');
   });
 
+  it('a blank RESTYLE_CONFIG (quotes or spaces only) is unset, not the current folder', () => {
+    const cwd = project();
+    expect(loadConfig({ env: { RESTYLE_CONFIG: ' "" ' }, cwd }).configPath).toBe('config/restyle.yaml');
+  });
+
   it('LOG_LEVEL must be one of pino\'s levels, named in the error', () => {
     const e = errorOf(() => loadConfig({ env: { LOG_LEVEL: 'verbose' }, cwd: project() }));
     expect(e.message).toBe('LOG_LEVEL: "verbose" is not a log level; use one of fatal, error, warn, info, debug, trace, silent');

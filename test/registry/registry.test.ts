@@ -8,6 +8,7 @@ import { promptHash } from '../../src/restyle/messages.js';
 import { applyRegistry, startRegistrySync } from '../../src/registry/apply.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import type { NewEntry } from '../../src/registry/types.js';
+import { endpointFor } from '../../src/registry/endpoints.js';
 import { verifierFor } from '../../src/registry/verify.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -255,5 +256,13 @@ describe('restyle models (CLI)', () => {
     expect(warned.stdout).toContain(`! style pirate: styler #1 ft:pirate:v1 (registry, in use) was trained with prompt ${old} but styles.pirate.prompt is now ${now}: the prompt must literally match the training prompt — restore it or retrain`);
     expect(warned.code).toBe(0);
     expect((await run(['doctor', '--strict'])).code).toBe(1);
+  });
+});
+
+describe('endpointFor', () => {
+  it('reads a registry-only endpoint key from the environment as settings read every value: spaces and one pair of quotes dropped', () => {
+    const settings = settingsFrom({ styles: { pirate: { model: 'm' } } }, { OPENAI_API_KEY: 'sk-default' });
+    expect(endpointFor(settings, 'http://127.0.0.1:9/v1/', 'VLLM_KEY', { VLLM_KEY: ' "vllm-secret" ' })).toEqual({ baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'VLLM_KEY', apiKey: 'vllm-secret' });
+    expect(endpointFor(settings, 'http://127.0.0.1:9/v1', 'VLLM_KEY', {}).apiKey).toBeUndefined();
   });
 });

@@ -494,6 +494,15 @@ describe('streaming faults', () => {
       expect(text, model).toContain('key [redacted] was revoked (style key [redacted] too)');
       expect(text, model).not.toMatch(/sk-upstream|sk-style/);
     }
+    // A second choice passed on beside the styled first one is masked as well.
+    script = (res) => {
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 1, delta: { content: 'the key is sk-upstream' }, finish_reason: null }] })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    };
+    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true, n: 2 }) });
+    const text = await res.text();
+    expect(text).toContain('the key is [redacted]');
+    expect(text).not.toContain('sk-upstream');
   });
 
   it('n choices streamed: the first is styled, the others pass as they come (one request, one budget)', async () => {
