@@ -129,6 +129,12 @@ export class Idempotency {
       await this.giveBack(id, claim);
       throw error;
     }
+    // 202 (accepted, still being done) is not the request's answer: the key is given back, so the next request
+    // with it waits for the same work again and hears how it ended, instead of the 202 for 24 h.
+    if (result.status === 202 && kept === undefined) {
+      await this.giveBack(id, claim);
+      return { ...result, replayed: false };
+    }
     try {
       if (kept !== result) await keep(result);
     } catch (error) {

@@ -96,6 +96,20 @@ describe.each(KINDS)('Idempotency on a real %s store', (kind) => {
     expect(await a.run('key-2', a.fingerprint(body), fn)).toMatchObject({ replayed: false, body: { run: 2 } });
   });
 
+  it('a 202 (accepted, still being done) is not kept: the next request with the key runs again and hears how it ended', async () => {
+    fresh();
+    const a = idempotency(await stores.open());
+    const body = { channel: 'slack:C1', text: 'later' };
+    const answers = [{ status: 202, body: { queued: true, job: 'j1' } }, { status: 200, body: { ok: true, id: 'm1' } }];
+    let runs = 0;
+    const fn = async () => answers[runs++]!;
+    expect(await a.run('key-202', a.fingerprint(body), fn)).toEqual({ status: 202, body: { queued: true, job: 'j1' }, replayed: false });
+    expect(await a.run('key-202', a.fingerprint(body), fn)).toEqual({ status: 200, body: { ok: true, id: 'm1' }, replayed: false });
+    // Now the answer: kept and replayed.
+    expect(await a.run('key-202', a.fingerprint(body), fn)).toEqual({ status: 200, body: { ok: true, id: 'm1' }, replayed: true });
+    expect(runs).toBe(2);
+  });
+
   it('same key with another body: 422 idempotency_mismatch, while running and after; the answer is kept', async () => {
     fresh();
     const idem = idempotency(await stores.open());
