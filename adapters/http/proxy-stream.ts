@@ -2,7 +2,6 @@ import type { ServerResponse } from 'node:http';
 import { EventSourceParserStream, ParseError } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
 import { upstreamTooLarge } from '../../src/proxy/read-upstream.js';
-import { secretScrubber } from '../../src/proxy/scrub-secrets.js';
 import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
 import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
@@ -16,6 +15,8 @@ export interface StreamOptions {
   /** null: pass the stream through as it comes. */
   style: { style: string; by: string } | null;
   headers: Record<string, string>;
+  /** Masks our secrets in events relayed as they came (the routes' `secretScrubber`, built once). */
+  clean: (text: string) => string;
 }
 
 /** One choice's assistant text on its way through the filter, and what follows it (its finish chunk). */
@@ -34,15 +35,13 @@ interface ChoicePipe {
  * usage chunk (stream_options.include_usage) gains the styling calls. A stream cut upstream ends here with what was
  * already styled and an error chunk (no finish, no [DONE]).
  */
-export async function streamCompletion({ ctx, res, upstream, style, headers }: StreamOptions): Promise<'styled' | 'passthrough' | 'failed'> {
+export async function streamCompletion({ ctx, res, upstream, style, headers, clean }: StreamOptions): Promise<'styled' | 'passthrough' | 'failed'> {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
   res.flushHeaders();
   const write = (data: string) => {
     if (!res.writableEnded && !res.destroyed) res.write(`data: ${data}\n\n`);
   };
   const summary = emptySummary(style?.style ?? null, style?.by ?? 'none');
-  // Events relayed as they came (passed through, or an upstream error event mid-stream) lose any secret of ours.
-  const clean = secretScrubber(ctx.settings);
   const pipes = new Map<number, ChoicePipe>();
   let template: Json | undefined;
   let usageChunk: Json | undefined;

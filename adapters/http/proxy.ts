@@ -35,6 +35,7 @@ export interface UpstreamCall {
  */
 export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
   const { proxy } = ctx.settings;
+  // Built once: every relayed error body and passed-on stream event loses any secret of ours.
   const clean = secretScrubber(ctx.settings);
 
   /** A caller token bound to a style authorises the proxy on its own; anything else goes through the API's check. */
@@ -66,7 +67,7 @@ export function proxyRoutes({ ctx, authorize, send }: ProxyRouteOptions) {
       return relay(proxy, clean, res, upstream.response, info);
     }
     if (stream) {
-      const outcome = await streamCompletion({ ctx, res, upstream, style: style ? { style, by: choice.by } : null, headers: info });
+      const outcome = await streamCompletion({ ctx, res, upstream, style: style ? { style, by: choice.by } : null, headers: info, clean });
       ctx.metrics.proxied.inc({ ...labels, outcome });
       return;
     }
