@@ -10,6 +10,7 @@ import { upstreamHeaders } from '../../src/proxy/upstream-headers.js';
 import { readJson } from './body.js';
 import { proxyTokenOf } from './proxy-token.js';
 import { deadline } from '../../src/util/deadline.js';
+import { jsonText } from '../../src/util/json-text.js';
 import { streamCompletion } from './proxy-stream.js';
 
 type Json = Record<string, unknown>;
@@ -142,18 +143,9 @@ async function relay(proxy: ProxySettings, clean: (text: string) => string, res:
   res.end(body);
 }
 
-/**
- * The request as sent upstream. JSON.parse reads any depth, but JSON.stringify recurses: a body nested a few
- * hundred thousand levels deep (4 MiB of `[[[…`) overflows the stack. That is the caller's malformed request,
- * a 400 before anything is paid, not our 500.
- */
+/** The request as sent upstream: one nested too deeply to re-serialise is the caller's malformed request, a 400 before anything is paid. */
 function forwardable(request: Json): string {
-  try {
-    return JSON.stringify(request);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    throw new RestyleError('input_invalid', 'body: nested too deeply to forward (no chat completion request nests that far)', { details: { status: 400 } });
-  }
+  return jsonText(request, (cause) => new RestyleError('input_invalid', 'body: nested too deeply to forward (no chat completion request nests that far)', { cause, details: { status: 400 } }));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -10,6 +10,7 @@ import { sendRestyleStream } from './restyle-stream.js';
 import { postRoute, type PlatformSlot, type PostCheck, type Poster } from './post.js';
 import { proxyRoutes } from './proxy.js';
 import { proxyTokenOf } from './proxy-token.js';
+import { jsonText } from '../../src/util/json-text.js';
 import { apiRateLimit } from './rate-limit.js';
 import { listenOn } from './listen-on.js';
 import type { OpenPort } from '../../src/cli/commands/bot.js';
@@ -293,14 +294,8 @@ function dispatcher(ctx: AppContext, routes: Routes, mounts: Mounts, auth: ApiAu
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  let text: string;
-  try {
-    text = JSON.stringify(body);
-  } catch (error) {
-    // JSON.parse reads any depth, JSON.stringify recurses: only an upstream's answer can nest that far here.
-    if (error instanceof RangeError) throw new RestyleError('llm_error', 'the answer is nested too deeply to send on (an upstream answered it so)', { cause: error });
-    throw error;
-  }
+  // Only an upstream's answer (through the proxy) can nest that far here.
+  const text = jsonText(body, (cause) => new RestyleError('llm_error', 'the answer is nested too deeply to send on (an upstream answered it so)', { cause }));
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
