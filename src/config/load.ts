@@ -77,7 +77,7 @@ export interface LoadOptions {
  * broken YAML.
  */
 export function loadConfig({ env, path, cwd = process.cwd() }: LoadOptions): Settings {
-  const explicit = path ?? (env.RESTYLE_CONFIG ? cleanEnvValue(env.RESTYLE_CONFIG) || undefined : undefined);
+  const explicit = path ?? (cleanEnvValue(env.RESTYLE_CONFIG ?? '') || undefined);
   const file = resolve(cwd, explicit ?? DEFAULTS.configPath);
   const shown = displayPath(file, cwd);
   let raw: unknown = {};
@@ -105,12 +105,14 @@ export function validate(raw: unknown, source = 'config'): FileConfig {
   if (result.success) return result.data;
   // Every problem at once, on one line, so one edit fixes the file; an unknown key first, as it often
   // explains a "required" beside it (`modle:` for `model:`).
-  const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-  const part = (i: z.core.$ZodIssue): string => `${formatPath(i.path) ? `${formatPath(i.path)}: ` : ''}${issueMessage(i)}`;
-  const shown = issues.slice(0, MAX_SHOWN_ISSUES).map(part);
+  // Each message once: an unknown key's walks the schema for the key it most likely meant.
+  const issues = [...result.error.issues]
+    .sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))
+    .map((i) => ({ field: formatPath(i.path), message: issueMessage(i) }));
+  const shown = issues.slice(0, MAX_SHOWN_ISSUES).map((i) => `${i.field ? `${i.field}: ` : ''}${i.message}`);
   if (issues.length > MAX_SHOWN_ISSUES) shown.push(`… and ${issues.length - MAX_SHOWN_ISSUES} more`);
   throw new RestyleError('config_invalid', `${source}: ${shown.join('; ')}`, {
-    details: { file: source, field: formatPath(issues[0]!.path), issues: issues.map((i) => `${formatPath(i.path)}: ${issueMessage(i)}`) },
+    details: { file: source, field: issues[0]!.field, issues: issues.map((i) => `${i.field}: ${i.message}`) },
   });
 }
 

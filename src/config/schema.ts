@@ -6,7 +6,6 @@ export const STYLE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 /** `slack:C0123ABC`, `discord:112233445566778899`, or `default` (the fallback for unmapped channels). */
 export const CHANNEL_KEY = /^(?:(?:slack|discord):[A-Za-z0-9_-]+|default)$/;
 
-// http(s) only: the OpenAI SDK speaks nothing else, and an ftp:// or file: address would only fail per request.
 /** A user name or password in a base URL would be printed with it, in errors, logs and API answers. */
 const withCredentials = (url: string): boolean => {
   try {
@@ -17,6 +16,7 @@ const withCredentials = (url: string): boolean => {
   }
 };
 
+// http(s) only: the OpenAI SDK speaks nothing else, and an ftp:// or file: address would only fail per request.
 export const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL such as http://localhost:11434/v1' })
   .refine((url) => !withCredentials(url), 'must not carry a user name or password (they would show in errors and logs): put the key in the environment (OPENAI_API_KEY, or the variable apiKeyEnv names)');
