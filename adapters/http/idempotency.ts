@@ -86,11 +86,8 @@ export class Idempotency {
     return sha256(this.options.scope, canonical(body));
   }
 
-  /**
-   * Runs `fn` once per key (see the class). `fn` may `keep` its answer under the key before it returns (to
-   * write it while it waits for something else); `run` then does not write it again.
-   */
-  async run(key: string, fingerprint: string, fn: (keep: (result: Answer) => Promise<void>) => Promise<Answer>): Promise<IdempotentResponse> {
+  /** Runs `fn` once per key (see the class). */
+  async run(key: string, fingerprint: string, fn: () => Promise<Answer>): Promise<IdempotentResponse> {
     const id = `${this.options.scope}:${sha256(key)}`;
     const claim = `idempotency:${id}`;
     // The claim and the read at once (one round trip, not two, before a new key runs). The claim decides
@@ -118,29 +115,25 @@ export class Idempotency {
     }
 
     let result: Answer;
-    let kept: Answer | undefined;
-    const keep = async (answer: Answer): Promise<void> => {
-      await this.ns.set(id, { fingerprint, state: 'done', status: answer.status, body: answer.body, at: new Date().toISOString() }, this.resultTtlMs);
-      kept = answer;
-    };
     try {
-      result = await fn(keep);
+      result = await fn();
     } catch (error) {
       await this.giveBack(id, claim);
       throw error;
     }
     // 202 (accepted, still being done) is not the request's answer: the key is given back, so the next request
     // with it waits for the same work again and hears how it ended, instead of the 202 for 24 h.
-    if (result.status === 202 && kept === undefined) {
+    if (result.status === 202) {
       await this.giveBack(id, claim);
       return { ...result, replayed: false };
     }
-    try {
-      if (kept !== result) await keep(result);
-    } catch (error) {
-      // It ran and the caller gets its answer; the claim keeps retries from running it again for lockTtlMs.
+    // The answer goes out while the key keeps it: the write is under way before the answer leaves, so it
+    // reaches the store (Redis, in order on one connection; SQLite, synchronously) before any request the
+    // caller sends after reading the answer. Should it fail, the claim keeps retries from running it again
+    // (409) for lockTtlMs; it ran, and the caller has its answer.
+    this.ns.set(id, { fingerprint, state: 'done', status: result.status, body: result.body, at: new Date().toISOString() }, this.resultTtlMs).catch((error: unknown) => {
       this.options.logger?.warn({ err: (error as Error).message, scope: this.options.scope }, 'idempotency: could not store the answer; retries with this key get 409 until the lock expires');
-    }
+    });
     return { ...result, replayed: false };
   }
 

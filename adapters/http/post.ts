@@ -6,6 +6,7 @@ import type { ChatPlatform, RunningPlatform } from '../../src/bot/platform.js';
 import type { PostJob } from '../../src/bot/types.js';
 import { guardMentions } from '../../src/bot/safety.js';
 import { CHANNEL_KEY } from '../../src/config/schema.js';
+import type { ChannelMapping } from '../../src/restyle/channel-mappings.js';
 import { RestyleError } from '../../src/errors.js';
 import { readJson, requiredString } from './body.js';
 import { Idempotency, idempotencyKey, type Answer } from './idempotency.js';
@@ -82,14 +83,14 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     return slot;
   };
 
-  const post = async (body: PostBody, record?: (response: PostResponse) => Promise<void>, job?: PostJob): Promise<PostResponse> => {
+  const post = async (body: PostBody, record?: (response: PostResponse) => Promise<void>, job?: PostJob, mapping?: Promise<ChannelMapping | null>): Promise<PostResponse> => {
     const { channel, text, thread } = body;
     const name = platformOf(channel);
     try {
       const platform = posterFor(name);
       // A malformed channel or thread is the caller's mistake: say so before the model is paid.
       platform.check?.({ channel, ...(thread ? { thread } : {}) });
-      const r = await ctx.restyler.restyle(text, { channel, ...(body.style ? { style: body.style } : {}), ...(body.params ? { params: body.params } : {}) });
+      const r = await ctx.restyler.restyle(text, { channel, ...(mapping ? { mapping } : {}), ...(body.style ? { style: body.style } : {}), ...(body.params ? { params: body.params } : {}) });
       const safe = guardMentions(text, r.text);
       if (safe.blocked.length > 0) ctx.logger.warn({ blocked: safe.blocked, channel }, 'post: the styled text added mentions; posting the text as written');
       const styled = r.styled && safe.blocked.length === 0;
@@ -123,13 +124,14 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     }
   };
 
-  // With a queue, the request is recorded before anything is posted (see ./post-job.ts).
-  const durable = ctx.queue ? durablePosts(ctx.queue, post, parse) : undefined;
-  const run = async (key: string | undefined, body: PostBody, job?: RecordedPost, keep?: (result: Answer) => Promise<void>): Promise<Answer> => {
-    if (!durable) return { status: 200, body: await post(body) };
-    const recorded = job ?? (await durable.record(key, body));
-    await durable.renew(recorded, body);
-    return durable.answer(recorded.id, keep);
+  // With a queue, the request is recorded before anything is posted (see ./post-job.ts), and the channel's
+  // mapping read while the job is written, not after the queue hands the job over.
+  const readMapping = (body: PostBody) => (body.style ? undefined : ctx.restyler.channels.resolve(body.channel));
+  const durable = ctx.queue ? durablePosts(ctx.queue, post, parse, { readMapping }) : undefined;
+  const run = async (body: PostBody, job?: RecordedPost): Promise<Answer> => {
+    if (!durable || !job) return { status: 200, body: await post(body) };
+    await durable.renew(job, body);
+    return durable.answer(job.id);
   };
 
   return async (req, res) => {
@@ -140,15 +142,19 @@ export function postRoute(deps: PostRouteDeps): (req: IncomingMessage, res: Serv
     // A malformed channel or thread is the caller's 400 at once, before a job is recorded for it.
     if (slot && 'post' in slot) slot.check?.({ channel: body.channel, ...(body.thread ? { thread: body.thread } : {}) });
     const key = idempotencyKey(req);
-    if (key === undefined) {
-      const answer = await run(undefined, body);
-      deps.send(res, answer.status, answer.body);
-      return;
-    }
     // Durable: recorded before the key is claimed, so a process dying in between loses nothing.
     const job = durable ? await durable.record(key, body) : undefined;
-    const answer = await idempotency.run(key, idempotency.fingerprint(body), (keep) => run(key, body, job, keep));
-    deps.send(res, answer.status, answer.body, answer.replayed ? { 'idempotent-replayed': 'true' } : {});
+    try {
+      if (key === undefined) {
+        const answer = await run(body, job);
+        deps.send(res, answer.status, answer.body);
+        return;
+      }
+      const answer = await idempotency.run(key, idempotency.fingerprint(body), () => run(body, job));
+      deps.send(res, answer.status, answer.body, answer.replayed ? { 'idempotent-replayed': 'true' } : {});
+    } finally {
+      if (job) durable?.release(job);
+    }
   };
 }
 

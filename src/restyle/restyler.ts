@@ -10,7 +10,7 @@ import { sha256 } from '../util/hash.js';
 import { deadline } from '../util/deadline.js';
 import { Semaphore } from '../util/semaphore.js';
 import { splitBlocks, type Segment, type SegmentKind } from './blocks.js';
-import { ChannelMappings, checkChannel } from './channel-mappings.js';
+import { ChannelMappings, checkChannel, type ChannelMapping } from './channel-mappings.js';
 import { addedLinks } from './links.js';
 import { addedMentions } from './mentions.js';
 import { buildMessages, checkParams } from './messages.js';
@@ -29,6 +29,11 @@ export interface RestyleOptions {
   style?: string;
   /** Platform-qualified channel (`slack:C0123`) whose mapping picks the style. */
   channel?: string;
+  /**
+   * `channel`'s mapping, its read already under way (`channels.resolve(channel)`): a caller that started it
+   * while doing something else (recording a job) saves a store round trip here.
+   */
+  mapping?: Promise<ChannelMapping | null>;
   params?: Record<string, string>;
   /** Conversion: de-style with this style's de-styler first. */
   from?: string;
@@ -140,12 +145,12 @@ export class Restyler {
   }
 
   /** The style that applies: explicit, else the channel's mapping, else `default`; null for none. */
-  async resolveStyle(options: Pick<RestyleOptions, 'style' | 'channel'>): Promise<Style | null> {
+  async resolveStyle(options: Pick<RestyleOptions, 'style' | 'channel' | 'mapping'>): Promise<Style | null> {
     const { settings } = this.deps;
     if (options.style) return getStyle(settings, options.style);
     if (options.channel) {
       checkChannel(options.channel);
-      const mapping = await this.channels.resolve(options.channel);
+      const mapping = await (options.mapping ?? this.channels.resolve(options.channel));
       if (mapping?.style) return getStyle(settings, mapping.style);
       return null;
     }

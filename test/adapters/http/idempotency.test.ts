@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpServer, type HttpServer } from '../../../adapters/http/server.js';
 import { Idempotency, idempotencyKey, type IdempotencyOptions, type IdempotentResponse } from '../../../adapters/http/idempotency.js';
 import { startSlack, type RunningSlack } from '../../../adapters/slack/app.js';
@@ -55,6 +55,30 @@ function deferred(): { promise: Promise<void>; resolve(): void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** The store, with each finished answer's write waiting for `until` first: a store slow (or failing) to keep it. */
+function answersHeld(store: Store, until: Promise<void>): Store {
+  until.catch(() => {});
+  const bound = (target: object, prop: string | symbol): unknown => {
+    const value: unknown = Reflect.get(target, prop);
+    return typeof value === 'function' ? value.bind(target) : value;
+  };
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop !== 'ns') return bound(target, prop);
+      return (name: Parameters<Store['ns']>[0]) =>
+        new Proxy(target.ns(name), {
+          get(ns, p) {
+            if (p !== 'set') return bound(ns, p);
+            return async (key: string, value: { state?: string }, ttlMs?: number) => {
+              if (value.state === 'done') await until;
+              return ns.set(key, value, ttlMs);
+            };
+          },
+        });
+    },
+  });
 }
 
 describe.each(KINDS)('Idempotency on a real %s store', (kind) => {
@@ -189,25 +213,41 @@ describe.each(KINDS)('Idempotency on a real %s store', (kind) => {
     expect(runs).toBe(2);
   });
 
-  it('a run that keeps its answer before it returns: the key answers with it from then on, in any process', async () => {
+  it('answers while the key is written; until the write lands the key is busy (409), never run again', async () => {
     fresh();
-    const idem = idempotency(await stores.open());
+    const store = await stores.open();
+    const write = deferred();
+    const warned: string[] = [];
+    const logger = { ...silentLogger(), warn: (_o: unknown, msg?: string) => void warned.push(String(msg)) } as unknown as IdempotencyOptions['logger'];
+    const idem = idempotency(answersHeld(store, write.promise), { logger });
     const fp = idem.fingerprint({ text: 'early' });
-    const kept = deferred();
-    const finish = deferred();
-    const running = idem.run('key-k', fp, async (keep) => {
-      const answer = { status: 200, body: { id: 'early' } };
-      await keep(answer);
-      kept.resolve();
-      await finish.promise; // e.g. the job's own write of the post
-      return answer;
-    });
-    await kept.promise;
+    let runs = 0;
+    const fn = async () => ({ status: 200, body: { run: ++runs } });
+    // Its answer is not written yet: the caller has it all the same.
+    expect(await idem.run('key-k', fp, fn)).toEqual({ status: 200, body: { run: 1 }, replayed: false });
     const other = idempotency(await stores.open());
-    expect(await other.run('key-k', fp, async () => ({ status: 200, body: 'never' }))).toEqual({ status: 200, body: { id: 'early' }, replayed: true });
-    finish.resolve();
-    expect(await running).toEqual({ status: 200, body: { id: 'early' }, replayed: false });
-    expect(await idem.run('key-k', fp, async () => ({ status: 200, body: 'never' }))).toEqual({ status: 200, body: { id: 'early' }, replayed: true });
+    const early = await settle(other.run('key-k', fp, fn));
+    expect(early.ok ? 'ran' : early.error.code).toBe('idempotency_in_progress');
+    write.resolve();
+    await vi.waitFor(async () => expect(await other.run('key-k', fp, fn)).toEqual({ status: 200, body: { run: 1 }, replayed: true }));
+    expect(runs).toBe(1);
+    expect(warned).toEqual([]);
+  });
+
+  it('an answer the store could not keep is warned about; the key stays busy (409) and is not run again', async () => {
+    fresh();
+    const store = await stores.open();
+    const warned: string[] = [];
+    const logger = { ...silentLogger(), warn: (_o: unknown, msg?: string) => void warned.push(String(msg)) } as unknown as IdempotencyOptions['logger'];
+    const idem = idempotency(answersHeld(store, Promise.reject(new Error('disk full'))), { logger });
+    const fp = idem.fingerprint({ text: 'unkept' });
+    let runs = 0;
+    const fn = async () => ({ status: 200, body: { run: ++runs } });
+    expect(await idem.run('key-u', fp, fn)).toEqual({ status: 200, body: { run: 1 }, replayed: false });
+    await vi.waitFor(() => expect(warned).toEqual([expect.stringContaining('could not store the answer')]));
+    const again = await settle(idempotency(await stores.open()).run('key-u', fp, fn));
+    expect(again.ok ? 'ran' : again.error.code).toBe('idempotency_in_progress');
+    expect(runs).toBe(1);
   });
 
   it('a runner that died holds its key only for lockTtlMs', async () => {

@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { durablePosts, type PostOnce } from '../../../adapters/http/post-job.js';
 import type { PostBody, PostResponse } from '../../../adapters/http/post.js';
 import { RestyleError } from '../../../src/errors.js';
-import type { Answer } from '../../../adapters/http/idempotency.js';
 import type { JobHandler, JobQueue } from '../../../src/queue/types.js';
 import { openTestQueue, type QueueKind } from '../../support/queue.js';
 
@@ -118,7 +117,7 @@ describe.each<QueueKind>(['sqlite', 'redis'])('durablePosts on the %s queue', (k
     expect(tried).toEqual(['to a channel that is gone', 'to the right channel']);
   });
 
-  it("writes the answer for the request's key while the job keeps the post, and answers once both are written", async () => {
+  it('answers the moment the post is made, while the job still writes it down', async () => {
     const q = await queueFor(kind);
     let openSave = (): void => {};
     const saveGate = new Promise<void>((resolve) => (openSave = resolve));
@@ -130,41 +129,63 @@ describe.each<QueueKind>(['sqlite', 'redis'])('durablePosts on the %s queue', (k
     await q.start();
     const body = { channel: 'slack:CGENERAL', text: 'at once' };
     const { id } = await posts.record('key-parallel', body);
-    const forKey: Answer[] = [];
-    let answered = false;
-    const answering = posts.answer(id, async (result) => void forKey.push(result)).then((a) => ((answered = true), a));
-    // The key has its answer while the job's own write still waits…
-    await vi.waitFor(() => expect(forKey).toEqual([{ status: 200, body: responseTo(body) }]));
-    await new Promise((resolve) => setImmediate(resolve));
-    // …but the request answers only once the job has kept the post too.
-    expect(answered).toBe(false);
+    // The job's write of the post is held: the request has its answer all the same.
+    expect(await posts.answer(id)).toEqual({ status: 200, body: responseTo(body) });
+    expect(await q.outcome(id)).toMatchObject({ status: 'pending', state: {} });
     openSave();
-    expect(await answering).toEqual({ status: 200, body: responseTo(body) });
     await vi.waitFor(async () => expect(await q.outcome(id)).toMatchObject({ status: 'done', state: { response: responseTo(body) } }));
   });
 
-  it('a job that could not keep its post is run again, and the request answers with what the rerun kept', async () => {
+  it('a job that could not keep its post is run again (a rerun finds the post); the request has its answer from the first', async () => {
     const q = await queueFor(kind);
     let saves = 0;
     const failFirst = async (): Promise<void> => {
       if (++saves === 1) throw new RestyleError('store_unavailable', 'the store went away under the job', { retryable: true });
     };
-    let runs = 0;
-    // Each run answers with its own id; a real rerun finds the message the first run posted (post-once.test.ts).
-    const post: PostOnce = async (body, record) => {
-      const response = { ...responseTo(body), id: `run-${++runs}` };
-      await record(response);
-      return response;
+    const runs: Array<number | undefined> = [];
+    // A real rerun finds the message the first run posted by the job's id (post-once.test.ts): the same id.
+    const post: PostOnce = async (body, record, job) => {
+      runs.push(job.since);
+      await record(responseTo(body));
+      return responseTo(body);
     };
     const posts = durablePosts(gatedSaves(q, failFirst), post, parse);
     await q.start();
     const { id } = await posts.record('key-unkept', { channel: 'slack:CGENERAL', text: 'again' });
-    const forKey: Answer[] = [];
-    const answer = await posts.answer(id, async (result) => void forKey.push(result));
-    expect(answer).toMatchObject({ status: 200, body: { id: 'run-2' } });
-    expect(runs).toBe(2);
-    // The key's answer was written for each run; the last is the one the request gave.
-    expect(forKey.at(-1)).toEqual(answer);
-    await vi.waitFor(async () => expect(await q.outcome(id)).toMatchObject({ status: 'done', state: { response: { id: 'run-2' } } }));
+    expect(await posts.answer(id)).toEqual({ status: 200, body: responseTo({ channel: 'slack:CGENERAL', text: 'again' }) });
+    await vi.waitFor(async () => expect(await q.outcome(id)).toMatchObject({ status: 'done', state: { response: { id: '1700000000.000100' } } }));
+    // The rerun was told to look for the first run's post (since the job was created) before posting.
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toBeUndefined();
+    expect(runs[1]).toEqual(expect.any(Number));
+  });
+
+  it("hands a job run here the channel's mapping its request read while recording it, and only for that channel", async () => {
+    const q = await queueFor(kind);
+    const given = new Map<string, string | null | undefined>();
+    const post: PostOnce = async (body, record, _job, mapping) => {
+      given.set(body.text, mapping === undefined ? undefined : ((await mapping)?.style ?? null));
+      await record(responseTo(body));
+      return responseTo(body);
+    };
+    const reads: string[] = [];
+    const readMapping = (body: PostBody) => {
+      reads.push(body.channel);
+      return Promise.resolve({ channel: body.channel, style: `style-of-${body.channel}`, source: 'store' as const });
+    };
+    const posts = durablePosts(q, post, parse, { readMapping });
+    // Recorded before any job runs, so each case is set up before its job starts.
+    const read = await posts.record('key-ahead', { channel: 'slack:CGENERAL', text: 'read ahead' });
+    // The same key again, with another body (a mismatch Idempotency refuses): the job keeps its first body,
+    // and the mapping read for the other channel must not reach it.
+    const other = await posts.record('key-other', { channel: 'slack:CGENERAL', text: 'first body' });
+    await posts.record('key-other', { channel: 'slack:CRANDOM', text: 'second body' });
+    // Its request answered and gone (202, or the job ran elsewhere): a later run reads the mapping itself.
+    const gone = await posts.record('key-gone', { channel: 'slack:CGENERAL', text: 'request gone' });
+    posts.release(gone);
+    await q.start();
+    for (const { id } of [read, other, gone]) expect(await posts.answer(id)).toMatchObject({ status: 200 });
+    expect(Object.fromEntries(given)).toEqual({ 'read ahead': 'style-of-slack:CGENERAL', 'first body': undefined, 'request gone': undefined });
+    expect(reads).toEqual(['slack:CGENERAL', 'slack:CGENERAL', 'slack:CRANDOM', 'slack:CGENERAL']);
   });
 });
