@@ -8,7 +8,7 @@ import type * as z from 'zod';
 import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import { cleanEnv, cleanEnvValue, type Env } from './env.js';
-import { fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
+import { canonicalChannelKey, fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
 import { keysAt, nearestKey } from './suggest.js';
 import { systemErrorLine } from '../util/system-error.js';
 import { own } from '../util/own.js';
@@ -222,11 +222,6 @@ function resolveSettings(cfg: FileConfig, rawEnv: Env, meta: { configPath: strin
     proxy: resolveProxy(cfg.proxy, env, endpointFor),
     logLevel: logLevel(env.LOG_LEVEL),
   };
-}
-
-/** Slack's ids are upper case (C0123ABC): `slack:c0123abc` as typed would never match a message's channel. */
-function canonicalChannelKey(key: string): string {
-  return key.startsWith('slack:') ? `slack:${key.slice(6).toUpperCase()}` : key;
 }
 
 /** pino's levels: an unknown one would stop every command with pino's own words, not naming the variable. */

@@ -257,17 +257,20 @@ export const fileConfigSchema = z
     for (const [variable, style] of Object.entries(cfg.proxy.tokens)) {
       if (!Object.hasOwn(cfg.styles, style)) styleIssue(['proxy', 'tokens', variable], style);
     }
+    const seen = new Map<string, string>();
     for (const [channel, style] of Object.entries(cfg.channels)) {
-      if (!Object.hasOwn(cfg.styles, style)) {
-        const known = Object.keys(cfg.styles);
-        ctx.addIssue({
-          code: 'custom',
-          path: ['channels', channel],
-          message: `unknown style "${style}"${known.length ? ` (known: ${known.join(', ')})` : ' (no styles defined)'}`,
-        });
-      }
+      if (!Object.hasOwn(cfg.styles, style)) styleIssue(['channels', channel], style);
+      // Two spellings of one Slack channel would silently leave only one of their styles.
+      const same = seen.get(canonicalChannelKey(channel));
+      if (same !== undefined) ctx.addIssue({ code: 'custom', path: ['channels', channel], message: `names the same Slack channel as "${same}" (Slack ids are upper case); keep one` });
+      else seen.set(canonicalChannelKey(channel), channel);
     }
   });
+
+/** Slack's ids are upper case (C0123ABC): `slack:c0123abc` as typed would never match a message's channel. */
+export function canonicalChannelKey(key: string): string {
+  return key.startsWith('slack:') ? `slack:${key.slice(6).toUpperCase()}` : key;
+}
 
 export type FileConfig = z.output<typeof fileConfigSchema>;
 export type StyleConfig = z.output<typeof styleSchema>;

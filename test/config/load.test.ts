@@ -168,6 +168,12 @@ channels:
     expect(settings.channels).toEqual({ 'slack:C0123ABC': 'p', 'discord:112233': 'p' });
   });
 
+  it('two spellings of one Slack channel are a config error naming both, not the last one winning unsaid', () => {
+    const cwd = project('styles:\n  p: {model: x}\n  q: {model: y}\nchannels:\n  slack:C0123ABC: p\n  slack:c0123abc: q\n  discord:C1: p\n  discord:c1: q\n');
+    const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
+    expect(e).toMatchObject({ code: 'config_invalid', message: 'restyle.yaml: channels.slack:c0123abc: names the same Slack channel as "slack:C0123ABC" (Slack ids are upper case); keep one' });
+  });
+
   it('a folder named as the config file is a config error naming it, not a raw EISDIR', () => {
     const cwd = project();
     mkdirSync(join(cwd, 'config'));
