@@ -127,10 +127,10 @@ export class Idempotency {
       await this.giveBack(id, claim);
       return { ...result, replayed: false };
     }
-    // The answer goes out while the key keeps it: the write is under way before the answer leaves, so it
-    // reaches the store (Redis, in order on one connection; SQLite, synchronously) before any request the
-    // caller sends after reading the answer. Should it fail, the claim keeps retries from running it again
-    // (409) for lockTtlMs; it ran, and the caller has its answer.
+    // The answer goes out while the key keeps it. The write is queued first and lands within this turn of the
+    // event loop (SQLite at once; node-redis writes its queue at setImmediate), so before a request the caller
+    // sends after reading the answer can read the key. Should it fail, the claim keeps retries from running it
+    // again (409) for lockTtlMs; it ran, and the caller has its answer.
     this.ns.set(id, { fingerprint, state: 'done', status: result.status, body: result.body, at: new Date().toISOString() }, this.resultTtlMs).catch((error: unknown) => {
       this.options.logger?.warn({ err: (error as Error).message, scope: this.options.scope }, 'idempotency: could not store the answer; retries with this key get 409 until the lock expires');
     });
