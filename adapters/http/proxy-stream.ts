@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { EventSourceParserStream, ParseError } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
 import { upstreamTooLarge } from '../../src/proxy/read-upstream.js';
-import { addResult, addUsage, emptySummary, type ProxySummary } from '../../src/proxy/restyle-completion.js';
+import { addResult, addUsage, emptySummary, kindOf, type ProxySummary } from '../../src/proxy/restyle-completion.js';
 import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
 
@@ -46,7 +46,8 @@ export async function streamCompletion({ ctx, res, upstream, style, headers, cle
   let template: Json | undefined;
   let usageChunk: Json | undefined;
   let done = false;
-  let tooLarge: string | undefined;
+  /** Why the stream is cut short, for its closing error chunk. */
+  let fault: { message: string; code: string } | undefined;
 
   const pipeFor = (index: number): ChoicePipe => {
     let pipe = pipes.get(index);
@@ -70,7 +71,11 @@ export async function streamCompletion({ ctx, res, upstream, style, headers, cle
         write(clean(event.data));
         continue;
       }
-      const chunk = JSON.parse(event.data) as Json;
+      const chunk = chunkOf(event.data);
+      if (typeof chunk === 'string') {
+        fault = { message: `the upstream sent a malformed stream chunk: ${chunk}`, code: 'upstream_malformed' };
+        break; // cancels the upstream body
+      }
       template ??= { id: chunk.id, object: chunk.object ?? 'chat.completion.chunk', created: chunk.created, model: chunk.model, ...(chunk.system_fingerprint ? { system_fingerprint: chunk.system_fingerprint } : {}) };
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
       if (choices.length === 0) {
@@ -102,22 +107,36 @@ export async function streamCompletion({ ctx, res, upstream, style, headers, cle
     }
   } catch (error) {
     if (error instanceof ParseError && error.type === 'max-buffer-size-exceeded') {
-      tooLarge = upstreamTooLarge(ctx.settings.proxy.upstream.baseUrl, ctx.settings.proxy.maxResponseBytes, 'a stream event').message;
-      ctx.logger.warn({ limit: ctx.settings.proxy.maxResponseBytes }, 'proxy: upstream stream event over proxy.maxResponseBytes; cutting the stream');
+      fault = { message: upstreamTooLarge(ctx.settings.proxy.upstream.baseUrl, ctx.settings.proxy.maxResponseBytes, 'a stream event').message, code: 'upstream_too_large' };
     } else if (!upstream.signal.aborted) ctx.logger.warn({ err: (error as Error).message }, 'proxy: upstream stream broke off; sending what was styled and cutting the stream');
   }
+  if (fault) ctx.logger.warn({ err: fault.message }, 'proxy: cutting the upstream stream');
   // Whatever arrived is styled and sent, then each choice's finish, then usage and [DONE] (only when upstream said so).
   for (const pipe of pipes.values()) pipe.end();
   await Promise.all([...pipes.values()].map((p) => p.drained));
   for (const pipe of pipes.values()) if (pipe.finish && done) write(JSON.stringify(pipe.finish));
   if (usageChunk) write(JSON.stringify({ ...usageChunk, usage: addUsage(usageChunk.usage, summary), restyle: summary }));
   // An error chunk, as OpenAI sends one mid-stream: SDKs raise it, so nobody takes a partial answer for a whole one.
+  if (!done && !fault && !upstream.signal.aborted) fault = { message: 'upstream stream ended before the answer was complete; the text sent so far is all there is', code: 'upstream_incomplete' };
   if (done) write('[DONE]');
-  else if (tooLarge) write(JSON.stringify({ error: { message: tooLarge, type: 'upstream_error', code: 'upstream_too_large' } }));
-  else if (!upstream.signal.aborted) write(JSON.stringify({ error: { message: 'upstream stream ended before the answer was complete; the text sent so far is all there is', type: 'upstream_error', code: 'upstream_incomplete' } }));
+  else if (fault) write(JSON.stringify({ error: { message: fault.message, type: 'upstream_error', code: fault.code } }));
   res.end();
   if (!done) return 'failed';
   return summary.styled ? 'styled' : 'passthrough';
+}
+
+/** A stream event's chunk, or what is wrong with it: not JSON, not an object, or a choice that is not an object. */
+function chunkOf(data: string): Json | string {
+  let chunk: unknown;
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    return 'an event that is not JSON';
+  }
+  if (!chunk || typeof chunk !== 'object' || Array.isArray(chunk)) return `an event that is ${kindOf(chunk)}, not an object`;
+  const choices = (chunk as Json).choices;
+  const bad = Array.isArray(choices) ? choices.findIndex((c) => !c || typeof c !== 'object' || Array.isArray(c)) : -1;
+  return bad < 0 ? (chunk as Json) : `choices[${bad}] is ${kindOf((choices as unknown[])[bad])}, not an object`;
 }
 
 /** The streaming filter for one choice: deltas in, styled blocks out in order, each emitted as it is released. */

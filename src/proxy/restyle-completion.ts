@@ -142,7 +142,8 @@ function textsOf(content: unknown): string[] {
   return content.flatMap((p: unknown) => (p && typeof p === 'object' && (p as Json).type === 'text' && typeof (p as Json).text === 'string' ? [(p as Json).text as string] : []));
 }
 
-function kindOf(value: unknown): string {
+/** What a JSON value is, for messages: `null`, `a list`, `a string`… */
+export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   return `a ${typeof value}`;

@@ -479,6 +479,27 @@ describe('streaming faults', () => {
     expect(finish).toBeNull();
   });
 
+  it.each([
+    ['a choice that is null', `data: ${JSON.stringify({ id: 'chatcmpl-c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [null] })}\n\n`, 'choices[0] is null, not an object'],
+    ['an event that is not JSON', 'data: {"choices": [\n\n', 'an event that is not JSON'],
+  ])('a malformed chunk mid-stream (%s): what arrived is styled and sent, then an error chunk naming it', async (_what, bad, named) => {
+    script = (res) => {
+      res.write(chunk({ role: 'assistant', content: '' }));
+      res.write(chunk({ content: 'First part.\n\n' }));
+      res.write(bad);
+      res.write(chunk({ content: 'Never read.' }));
+      res.end('data: [DONE]\n\n');
+    };
+    const stream = await sdk().chat.completions.create({ model: 'pirate/m', messages: [{ role: 'user', content: 'x' }], stream: true });
+    let text = '';
+    const error = await (async () => {
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as Error).message).toContain(`the upstream sent a malformed stream chunk: ${named}`);
+    expect(text).toBe(`${styled('First part.')}\n\n`);
+  });
+
   it("an error event mid-stream is relayed with the proxy's secrets masked, styled or passed through", async () => {
     script = (res) => {
       res.write(chunk({ role: 'assistant', content: '' }));
