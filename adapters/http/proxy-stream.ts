@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { EventSourceParserStream, ParseError } from 'eventsource-parser/stream';
 import type { AppContext } from '../../src/app.js';
 import { upstreamTooLarge } from '../../src/proxy/read-upstream.js';
-import { addResult, addUsage, emptySummary, kindOf, type ProxySummary } from '../../src/proxy/restyle-completion.js';
+import { addResult, addUsage, emptySummary, kindOf, malformedChoice, type ProxySummary } from '../../src/proxy/restyle-completion.js';
 import { Pushable } from '../../src/util/pushable.js';
 import type { UpstreamCall } from './proxy.js';
 
@@ -134,9 +134,7 @@ function chunkOf(data: string): Json | string {
     return 'an event that is not JSON';
   }
   if (!chunk || typeof chunk !== 'object' || Array.isArray(chunk)) return `an event that is ${kindOf(chunk)}, not an object`;
-  const choices = (chunk as Json).choices;
-  const bad = Array.isArray(choices) ? choices.findIndex((c) => !c || typeof c !== 'object' || Array.isArray(c)) : -1;
-  return bad < 0 ? (chunk as Json) : `choices[${bad}] is ${kindOf((choices as unknown[])[bad])}, not an object`;
+  return malformedChoice((chunk as Json).choices) ?? (chunk as Json);
 }
 
 /** The streaming filter for one choice: deltas in, styled blocks out in order, each emitted as it is released. */

@@ -86,12 +86,8 @@ export async function restyleCompletion(
   };
   const choices = Array.isArray(completion.choices) ? (completion.choices as unknown[]) : [];
   // A choice that is not an object (`choices: [null]`) is a broken upstream, named as one (502), not our 500.
-  const bad = choices.findIndex((c) => !c || typeof c !== 'object' || Array.isArray(c));
-  if (bad >= 0) {
-    throw new RestyleError('llm_error', `the upstream answered 200 with a malformed chat completion: choices[${bad}] is ${kindOf(choices[bad])}, not an object`, {
-      details: { status: 502 },
-    });
-  }
+  const bad = malformedChoice(choices);
+  if (bad) throw new RestyleError('llm_error', `the upstream answered 200 with a malformed chat completion: ${bad}`, { details: { status: 502 } });
   const fits = withinBudget(choices as Json[], budget);
   const styled = await Promise.all(
     (choices as Json[]).map(async (c, i) => {
@@ -140,6 +136,13 @@ function textsOf(content: unknown): string[] {
   if (typeof content === 'string') return [content];
   if (!Array.isArray(content)) return [];
   return content.flatMap((p: unknown) => (p && typeof p === 'object' && (p as Json).type === 'text' && typeof (p as Json).text === 'string' ? [(p as Json).text as string] : []));
+}
+
+/** The first entry of a completion's or chunk's `choices` that is not an object, named (`choices[1] is null, not an object`). */
+export function malformedChoice(choices: unknown): string | undefined {
+  if (!Array.isArray(choices)) return undefined;
+  const bad = choices.findIndex((c) => !c || typeof c !== 'object' || Array.isArray(c));
+  return bad < 0 ? undefined : `choices[${bad}] is ${kindOf(choices[bad])}, not an object`;
 }
 
 /** What a JSON value is, for messages: `null`, `a list`, `a string`… */
