@@ -8,7 +8,7 @@ import type * as z from 'zod';
 import { RestyleError } from '../errors.js';
 import { DEFAULT_DESTYLE_PROMPT, DEFAULT_STYLE_PROMPT, DEFAULTS } from './defaults.js';
 import { cleanEnv, cleanEnvValue, type Env } from './env.js';
-import { canonicalChannelKey, fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
+import { canonicalKey, fileConfigSchema, httpUrl, type FileConfig, type StyleConfig } from './schema.js';
 import { keysAt, nearestKey } from './suggest.js';
 import { systemErrorLine } from '../util/system-error.js';
 import { own } from '../util/own.js';
@@ -190,14 +190,20 @@ function resolveSettings(cfg: FileConfig, rawEnv: Env, meta: { configPath: strin
     configPath: meta.configPath,
     configFound: meta.configFound,
     styles,
-    channels: Object.fromEntries(Object.entries(cfg.channels).map(([key, style]) => [canonicalChannelKey(key), style])),
+    // Every Slack id the file names, as Slack writes it (channels, people), not only the channel map's.
+    channels: Object.fromEntries(Object.entries(cfg.channels).map(([key, style]) => [canonicalKey(key), style])),
     restyle: cfg.restyle,
     llm: cfg.llm,
-    bot: cfg.bot,
+    bot: {
+      ...cfg.bot,
+      admins: cfg.bot.admins.map(canonicalKey),
+      reviewers: cfg.bot.reviewers.map(canonicalKey),
+      ...(cfg.bot.allowChannels ? { allowChannels: cfg.bot.allowChannels.map(canonicalKey) } : {}),
+    },
     corpus: { ...cfg.corpus, endpoint: endpointFor(cfg.corpus.editorBaseUrl, undefined) },
     eval: cfg.eval,
     privacy: cfg.privacy,
-    safety: cfg.safety,
+    safety: { ...cfg.safety, allowBroadcast: cfg.safety.allowBroadcast.map(canonicalKey) },
     rateLimits: cfg.rateLimits,
     queue: cfg.queue,
     openai,

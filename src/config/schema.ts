@@ -261,14 +261,18 @@ export const fileConfigSchema = z
     for (const [channel, style] of Object.entries(cfg.channels)) {
       if (!Object.hasOwn(cfg.styles, style)) styleIssue(['channels', channel], style);
       // Two spellings of one Slack channel would silently leave only one of their styles.
-      const same = seen.get(canonicalChannelKey(channel));
+      const key = canonicalKey(channel);
+      const same = seen.get(key);
       if (same !== undefined) ctx.addIssue({ code: 'custom', path: ['channels', channel], message: `names the same Slack channel as "${same}" (Slack ids are upper case); keep one` });
-      else seen.set(canonicalChannelKey(channel), channel);
+      else seen.set(key, channel);
     }
   });
 
-/** Slack's ids are upper case (C0123ABC): `slack:c0123abc` as typed would never match a message's channel. */
-export function canonicalChannelKey(key: string): string {
+/**
+ * A platform-qualified channel or user id as the platform writes it. Slack's ids are upper case (C0123ABC,
+ * U0123ABC): `slack:c0123abc` as typed would never match a message's channel or a person.
+ */
+export function canonicalKey(key: string): string {
   return key.startsWith('slack:') ? `slack:${key.slice(6).toUpperCase()}` : key;
 }
 

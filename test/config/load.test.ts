@@ -168,6 +168,16 @@ channels:
     expect(settings.channels).toEqual({ 'slack:C0123ABC': 'p', 'discord:112233': 'p' });
   });
 
+  it('so is every other Slack id the file names: admins, reviewers, allowChannels, allowBroadcast', () => {
+    const settings = settingsFrom(
+      { styles: { p: { model: 'x' } }, bot: { admins: ['slack:u01admin', 'discord:42'], reviewers: ['slack:w02rev'], allowChannels: ['slack:c0123abc'] }, safety: { allowBroadcast: ['slack:c0123abc', 'discord:7'] } },
+      {},
+    );
+    expect(settings.bot).toMatchObject({ admins: ['slack:U01ADMIN', 'discord:42'], reviewers: ['slack:W02REV'], allowChannels: ['slack:C0123ABC'] });
+    expect(settings.safety.allowBroadcast).toEqual(['slack:C0123ABC', 'discord:7']);
+    expect(settingsFrom({ styles: { p: { model: 'x' } } }, {}).bot.allowChannels).toBeUndefined();
+  });
+
   it('two spellings of one Slack channel are a config error naming both, not the last one winning unsaid', () => {
     const cwd = project('styles:\n  p: {model: x}\n  q: {model: y}\nchannels:\n  slack:C0123ABC: p\n  slack:c0123abc: q\n  discord:C1: p\n  discord:c1: q\n');
     const e = errorOf(() => loadConfig({ env: {}, path: 'restyle.yaml', cwd }));
