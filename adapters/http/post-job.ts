@@ -48,7 +48,8 @@ export function durablePosts(queue: JobQueue, post: PostOnce, parse: (payload: u
         // the job's save, its bookkeeping and a look-up.
         const told = saved.tell(job.id, { status: 'done', state: { response } });
         await kept;
-        // The store first writes what that request keeps for its key, then the bookkeeping.
+        // That request answers (and queues its key's write) before this job's bookkeeping (the reply's origin,
+        // the queue's finish) takes the event loop: on SQLite those writes would otherwise run ahead of it.
         if (told) await new Promise((resolve) => setImmediate(resolve));
       };
       try {
