@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeOpenAI } from '../fakes/openai.js';
 import { tmpDir } from '../support/tmp.js';
@@ -26,6 +26,9 @@ beforeEach(() => {
 const env = () => ({ OPENAI_API_KEY: 'sk-corpus', OPENAI_BASE_URL: fake.url });
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const chats = () => fake.requests.filter((r) => r.path.endsWith('/chat/completions'));
+/** `restyle corpus build` of the fixtures as its own process (to be interrupted or killed), two requests at a time. */
+const spawnBuild = (out: string, stdio: StdioOptions) =>
+  spawn(process.execPath, [BIN, 'corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--concurrency', '2'], { cwd, env: { PATH: process.env.PATH, ...env() }, stdio });
 
 describe('restyle corpus build', () => {
   it('writes styler and de-styler data from the Federalist fixtures, split by document', async () => {
@@ -109,11 +112,7 @@ describe('restyle corpus build', () => {
   it('Ctrl-C mid-run says the answers are kept and how to go on, exits 130, and the re-run reuses them', async () => {
     const out = join(cwd, 'interrupted');
     fake.setLatency(150);
-    const child = spawn(process.execPath, [BIN, 'corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--concurrency', '2'], {
-      cwd,
-      env: { PATH: process.env.PATH, ...env() },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawnBuild(out, ['ignore', 'ignore', 'pipe']);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     await vi.waitFor(() => expect(chats().length).toBeGreaterThan(6), { timeout: 15_000, interval: 50 });
@@ -130,11 +129,7 @@ describe('restyle corpus build', () => {
   it('killed mid-run, a re-run asks only for the missing blocks and matches an uninterrupted run', async () => {
     const out = join(cwd, 'killed');
     fake.setLatency(150);
-    const child = spawn(process.execPath, [BIN, 'corpus', 'build', '--in', FIXTURES, '--out', out, '--style', 'publius', '--concurrency', '2'], {
-      cwd,
-      env: { PATH: process.env.PATH, ...env() },
-      stdio: 'ignore',
-    });
+    const child = spawnBuild(out, 'ignore');
     await vi.waitFor(() => expect(chats().length).toBeGreaterThan(10), { timeout: 15_000, interval: 50 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
